@@ -1,0 +1,1 @@
+"""applying (being written)."""

@@ -1,0 +1,68 @@
+"""``cogctl``: the command line. Each subcommand is one small module of this package.
+
+Commands are loaded lazily so that ``cogctl validate`` never pays for the emulator or the
+HTTP client. A click command parses options, calls one library function, renders the result
+and returns an exit code; the library never prints.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import click
+
+from reconciler import __version__
+from reconciler.cli import _common
+
+# name -> (module under reconciler.cli, attribute). Order is the order of ``--help``.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("validate", "validate"),
+    "plan": ("plan", "plan"),
+    "apply": ("apply", "apply"),
+    "drift": ("drift", "drift"),
+    "verify": ("verify", "verify"),
+    "export": ("export", "export"),
+    "simulate": ("simulate", "simulate"),
+    "session": ("session", "session"),
+    "context": ("context", "context"),
+    "integration": ("integration", "integration"),
+    "audit": ("audit", "audit"),
+    "emulator": ("emulator", "emulator"),
+    "github": ("github", "github"),
+}
+
+
+def _module_exists(module: str) -> bool:
+    return importlib.util.find_spec(f"reconciler.cli.{module}") is not None
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, (module, _) in _COMMANDS.items() if _module_exists(module)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None or not _module_exists(target[0]):
+            return None
+        module = importlib.import_module(f"reconciler.cli.{target[0]}")
+        command = getattr(module, target[1])
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=_common.EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="cogctl")
+def cli() -> None:
+    """Manage NICE Cognigy bots from git: validate, plan, apply, verify.
+
+    Manifests (YAML, apiVersion cogctl/v1) describe integrations, slots, context defaults
+    and simulation suites. With no COGNIGY_TENANT_URL, commands run against the embedded
+    emulator.
+    """
+
+
+def main() -> None:
+    """Console-script entry point: runs the group and maps every outcome to an exit code."""
+    _common.run(cli)

@@ -1,0 +1,80 @@
+"""What every command shares: exit codes, error reporting, and the crash log.
+
+Exit codes: 0 success; 1 an expected failure, reported as one clear line; 2 changes or drift
+(``plan --detailed-exitcode``, ``drift``); 3 verification failed; 70 internal error, with a
+pointer to a log file holding the traceback; 130 interrupted (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from reconciler import errors
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_VERIFY_FAILED = 3
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success; 1 error (one line says what and where); 2 changes present "
+    "(plan --detailed-exitcode) or drift found (drift); 3 applied or ran, but verification "
+    "failed; 70 internal error (see the log file named); 130 interrupted."
+)
+
+
+def crash_log_dir() -> Path:
+    return Path(os.environ.get("COGCTL_STATE_DIR", ".cogctl")) / "logs"
+
+
+def _write_crash_log(exc: BaseException) -> Path | None:
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    for directory in (crash_log_dir(), Path(os.environ.get("TMPDIR", "/tmp"))):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            path = directory / f"cogctl-crash-{stamp}.log"
+            path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def fail(message: str, *, code: int = EXIT_ERROR) -> click.exceptions.Exit:
+    """Print one error line to stderr and return the Exit to raise."""
+    click.echo(f"error: {message}", err=True)
+    return click.exceptions.Exit(code)
+
+
+def run(group: click.Group) -> None:
+    """Run the group; never let a traceback reach the user."""
+    try:
+        code = group.main(standalone_mode=False, prog_name="cogctl")
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except errors.CogctlError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        path = _write_crash_log(exc)
+        where = f"; details in {path}" if path else ""
+        click.echo(f"internal error: {type(exc).__name__}: {exc}{where}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

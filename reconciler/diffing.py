@@ -1,0 +1,1 @@
+"""diffing (being written)."""

@@ -1,0 +1,1 @@
+"""A local Cognigy tenant: the Platform API contract as a Starlette app."""

@@ -1,0 +1,1 @@
+"""normalizing (being written)."""

@@ -1,0 +1,1 @@
+"""Renderers of plans and reports: text, JSON, Markdown."""

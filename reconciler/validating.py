@@ -1,0 +1,1 @@
+"""validating (being written)."""
