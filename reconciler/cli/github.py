@@ -1,0 +1,218 @@
+"""``cogctl github``: what the GitHub Actions workflows need from GitHub itself.
+
+Each subcommand reads the standard ``GITHUB_*`` variables of a workflow run
+(``GITHUB_TOKEN``, ``GITHUB_REPOSITORY``, ``GITHUB_API_URL``, ``GITHUB_EVENT_PATH``,
+``GITHUB_SHA``), calls one function of ``reconciler.github`` and prints one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import TypeVar
+
+import click
+import pydantic
+import yaml
+
+from reconciler import errors, githubapi, models, plans, planstamps
+
+# ``github`` names the click group below, as the command registry expects.
+from reconciler import github as gh
+from reconciler.rendering import markdown
+
+T = TypeVar("T")
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _env(name: str, env: Mapping[str, str], *, hint: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise errors.ConfigError(f"{name} is not set", hint=hint)
+    return value
+
+
+def _with_client(
+    action: Callable[[githubapi.GitHubClient, gh.Repository], Awaitable[T]],
+) -> T:
+    env = os.environ
+    token = _env("GITHUB_TOKEN", env, hint="pass env GITHUB_TOKEN: ${{ github.token }}")
+    repo = gh.Repository.from_slug(
+        _env("GITHUB_REPOSITORY", env, hint="set it to owner/name (GitHub sets it in Actions)")
+    )
+    api_url = env.get("GITHUB_API_URL") or githubapi.DEFAULT_API_URL
+
+    async def run() -> T:
+        async with githubapi.GitHubClient(token=token, api_url=api_url) as client:
+            return await action(client, repo)
+
+    return asyncio.run(run())
+
+
+def _run_url(env: Mapping[str, str]) -> str | None:
+    server, repo, run_id = (env.get(k) for k in
+                            ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
+    return f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.ConfigError(f"{path}: cannot read ({exc})") from exc
+
+
+def _stamp(plan_file: Path, environment: str) -> planstamps.PlanStamp:
+    document = gh.load_plan_document(plan_file)
+    try:
+        return planstamps.stamp_document(document, environment=environment)
+    except planstamps.PlanDocumentError as exc:
+        raise errors.ConfigError(f"{plan_file}: {exc}") from exc
+
+
+def _pr_number(pr: int | None) -> int:
+    if pr is not None:
+        return pr
+    event = os.environ.get("GITHUB_EVENT_PATH")
+    number = gh.pull_request_number(Path(event) if event else None)
+    if number is None:
+        raise errors.ConfigError(
+            "no pull request number: this event is not a pull request",
+            hint="pass --pr N, or run on pull_request events",
+        )
+    return number
+
+
+@click.group("github")
+def github() -> None:
+    """Sticky plan comments, drift issues and reviewed-plan checks for GitHub Actions."""
+
+
+@github.command("comment")
+@click.option("--marker", required=True, help="Hidden marker, e.g. cogctl-plan:staging.")
+@click.option("--body-file", required=True, type=_FILE, help="Markdown body to post.")
+@click.option("--pr", type=click.IntRange(min=1), help="Pull request (default: the event's).")
+@click.option("--plan", "plan_file", type=_FILE,
+              help="Plan JSON or saved plan: embed its stamp for the apply check.")
+@click.option("--environment", help="Environment of the stamp (default: from the marker).")
+def comment(marker: str, body_file: Path, pr: int | None, plan_file: Path | None,
+            environment: str | None) -> None:
+    """Create or update the one comment carrying MARKER on the pull request."""
+    hidden = gh.marker_comment(marker)
+    trailer = ""
+    if plan_file is not None:
+        environment = environment or marker.strip("<!-> ").partition("cogctl-plan:")[2]
+        if not environment:
+            raise errors.ConfigError("--plan needs --environment (or a cogctl-plan:ENV marker)")
+        trailer = _stamp(plan_file, environment).render()
+    body = gh.fit_body(_read(body_file), marker=hidden, trailer=trailer)
+    number = _pr_number(pr)
+    outcome = _with_client(
+        lambda client, repo: gh.upsert_comment(client, repo, number, marker=hidden, body=body)
+    )
+    click.echo(f"comment {outcome.action} on pull request #{number}: {outcome.url or ''}".strip())
+
+
+@github.command("drift-issue")
+@click.option("--environment", required=True, help="Environment the drift run checked.")
+@click.option("--body-file", required=True, type=_FILE, help="Markdown drift report.")
+@click.option("--drift/--no-drift", required=True, help="Whether drift was found.")
+def drift_issue(environment: str, body_file: Path, drift: bool) -> None:
+    """Open or update the environment's drift issue; close it when drift is gone."""
+    body = _read(body_file)
+    run_url = _run_url(os.environ)
+    if run_url:
+        body = f"{body.rstrip()}\n\nLast checked by {run_url}\n"
+    outcome = _with_client(
+        lambda client, repo: gh.sync_drift_issue(
+            client, repo, environment=environment, body=body, drifted=drift, run_url=run_url
+        )
+    )
+    where = f" #{outcome.number}" if outcome.number else ""
+    click.echo(f"drift issue{where}: {outcome.action} {outcome.url or ''}".strip())
+
+
+@github.command("check-plan")
+@click.option("--environment", required=True, help="Environment planned.")
+@click.option("--plan", "plan_file", required=True, type=_FILE,
+              help="Fresh plan (plan --output json, or a saved plan).")
+@click.option("--sha", help="Merged commit (default: GITHUB_SHA).")
+@click.option("--pr", type=click.IntRange(min=1),
+              help="Pull request (default: the merged PR of --sha).")
+def check_plan(environment: str, plan_file: Path, sha: str | None, pr: int | None) -> None:
+    """Refuse (exit 1) unless the fresh plan is the one last shown on the merged pull request."""
+    fresh = _stamp(plan_file, environment)
+    commit = sha or _env("GITHUB_SHA", os.environ, hint="pass --sha")
+
+    async def shown(client: githubapi.GitHubClient, repo: gh.Repository
+                    ) -> tuple[int, planstamps.PlanStamp | None]:
+        number = pr
+        if number is None:
+            pull = await gh.merged_pull_request(client, repo, commit)
+            if pull is None:
+                raise errors.ConfigError(
+                    f"commit {commit} came from no merged pull request, so no plan was reviewed",
+                    hint="merge changes through a pull request",
+                )
+            number = int(pull["number"])
+        return number, await gh.shown_stamp(client, repo, number, environment=environment)
+
+    number, stamp = _with_client(shown)
+    if stamp is None:
+        raise errors.ConfigError(
+            f"pull request #{number} shows no plan for {environment}",
+            hint="the plan workflow must comment on the pull request before merge",
+        )
+    found = planstamps.differences(stamp, fresh)
+    if found:
+        raise errors.StalePlanError(
+            f"refusing to apply {environment}: the plan differs from the one reviewed on "
+            f"#{number}: " + "; ".join(found),
+            hint="re-run the plan on a pull request and review it again",
+        )
+    click.echo(f"plan for {environment} matches the one reviewed on #{number}: "
+               f"{fresh.describe()}")
+
+
+@github.command("environments")
+@click.argument("path", default="manifests", type=click.Path(path_type=Path))
+@click.option("--skip-emulator", is_flag=True, help="Leave out embedded-emulator environments.")
+def environments(path: Path, skip_emulator: bool) -> None:
+    """Print the environments of cogctl.yaml as a JSON list (for a job matrix)."""
+    config_path = path / "cogctl.yaml" if path.is_dir() else path
+    try:
+        raw = yaml.safe_load(_read(config_path))
+        config = models.ProjectConfig.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise errors.ConfigError(f"{config_path}: not YAML ({exc})") from exc
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise errors.ConfigError(f"{config_path}: {where}: {first['msg']}") from exc
+    names = [
+        name for name, target in config.environments.items()
+        if not (skip_emulator and target.emulator is not None and target.tenantUrl is None)
+    ]
+    click.echo(json.dumps(names))
+
+
+@github.command("render")
+@click.option("--plan", "plan_file", required=True, type=_FILE, help="A saved plan.")
+@click.option("--environment", required=True, help="Environment of the plan.")
+@click.option("--limit", type=click.IntRange(min=1000), default=1_000_000, show_default=True,
+              help="Characters at most (job summaries take up to 1 MiB).")
+def render(plan_file: Path, environment: str, limit: int) -> None:
+    """Render a saved plan as Markdown, e.g. in full for the job summary."""
+    try:
+        data = json.loads(_read(plan_file))
+    except ValueError as exc:
+        raise errors.ConfigError(f"{plan_file}: not JSON ({exc})") from exc
+    try:
+        plan = plans.Plan.from_json(data)
+    except errors.ConfigError as exc:
+        raise errors.ConfigError(f"{plan_file}: {exc.message}", hint=exc.hint) from exc
+    click.echo(markdown.render_plan(plan, environment=environment, limit=limit))
+
