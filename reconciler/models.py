@@ -2,15 +2,31 @@
 
 Field names are the manifest's camelCase keys (they are the public format, see
 ``shared/interfaces.md``); unknown keys are refused. Every model is immutable.
-Rules that need more than one field or more than one document (dependency cycles,
-duplicate addresses, ``${vars.NAME}``) live in ``validating``.
+Every rule one document can decide on its own lives here, so that the JSON Schemas, the
+loader and anyone building models in code share it. Rules that need more than one document
+(dependencies between slots, duplicate addresses) and ``${vars.NAME}`` live in ``validating``.
+
+A rule about a field below the one its validator runs on raises ``rules.violation(...)``,
+whose ``ctx["at"]`` is the field path below the error's ``loc``, so the loader can point at
+the exact line and column.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    field_validator,
+    model_validator,
+)
+
+from reconciler import projects, rules
 
 API_VERSION = "cogctl/v1"
 
@@ -22,7 +38,20 @@ Normalize = Literal["none", "flatten", "map_keys"]
 
 # A name usable in an address ``Kind/bot/name``: no slash, no whitespace at the ends.
 NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]*[A-Za-z0-9_.\-]$|^[A-Za-z0-9_]$"
-ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+BOT_PATTERN = projects.BOT_PATTERN
+ENV_VAR_PATTERN = projects.ENV_VAR_PATTERN
+CONTEXT_KEY_PATTERN = r"^[A-Za-z0-9_]+$"
+MIN_INTEGRATION_NAME = 3
+MAX_CONTEXT_VALUE_BYTES = 10 * 1024
+MAX_CONTEXT_BYTES = 512 * 1024
+
+
+LabelKey = Annotated[
+    str,
+    Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9_./\-]*$"),
+    AfterValidator(rules.label_key),
+]
+Labels = dict[LabelKey, Annotated[str, Field(max_length=256)]]
 
 
 class _Frozen(BaseModel):
@@ -31,8 +60,8 @@ class _Frozen(BaseModel):
 
 class Metadata(_Frozen):
     name: Annotated[str, Field(min_length=1, max_length=100, pattern=NAME_PATTERN)]
-    bot: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
-    labels: dict[str, str] = Field(default_factory=dict)
+    bot: Annotated[str, Field(min_length=1, max_length=100, pattern=BOT_PATTERN)]
+    labels: Labels = Field(default_factory=dict)
 
 
 class SecretRef(_Frozen):
@@ -42,13 +71,40 @@ class SecretRef(_Frozen):
 
 
 class IntegrationAuth(_Frozen):
+    """How the integration authenticates: ``none`` takes no secret, every other type needs one."""
+
     type: AuthType = "none"
-    headerName: str | None = None
+    headerName: Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z\-]+$")] | None = None
     secret: SecretRef | None = None
+
+    @field_validator("secret", mode="before")
+    @classmethod
+    def _reference_only(cls, value: object) -> object:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            raise rules.violation(
+                "a literal secret is refused; write secret: {fromEnv: NAME} and set NAME "
+                "in the environment"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IntegrationAuth:
+        if self.type == "none":
+            if self.secret is not None:
+                raise rules.violation(
+                    "auth type none takes no secret; set type or drop secret", "secret"
+                )
+            if self.headerName is not None:
+                raise rules.violation("auth type none takes no headerName", "headerName")
+        elif self.secret is None:
+            raise rules.violation(f"auth type {self.type} needs secret: {{fromEnv: NAME}}", "type")
+        if self.type == "api_key" and self.headerName is None:
+            raise rules.violation("auth type api_key needs headerName (e.g. X-API-Key)", "type")
+        return self
 
 
 class ResponseMapping(_Frozen):
-    extract: str | None = None
+    extract: Annotated[str, AfterValidator(rules.check_jmespath)] | None = None
     normalize: Normalize = "none"
 
 
@@ -63,16 +119,53 @@ class IntegrationProbe(_Frozen):
 
 
 class IntegrationSpec(_Frozen):
-    description: str = ""
+    """An external API the bot calls. No credential may appear as a literal value."""
+
+    description: Annotated[str, Field(max_length=2000)] = ""
     status: Literal["ACTIVE", "INACTIVE"] = "ACTIVE"
-    url: str
+    url: Annotated[str, AfterValidator(rules.check_url)]
     method: HttpMethod = "GET"
     auth: IntegrationAuth = Field(default_factory=IntegrationAuth)
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[Annotated[str, Field(min_length=1)], str] = Field(default_factory=dict)
     requestMapping: dict[str, JsonValue] = Field(default_factory=dict)
     responseMapping: ResponseMapping = Field(default_factory=ResponseMapping)
     timeoutSeconds: Annotated[int, Field(ge=1, le=120)] = 30
     probe: IntegrationProbe | None = None
+
+    @field_validator("headers")
+    @classmethod
+    def _no_literal_credential_header(cls, headers: dict[str, str]) -> dict[str, str]:
+        for header, value in headers.items():
+            reason = rules.literal_header_reason(header, value, None)
+            if reason:
+                raise rules.violation(reason, header)
+        return headers
+
+    @field_validator("requestMapping")
+    @classmethod
+    def _no_literal_credential(cls, mapping: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        found = rules.find_literal_secret(mapping)
+        if found is not None:
+            raise rules.violation(
+                f"{found[-1]!r} looks like a literal credential; reference secrets "
+                "with auth.secret: {fromEnv: NAME}",
+                *found,
+            )
+        return mapping
+
+    @model_validator(mode="after")
+    def _rules(self) -> IntegrationSpec:
+        if self.method == "GET" and "body" in self.requestMapping:
+            raise rules.violation(
+                "a GET request has no body; drop requestMapping.body or change method",
+                "requestMapping",
+                "body",
+            )
+        for header, value in self.headers.items():
+            reason = rules.literal_header_reason(header, value, self.auth.headerName)
+            if reason:
+                raise rules.violation(reason, "headers", header)
+        return self
 
 
 class SlotVerify(_Frozen):
@@ -81,20 +174,57 @@ class SlotVerify(_Frozen):
 
 
 class SlotSpec(_Frozen):
+    """A slot's patterns (distinct, each safe on the platform's matcher) and dependencies."""
+
     type: Literal["regex", "keyphrase"] = "regex"
-    patterns: Annotated[list[str], Field(min_length=1)]
+    patterns: Annotated[
+        list[Annotated[str, AfterValidator(rules.safe_pattern)]], Field(min_length=1)
+    ]
     fillStrategy: FillStrategy = "bestMatch"
-    dependencies: list[str] = Field(default_factory=list)
+    dependencies: list[Annotated[str, Field(pattern=NAME_PATTERN)]] = Field(default_factory=list)
     verify: SlotVerify = Field(default_factory=SlotVerify)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SlotSpec:
+        for field in ("patterns", "dependencies"):
+            duplicate = rules.first_duplicate(getattr(self, field))
+            if duplicate is not None:
+                raise rules.violation(f"{duplicate[1]!r} is listed twice", field, duplicate[0])
+        return self
 
 
 class ContextVariable(_Frozen):
     value: JsonValue
     scope: Scope = "global"
 
+    @model_validator(mode="after")
+    def _small(self) -> ContextVariable:
+        size = rules.json_size(self.value)
+        if size > MAX_CONTEXT_VALUE_BYTES:
+            raise rules.violation(
+                f"value is {size} bytes as JSON; the platform allows at most "
+                f"{MAX_CONTEXT_VALUE_BYTES} (10 KB)",
+                "value",
+            )
+        return self
+
 
 class ContextDefaultsSpec(_Frozen):
-    variables: dict[str, ContextVariable] = Field(default_factory=dict)
+    variables: dict[
+        Annotated[str, Field(pattern=CONTEXT_KEY_PATTERN, max_length=256)], ContextVariable
+    ] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _total(self) -> ContextDefaultsSpec:
+        whole = {key: var.model_dump(mode="json") for key, var in self.variables.items()}
+        size = rules.json_size(whole)
+        if size > MAX_CONTEXT_BYTES:
+            raise rules.violation(
+                f"the whole context is {size} bytes as JSON; the platform allows at "
+                f"most {MAX_CONTEXT_BYTES} (512 KB)",
+                "variables",
+            )
+        return self
 
 
 class CaseExpect(_Frozen):
@@ -107,15 +237,31 @@ class CaseExpect(_Frozen):
 class SimulationCase(_Frozen):
     id: Annotated[str, Field(pattern=r"^test_[A-Za-z0-9_]+$")]
     userId: Annotated[str, Field(pattern=r"^usr_[A-Za-z0-9]+$")]
-    utterance: str
+    utterance: Annotated[str, AfterValidator(rules.not_blank)]
     context: dict[str, JsonValue] = Field(default_factory=dict)
     expect: CaseExpect = Field(default_factory=CaseExpect)
 
 
 class SimulationSuiteSpec(_Frozen):
+    """Simulated conversations; case ids are unique within the suite."""
+
     expectedFlows: list[str] = Field(default_factory=list)
     minPassRate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.95
     cases: Annotated[list[SimulationCase], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> SimulationSuiteSpec:
+        duplicate = rules.first_duplicate([case.id for case in self.cases])
+        if duplicate is not None:
+            raise rules.violation(
+                f"case id {duplicate[1]!r} is used twice", "cases", duplicate[0], "id"
+            )
+        duplicate = rules.first_duplicate(self.expectedFlows)
+        if duplicate is not None:
+            raise rules.violation(
+                f"{duplicate[1]!r} is listed twice", "expectedFlows", duplicate[0]
+            )
+        return self
 
 
 class _Document(_Frozen):
@@ -133,10 +279,33 @@ class Integration(_Document):
     kind: Literal["Integration"]
     spec: IntegrationSpec
 
+    @model_validator(mode="after")
+    def _name_length(self) -> Integration:
+        if len(self.metadata.name) < MIN_INTEGRATION_NAME:
+            raise rules.violation(
+                f"integration names have {MIN_INTEGRATION_NAME} to 100 characters "
+                f"(the platform's rule), got {len(self.metadata.name)}",
+                "metadata",
+                "name",
+            )
+        return self
+
 
 class Slot(_Document):
     kind: Literal["Slot"]
     spec: SlotSpec
+
+    @model_validator(mode="after")
+    def _not_self_dependent(self) -> Slot:
+        if self.metadata.name in self.spec.dependencies:
+            index = self.spec.dependencies.index(self.metadata.name)
+            raise rules.violation(
+                f"slot {self.metadata.name!r} cannot depend on itself",
+                "spec",
+                "dependencies",
+                index,
+            )
+        return self
 
 
 class ContextDefaults(_Document):
@@ -153,32 +322,19 @@ Manifest = Annotated[
     Integration | Slot | ContextDefaults | SimulationSuite, Field(discriminator="kind")
 ]
 KINDS: tuple[type[_Document], ...] = (Integration, Slot, ContextDefaults, SimulationSuite)
+KIND_BY_NAME: Mapping[str, type[_Document]] = {kind.__name__: kind for kind in KINDS}
 
 
-# --- the project file, cogctl.yaml ---------------------------------------------------------
+# --- the project file, cogctl.yaml: its models live in ``projects``, named here too ---------
+
+EmulatorTarget = projects.EmulatorTarget
+Environment = projects.Environment
+ProjectConfig = projects.ProjectConfig
 
 
-class EmulatorTarget(_Frozen):
-    """Run against the embedded emulator, seeded from ``fixture`` (relative to cogctl.yaml)."""
+def validate_document(data: Mapping[str, Any], *, strict: bool = True) -> _Document:
+    """Validate one parsed document as the kind it names; raises pydantic's ValidationError.
 
-    fixture: str
-
-
-class Environment(_Frozen):
-    """One target: a tenant (``tenantUrl``) or the embedded emulator (``emulator``).
-
-    ``bots`` maps logical bot names (``metadata.bot``) to this tenant's botIds; a logical
-    name with no mapping is the botId itself. ``vars`` fill ``${vars.NAME}`` in manifests.
+    The caller has checked that ``data["kind"]`` is one of ``KIND_BY_NAME``.
     """
-
-    tenantUrl: Annotated[str, Field(pattern=r"^https?://[^\s/]+")] | None = None
-    tokenUrl: str | None = None
-    emulator: EmulatorTarget | None = None
-    bots: dict[str, str] = Field(default_factory=dict)
-    vars: dict[str, str] = Field(default_factory=dict)
-    rateLimitPerMinute: Annotated[int, Field(ge=1)] | None = None
-
-
-class ProjectConfig(_Frozen):
-    environments: Annotated[dict[str, Environment], Field(min_length=1)]
-    defaultEnvironment: str | None = None
+    return KIND_BY_NAME[data["kind"]].model_validate(data, strict=strict)

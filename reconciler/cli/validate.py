@@ -1,0 +1,58 @@
+"""``cogctl validate``: schema and rule checks of manifests and cogctl.yaml; no API call."""
+
+from __future__ import annotations
+
+import collections
+import json
+from pathlib import Path
+
+import click
+
+from reconciler import validating
+from reconciler.cli import _common
+
+
+def _summary(project: validating.Project) -> str:
+    counts = collections.Counter(type(m.manifest).__name__ for m in project.manifests)
+    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
+    files = len({m.file for m in project.manifests})
+    total = len(project.manifests)
+    where = f"; environment {project.environment}" if project.environment else ""
+    return (f"valid: {total} manifest{'s' if total != 1 else ''} in {files} "
+            f"file{'s' if files != 1 else ''} ({kinds}){where}")
+
+
+@click.command(epilog="Exit codes: 0 valid, 1 invalid (every problem is listed as "
+                      "file:line:col: Kind/bot/name: message).")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--output", "output", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text: one line per problem; json: a list of "
+              "{file, line, column, address, message}.")
+@click.option("--env", "env", metavar="NAME", default=None,
+              help="Environment of cogctl.yaml (default: $COGCTL_ENV, defaultEnvironment, "
+                   "local, or the only one).")
+@click.option("--config", "config", type=click.Path(path_type=Path), default=None,
+              metavar="FILE", help="Project file (default: cogctl.yaml beside the manifests "
+                                   "or in a parent folder).")
+def validate(paths: tuple[Path, ...], output: str, env: str | None,
+             config: Path | None) -> int:
+    """Check manifests (default: manifests/) against the schemas and every rule.
+
+    Makes no API call. Reports every problem of every file, not only the first.
+    """
+    project = validating.load_project(list(paths), env=env, config=config)
+    if output == "json":
+        click.echo(json.dumps([d.to_json() for d in project.diagnostics], indent=2))
+    else:
+        for diagnostic in project.diagnostics:
+            click.echo(diagnostic.render())
+    if not project.ok:
+        count = len(project.diagnostics)
+        files = len({d.file for d in project.diagnostics})
+        if output == "text":
+            click.echo(f"{count} problem{'s' if count != 1 else ''} in {files} "
+                       f"file{'s' if files != 1 else ''}", err=True)
+        return _common.EXIT_ERROR
+    if output == "text":
+        click.echo(_summary(project))
+    return _common.EXIT_OK

@@ -1,0 +1,130 @@
+"""Slot dependencies across documents: every one names a slot of the same bot; no cycles.
+
+The platform refuses a slot whose dependency does not exist yet and a cycle it cannot order,
+so we refuse both before any API call. A cycle is reported once, at the slot of the cycle
+written first, as the path ``a -> b -> c -> a``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+from reconciler import loading, models
+
+_SHOWN = 8  # slot names listed when no close match exists
+
+
+def _slots_by_bot(
+    manifests: Sequence[loading.LoadedManifest],
+) -> dict[str, dict[str, loading.LoadedManifest]]:
+    slots: dict[str, dict[str, loading.LoadedManifest]] = {}
+    for loaded in manifests:
+        if isinstance(loaded.manifest, models.Slot):
+            meta = loaded.manifest.metadata
+            slots.setdefault(meta.bot, {}).setdefault(meta.name, loaded)
+    return slots
+
+
+def _dependencies(loaded: loading.LoadedManifest) -> list[str]:
+    assert isinstance(loaded.manifest, models.Slot)
+    return loaded.manifest.spec.dependencies
+
+
+def _unknown(
+    bot: str, slots: dict[str, loading.LoadedManifest], invalid: frozenset[tuple[str, str, str]]
+) -> list[loading.Diagnostic]:
+    found: list[loading.Diagnostic] = []
+    for loaded in slots.values():
+        for index, name in enumerate(_dependencies(loaded)):
+            if name in slots or ("Slot", bot, name) in invalid:
+                continue
+            line, column = loaded.locate("spec", "dependencies", index)
+            found.append(
+                loading.Diagnostic(
+                    loaded.file,
+                    line,
+                    column,
+                    loaded.address,
+                    f"depends on {name!r}, which is not a slot of bot {bot!r} "
+                    f"({_suggest(name, sorted(slots))})",
+                )
+            )
+    return found
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    shown = ", ".join(known[:_SHOWN])
+    return f"its slots: {shown}" + (
+        f" and {len(known) - _SHOWN} more" if len(known) > _SHOWN else ""
+    )
+
+
+def _rotated(loop: list[str], order: dict[str, int]) -> list[str]:
+    """The closed path of ``loop`` starting at its node that comes first in ``order``."""
+    start = min(range(len(loop)), key=lambda index: order[loop[index]])
+    nodes = loop[start:] + loop[:start]
+    return [*nodes, nodes[0]]
+
+
+def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """Cycles of ``graph`` as node paths (``[a, b, a]``), each set of nodes once.
+
+    Iterative depth-first search, nodes in insertion order, so the result is stable and a
+    deep chain cannot exhaust the stack. Edges to nodes outside the graph are ignored.
+    """
+    order = {node: index for index, node in enumerate(graph)}
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    cycles: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+    for root in graph:
+        if root in state:
+            continue
+        path: list[str] = [root]
+        pending: list[list[str]] = [[n for n in graph[root] if n in graph]]
+        state[root] = 1
+        while path:
+            if not pending[-1]:
+                state[path.pop()] = 2
+                pending.pop()
+                continue
+            node = pending[-1].pop(0)
+            if state.get(node) == 1:
+                cycle = _rotated(path[path.index(node) :], order)
+                if frozenset(cycle) not in seen:
+                    seen.add(frozenset(cycle))
+                    cycles.append(cycle)
+            elif node not in state:
+                state[node] = 1
+                path.append(node)
+                pending.append([n for n in graph[node] if n in graph])
+    return cycles
+
+
+def check_dependencies(
+    manifests: Sequence[loading.LoadedManifest],
+    *,
+    invalid: frozenset[tuple[str, str, str]] = frozenset(),
+) -> list[loading.Diagnostic]:
+    """Unknown dependencies and dependency cycles among the slots of each bot."""
+    found: list[loading.Diagnostic] = []
+    for bot, slots in _slots_by_bot(manifests).items():
+        found.extend(_unknown(bot, slots, invalid))
+        graph = {name: _dependencies(loaded) for name, loaded in slots.items()}
+        for cycle in find_cycles(graph):
+            loaded = slots[cycle[0]]
+            index = _dependencies(loaded).index(cycle[1])
+            line, column = loaded.locate("spec", "dependencies", index)
+            found.append(
+                loading.Diagnostic(
+                    loaded.file,
+                    line,
+                    column,
+                    loaded.address,
+                    f"dependency cycle: {' -> '.join(cycle)}",
+                )
+            )
+    return found
