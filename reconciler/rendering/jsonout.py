@@ -1,0 +1,44 @@
+"""``plan --output json``: the public plan document of ``shared/interfaces.md``, exactly.
+
+``{"format_version", "target", "fingerprint", "summary": {"create", "update", "delete",
+"unchanged"}, "changes": [{"address", "action", "reason", "drift", "before", "after",
+"diff": [{"path", "before", "after"}]}], "retrain": [botId], "verify": [...]}``. No-op
+changes are included with action ``no-op``. Secrets read ``"(sensitive)"`` (the plan holds
+no values). The saved plan (``Plan.to_json``) is a different, fuller form for ``apply``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler import plans
+
+
+def plan_document(plan: plans.Plan) -> dict[str, Any]:
+    summary = plan.summary()
+    return {
+        "format_version": plan.format_version,
+        "target": plan.target,
+        "fingerprint": plan.fingerprint,
+        "summary": {
+            "create": summary.create,
+            "update": summary.update,
+            "delete": summary.delete,
+            "unchanged": summary.unchanged,
+        },
+        "changes": [_change(c) for c in plan.changes],
+        "retrain": list(plan.retrain),
+        "verify": [check.to_document() for check in plan.verify],
+    }
+
+
+def _change(change: plans.Change) -> dict[str, Any]:
+    return {
+        "address": change.address,
+        "action": change.action.value,
+        "reason": change.reason,
+        "drift": change.drift,
+        "before": change.before,
+        "after": change.after,
+        "diff": [{"path": d.path, "before": d.before, "after": d.after} for d in change.diff],
+    }

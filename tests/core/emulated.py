@@ -1,0 +1,112 @@
+"""The emulator in-process behind the real client, for fetching and convergence tests.
+
+``Tenant`` seeds a fixture from Python data, serves it through ``httpx.ASGITransport`` and
+hands out a ``PlatformBackend``; ``requests()`` reads the emulator's request log, which is
+how the tests count calls and prove that a plan wrote nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, cast
+
+import httpx
+
+from reconciler import livetypes as lt
+from reconciler import plans
+from reconciler.backend import base
+from reconciler.backend.client import PlatformBackend
+from reconciler.emulator import TenantState, create_app, fixtures
+
+SCOPES = (
+    "cognigy:platform:read", "cognigy:integrations:write", "cognigy:slots:write", "context:write",
+)
+
+
+def fixture(bots: list[dict[str, Any]]) -> fixtures.Fixture:
+    return fixtures.parse(
+        {
+            "settings": {"rateLimitPerMinute": 1_000_000, "trainingSeconds": 0.1},
+            "workspaces": [{
+                "id": "ws_1",
+                "clients": [{"clientId": "ci", "clientSecret": "ci-secret", "scopes": list(SCOPES)}],
+                "bots": bots,
+            }],
+        },
+        source="test fixture",
+    )
+
+
+class Tenant:
+    def __init__(self, bots: list[dict[str, Any]]) -> None:
+        self.state = TenantState.from_fixture_model(fixture(bots), source="test fixture")
+        self.app = create_app(self.state)
+        self.transport = httpx.ASGITransport(app=self.app, client=("127.0.0.1", 40000))
+
+    def backend(self) -> PlatformBackend:
+        return PlatformBackend(
+            base_url="http://emulator", client_id="ci", client_secret="ci-secret",
+            scopes=SCOPES, transport=self.transport,
+        )
+
+    async def requests(self) -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(transport=self.transport, base_url="http://emulator") as c:
+            answer = await c.get("/_emulator/requests")
+            answer.raise_for_status()
+            return cast(list[dict[str, Any]], answer.json())
+
+    async def clear_requests(self) -> None:
+        async with httpx.AsyncClient(transport=self.transport, base_url="http://emulator") as c:
+            (await c.delete("/_emulator/requests")).raise_for_status()
+
+
+def api_requests(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The log without the token requests."""
+    return [e for e in log if not e["path"].startswith("/api/v1/auth/")]
+
+
+def minimum_reads(objects_per_bot: Mapping[str, tuple[int, int]]) -> int:
+    """One list per 100 objects per kind (at least one), plus one context read, per bot."""
+    return sum(
+        max(1, math.ceil(i / 100)) + max(1, math.ceil(s / 100)) + 1
+        for i, s in objects_per_bot.values()
+    )
+
+
+async def execute(backend: base.Backend, plan: plans.Plan, env: Mapping[str, str]) -> None:
+    """Send each pending change's write body exactly as the plan carries it."""
+    for change in plan.pending():
+        write = cast(dict[str, Any], change.write)
+        if change.kind == "Integration":
+            await _integration(backend, change, write, env)
+        elif change.kind == "Slot":
+            await _slot(backend, change, write)
+        else:
+            await backend.patch_context(change.bot_id, write["context"],
+                                        if_match=cast(str, change.live_version))
+
+
+async def _integration(backend: base.Backend, change: plans.Change, write: dict[str, Any],
+                       env: Mapping[str, str]) -> None:
+    if change.action is plans.Action.DELETE:
+        await backend.delete_integration(cast(str, change.live_id), if_match=change.live_version)
+        return
+    body = {**write, "config": dict(write["config"])}
+    if change.secret_env:
+        body["config"]["auth_secret"] = env[change.secret_env]
+    typed = cast(lt.IntegrationWrite, body)
+    if change.action is plans.Action.CREATE:
+        await backend.create_integration(typed, idempotency_key=change.idempotency_key)
+    else:
+        await backend.put_integration(cast(str, change.live_id), typed,
+                                      if_match=change.live_version)
+
+
+async def _slot(backend: base.Backend, change: plans.Change, write: dict[str, Any]) -> None:
+    slot_id = cast(str, change.live_id)
+    if change.action is plans.Action.DELETE:
+        await backend.delete_slot(slot_id, if_match=change.live_version)
+    else:
+        await backend.put_slot(slot_id, cast(lt.SlotWrite, write), if_match=change.live_version,
+                               create_only=change.action is plans.Action.CREATE)

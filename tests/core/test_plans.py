@@ -1,0 +1,104 @@
+"""Plans: invariants, summary, fingerprint, and the saved-plan JSON round trip."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from reconciler import errors, planning, plans
+
+from . import builders as b
+
+BOTS = {"support": "bot_sup"}
+
+
+def _change(action: plans.Action, **over: Any) -> plans.Change:
+    fields: dict[str, Any] = {
+        "address": "Slot/support/x", "kind": "Slot", "bot": "support", "bot_id": "bot_sup",
+        "name": "x", "action": action, "reason": "r", "drift": False,
+        "before": {"a": 1}, "after": {"a": 2}, "write": {"w": 1},
+    }
+    fields.update(over)
+    return plans.Change(**fields)
+
+
+@pytest.mark.parametrize(
+    ("action", "over", "message"),
+    [
+        (plans.Action.CREATE, {}, "a create has no 'before'"),
+        (plans.Action.DELETE, {"before": {"a": 1}}, "a delete has no 'after'"),
+        (plans.Action.DELETE, {"after": None}, "a delete writes nothing"),
+        (plans.Action.NOOP, {}, "a no-op writes nothing"),
+        (plans.Action.UPDATE, {"write": None}, "needs a write body"),
+    ],
+)
+def test_change_invariants(action: plans.Action, over: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        _change(action, **over)
+
+
+def test_context_delete_may_carry_its_removal_patch() -> None:
+    change = _change(plans.Action.DELETE, kind="ContextDefaults", after=None,
+                     write={"context": {"k": None}})
+    assert change.write == {"context": {"k": None}}
+
+
+def _full_plan() -> plans.Plan:
+    tenant = b.FakeTenant(BOTS)
+    tenant.add_slot("bot_sup", "old", labels={"managed-by": "cogctl"})
+    tenant.add_slot("bot_sup", "theirs")
+    desired = [
+        b.integration("crm_lookup", secret_env="CRM_TOKEN"),
+        b.slot("a"), b.slot("b", dependencies=("a",)),
+        b.context({"lang": {"value": "en"}}), b.suite(),
+    ]
+    return planning.build_plan(desired, tenant.state(), bot_ids=BOTS, target="staging",
+                               prune=True, secrets={"CRM_TOKEN": b.CANARY})
+
+
+def test_saved_plan_round_trips_through_json_text() -> None:
+    plan = _full_plan()
+    text = json.dumps(plan.to_json())
+    again = plans.Plan.from_json(json.loads(text))
+    assert again == plan
+    assert again.to_json() == plan.to_json()
+    assert next(iter(plan.to_json())) == "format_version"
+    assert b.CANARY not in text
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.update(format_version="2.0"), "format_version '2.0'"),
+        (lambda d: d["changes"][0].update(action="explode"), "saved plan is not valid: changes.0.action"),
+        (lambda d: d["changes"][0].update(before={"x": 1}), "a create has no 'before'"),
+        (lambda d: d.pop("fingerprint"), "fingerprint"),
+    ],
+)
+def test_bad_saved_plans_are_clear_errors(mutate: Any, message: str) -> None:
+    data = _full_plan().to_json()
+    mutate(data)
+    with pytest.raises(errors.ConfigError, match=message):
+        plans.Plan.from_json(data)
+
+
+def test_from_json_refuses_non_objects() -> None:
+    with pytest.raises(errors.ConfigError, match="saved plan is not valid"):
+        plans.Plan.from_json(["not", "a", "plan"])
+
+
+def test_summary_and_pending() -> None:
+    plan = _full_plan()
+    assert plan.summary() == plans.Summary(create=4, update=0, delete=1, unchanged=0)
+    assert plan.pending() == plan.changes
+    assert plan.changes[-1].action is plans.Action.DELETE
+
+
+def test_fingerprint_is_order_independent_and_sensitive_to_versions() -> None:
+    one = plans.fingerprint_of({"a": "1", "b": "absent"})
+    assert one == plans.fingerprint_of({"b": "absent", "a": "1"})
+    assert one != plans.fingerprint_of({"a": "2", "b": "absent"})
+    assert one.startswith("sha256:")
+    assert len(one) == 7 + 64
