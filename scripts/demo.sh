@@ -1,7 +1,29 @@
 #!/usr/bin/env bash
-# The quick-start demo: runs what exists of the loop on manifests/ against the embedded emulator.
+# The quick-start demo (`make demo`): the whole loop on manifests/ against the embedded
+# emulator, from a fresh state: validate, plan, apply (retraining and verification), plan
+# again (no changes), verify. Each command is echoed before it runs, as a user would type it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
 COGCTL=.venv/bin/cogctl
-echo "\$ cogctl validate manifests/"
-$COGCTL validate manifests/
+# A fresh embedded tenant, seeded from manifests/fixtures/demo-tenant.yaml on first use.
+export COGCTL_STATE_DIR="${COGCTL_STATE_DIR:-.cogctl}"
+rm -f "$COGCTL_STATE_DIR/local-tenant.json"
+# Run against the embedded emulator even when the caller's shell points at a tenant.
+unset COGNIGY_TENANT_URL COGNIGY_TOKEN_URL COGNIGY_CLIENT_ID COGNIGY_CLIENT_SECRET
+# The example integration reads its secret from the environment at apply time.
+export CRM_API_TOKEN="${CRM_API_TOKEN:-demo-token-not-a-real-secret}"
+
+step() {
+    echo
+    echo "\$ cogctl $*"
+    "$COGCTL" "$@"
+}
+
+step validate manifests/
+step plan manifests/
+step apply manifests/ --auto-approve
+step plan manifests/ --detailed-exitcode
+step verify manifests/
+echo
+echo "Demo complete: the live (emulated) tenant matches manifests/ and verifies."

@@ -1,0 +1,111 @@
+"""Show apply and verify progress on stderr: a live display on a terminal, lines in CI.
+
+On a terminal, retraining jobs are rich progress bars; elsewhere (CI logs, pipes) each job
+prints a line when its status changes and at most every ``interval`` seconds otherwise, so a
+long training neither floods a log nor looks hung. Every finished change and every verdict is
+one line in both modes. What the display shows never changes what apply does.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+import click
+from rich import progress as rich_progress
+from rich.console import Console
+
+from reconciler import progress
+
+_MARKS = {
+    "applied": "+",
+    "skipped": "=",
+    "conflict": "!",
+    "failed": "x",
+    "not attempted": "-",
+}
+
+
+class Display:
+    """A ``progress.Listener`` that renders events; use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        live: bool | None = None,
+        interval: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._live = sys.stderr.isatty() if live is None else live
+        self._interval = interval
+        self._clock = clock
+        self._last: dict[str, tuple[str, float]] = {}
+        self._bars: rich_progress.Progress | None = None
+        self._tasks: dict[str, rich_progress.TaskID] = {}
+
+    def __enter__(self) -> Display:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._bars is not None:
+            self._bars.stop()
+            self._bars = None
+
+    def __call__(self, event: progress.Event) -> None:
+        if isinstance(event, progress.ChangeDone):
+            mark = _MARKS.get(event.outcome, "?")
+            detail = f": {event.message}" if event.message else ""
+            self._line(f"{mark} {event.outcome:<13} {event.address}{detail}")
+        elif isinstance(event, progress.RetrainUpdate):
+            self._retrain(event)
+        elif isinstance(event, progress.Verdict):
+            verdict = "pass" if event.passed else "FAIL"
+            self._line(f"{verdict} {event.subject}: {event.detail}")
+        elif isinstance(event, progress.Waiting):
+            self._throttled(event.what, "waiting", f"waiting for {event.what}")
+
+    def _line(self, message: str) -> None:
+        if self._bars is not None:
+            self._bars.console.print(message, highlight=False, markup=False)
+        else:
+            click.echo(message, err=True)
+
+    def _throttled(self, key: str, state: str, message: str) -> None:
+        now = self._clock()
+        last = self._last.get(key)
+        if last is None or last[0] != state or now - last[1] >= self._interval:
+            self._last[key] = (state, now)
+            self._line(message)
+
+    def _retrain(self, event: progress.RetrainUpdate) -> None:
+        if not self._live:
+            self._throttled(
+                f"retrain {event.bot_id}",
+                event.status,
+                f"retraining {event.bot_id}: {event.status} "
+                f"{event.progress:.0%} after {event.elapsed:.1f}s (job {event.job_id})",
+            )
+            return
+        if self._bars is None:
+            self._bars = rich_progress.Progress(
+                rich_progress.TextColumn("retraining {task.description}"),
+                rich_progress.BarColumn(),
+                rich_progress.TaskProgressColumn(),
+                rich_progress.TextColumn("{task.fields[status]}"),
+                rich_progress.TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
+            self._bars.start()
+        task = self._tasks.get(event.bot_id)
+        if task is None:
+            task = self._bars.add_task(event.bot_id, total=1.0, status=event.status)
+            self._tasks[event.bot_id] = task
+        self._bars.update(task, completed=event.progress, status=event.status)

@@ -1,0 +1,177 @@
+"""Glue every command shares: load the project, open the target, plan, record the run.
+
+A command builds one ``Run`` (audit log, webhook sender, metrics recorder) from its
+``Settings``; ``Run.target`` opens the backend with exactly the scopes asked for and prints
+the target as the first line on stderr; ``make_plan`` is load -> fetch -> plan. No business
+logic lives here, only the order of calls and what gets recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Collection, Coroutine, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reconciler import (
+    auditing,
+    fetching,
+    metrics,
+    models,
+    planning,
+    plans,
+    states,
+    targeting,
+    validating,
+    webhooks,
+)
+from reconciler.cli import _options
+
+T = TypeVar("T")
+Desired = models.Integration | models.Slot | models.ContextDefaults
+
+
+def state_dir(env: Mapping[str, str] = os.environ) -> Path:
+    return Path(env.get("COGCTL_STATE_DIR") or ".cogctl")
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine to the end (Ctrl-C surfaces as KeyboardInterrupt)."""
+    return asyncio.run(coro)
+
+
+def load_project(settings: _options.Settings) -> validating.Project:
+    """Load and validate every document; no API call happens before this succeeds."""
+    project = validating.load_project(
+        list(settings.paths), env=settings.env, config=settings.config
+    )
+    return validating.require_valid(project)
+
+
+def bot_ids(project: validating.Project) -> dict[str, str]:
+    """logical bot -> botId, for every bot the manifests name."""
+    return {
+        loaded.manifest.metadata.bot: project.bot_id(loaded.manifest.metadata.bot)
+        for loaded in project.manifests
+    }
+
+
+def desired(project: validating.Project) -> list[Desired]:
+    """The manifests that are live objects (simulation suites are not)."""
+    return [
+        loaded.manifest
+        for loaded in project.manifests
+        if not isinstance(loaded.manifest, models.SimulationSuite)
+    ]
+
+
+def suites(project: validating.Project, bots: Collection[str] | None = None) -> list[
+    tuple[models.SimulationSuite, str]
+]:
+    """(suite, botId) for every suite, or only those of ``bots`` (botIds) when given."""
+    found = []
+    for loaded in project.manifests:
+        manifest = loaded.manifest
+        if isinstance(manifest, models.SimulationSuite):
+            bot_id = project.bot_id(manifest.metadata.bot)
+            if bots is None or bot_id in bots:
+                found.append((manifest, bot_id))
+    return found
+
+
+def secret_values(
+    manifests: Collection[Desired], env: Mapping[str, str] = os.environ
+) -> dict[str, str | None]:
+    """env var -> value (None when unset) of every secret the manifests reference."""
+    names = {
+        m.spec.auth.secret.fromEnv
+        for m in manifests
+        if isinstance(m, models.Integration) and m.spec.auth.secret is not None
+    }
+    return {name: env.get(name) or None for name in sorted(names)}
+
+
+class Run:
+    """One command's recording: audit entries, webhook events, and the metrics file."""
+
+    def __init__(self, settings: _options.Settings, command: str) -> None:
+        self.settings = settings
+        self.command = command
+        self.metrics = metrics.MetricsRecorder()
+        self._audit = auditing.AuditLog(settings.audit_log or auditing.default_path())
+        self._webhook = webhooks.from_environment()
+        self.environment: str | None = None
+
+    def audit(self, event: str, **fields: Any) -> None:
+        self._audit.append(event, command=self.command, environment=self.environment, **fields)
+
+    async def notify(self, event_type: str, data: dict[str, Any]) -> None:
+        """Send a signed webhook when configured; a failure is logged, never fatal."""
+        if self._webhook is not None:
+            await self._webhook.send(event_type, {"environment": self.environment, **data})
+
+    def finish(self) -> None:
+        if self.settings.metrics_file is not None:
+            self.metrics.write(self.settings.metrics_file)
+
+    @contextlib.asynccontextmanager
+    async def target(
+        self, project: validating.Project, scopes: Collection[str]
+    ) -> AsyncIterator[targeting.Target]:
+        """Open the backend; the first line on stderr says where the command runs."""
+        async with targeting.connect(
+            config=project.config,
+            config_path=project.config_path,
+            environment=project.environment,
+            scopes=scopes,
+            emulator_fixture=self.settings.emulator_fixture,
+            state_dir=state_dir(),
+            observers=[self.metrics],
+        ) as target:
+            self.environment = target.environment
+            click.echo(f"target: {target.description}", err=True)
+            yield target
+
+
+async def fetch_live(target: targeting.Target, project: validating.Project) -> states.LiveState:
+    return await fetching.fetch_live_state(target.backend, sorted(set(bot_ids(project).values())))
+
+
+async def make_plan(
+    target: targeting.Target, project: validating.Project, *, prune: bool
+) -> tuple[plans.Plan, states.LiveState]:
+    """Fetch the live state of the manifests' bots and diff it into a plan."""
+    live = await fetch_live(target, project)
+    wanted = desired(project)
+    plan = planning.build_plan(
+        [loaded.manifest for loaded in project.manifests],  # suites: verified, not written
+        live,
+        bot_ids=bot_ids(project),
+        target=target.description,
+        prune=prune,
+        secrets=secret_values(wanted),
+    )
+    return plan, live
+
+
+def plan_fields(plan: plans.Plan) -> dict[str, Any]:
+    """What the audit log and webhooks say about a plan (never a secret)."""
+    summary = plan.summary()
+    return {
+        "target": plan.target,
+        "fingerprint": plan.fingerprint,
+        "summary": {
+            "create": summary.create,
+            "update": summary.update,
+            "delete": summary.delete,
+            "unchanged": summary.unchanged,
+        },
+        "changes": [
+            {"address": c.address, "action": c.action.value, "drift": c.drift}
+            for c in plan.pending()
+        ],
+    }

@@ -1,0 +1,266 @@
+"""``cogctl apply``: execute a plan (fresh or saved), retrain, verify, optionally roll back."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler import (
+    applying,
+    errors,
+    fetching,
+    planning,
+    plans,
+    progress,
+    releasing,
+    states,
+    targeting,
+    validating,
+)
+from reconciler.cli import _common, _options, _progress, _reports, _run
+from reconciler.cli import plan as plan_cmd
+from reconciler.rendering import jsonout
+
+_WRITABLE_KINDS = frozenset({"Integration", "Slot", "ContextDefaults"})
+
+
+def _scopes(
+    project: validating.Project, saved: plans.Plan | None, *, verify: bool, prune: bool
+) -> frozenset[str]:
+    """What this apply may write: the saved plan's kinds, else the manifests' kinds (and,
+    with --prune, any kind, since objects that left the manifests may be deleted)."""
+    if saved is not None:
+        kinds = {c.kind for c in saved.pending()}
+    else:
+        kinds = {type(m).__name__ for m in _run.desired(project)}
+        if prune:
+            kinds |= _WRITABLE_KINDS
+    return targeting.scopes_for_apply(
+        kinds, retrain="Slot" in kinds, simulate=verify and bool(_run.suites(project))
+    )
+
+
+def _read_saved(path: Path) -> plans.Plan:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise errors.ConfigError(f"cannot read saved plan {path}: {exc}") from None
+    return plans.Plan.from_json(data)
+
+
+async def _plan_for(
+    target: targeting.Target,
+    project: validating.Project,
+    saved: plans.Plan | None,
+    *,
+    prune: bool,
+) -> tuple[plans.Plan, states.LiveState]:
+    """A fresh plan, or the saved one after proving live state has not moved since."""
+    if saved is None:
+        return await _run.make_plan(target, project, prune=prune)
+    if saved.target != target.description:
+        raise errors.ConfigError(
+            f"the saved plan was made for {saved.target!r}, this run targets "
+            f"{target.description!r}",
+            hint="plan again against this target",
+        )
+    ids = {**_run.bot_ids(project), **{c.bot: c.bot_id for c in saved.changes}}
+    live = await fetching.fetch_live_state(target.backend, sorted(set(ids.values())))
+    stale = planning.stale_addresses(saved, live, ids)
+    if stale:
+        raise errors.StalePlanError(
+            f"the saved plan is stale: live state changed since it was made at {', '.join(stale)}",
+            hint="run cogctl plan --out FILE again, review it, and apply that",
+        )
+    return saved, live
+
+
+def _confirm(plan: plans.Plan, auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise errors.ConfigError(
+            "apply needs confirmation and there is no terminal to ask",
+            hint="review the plan and pass --auto-approve (e.g. in CI)",
+        )
+    summary = plan.summary()
+    question = (
+        f"Apply {summary.create} to add, {summary.update} to change, "
+        f"{summary.delete} to destroy to {plan.target}?"
+    )
+    if not click.confirm(question, default=False, err=True):
+        raise click.exceptions.Exit(_common.EXIT_ERROR)
+
+
+def _recorder(run: _run.Run, display: _progress.Display) -> progress.Listener:
+    """Show every event, and put every write and verdict into the audit log."""
+
+    def listen(event: progress.Event) -> None:
+        display(event)
+        if isinstance(event, progress.ChangeDone):
+            run.audit("apply.write", address=event.address, action=event.action,
+                      outcome=event.outcome, message=event.message, version=event.version)
+        elif isinstance(event, progress.Verdict):
+            run.audit("verify.verdict", subject=event.subject, passed=event.passed,
+                      detail=event.detail)
+        elif isinstance(event, progress.RetrainUpdate) and event.status in ("succeeded", "failed"):
+            run.audit("apply.retrain", bot=event.bot_id, job=event.job_id, status=event.status)
+
+    return listen
+
+
+def _document(plan: plans.Plan, done: releasing.Release | None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"plan": jsonout.plan_document(plan)}
+    if done is not None:
+        doc["apply"] = done.result.to_json()
+        doc["verification"] = [r.to_json() for r in done.rounds]
+        doc["rollback"] = done.rollback.to_json() if done.rollback else None
+    return doc
+
+
+def _exit_code(done: releasing.Release | None) -> int:
+    if done is None:
+        return _common.EXIT_OK
+    if not done.result.writes_ok:
+        return _common.EXIT_ERROR
+    return _common.EXIT_OK if done.verified else _common.EXIT_VERIFY_FAILED
+
+
+def _release_options(
+    concurrency: int, force: bool, no_verify: bool, rollback: bool
+) -> tuple[applying.ApplyOptions, releasing.VerifyOptions]:
+    if concurrency < 1:
+        raise errors.ConfigError(f"--concurrency must be at least 1, got {concurrency}")
+    return (
+        applying.ApplyOptions(concurrency=concurrency, force=force),
+        releasing.VerifyOptions(enabled=not no_verify, rollback=rollback),
+    )
+
+
+@click.command()
+@_options.project_options
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Apply this saved plan (refused when live state moved since).")
+@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@click.option("--prune", is_flag=True,
+              help="Delete objects labelled managed-by: cogctl that left the manifests.")
+@click.option("--no-verify", is_flag=True, help="Skip extraction metrics and simulations.")
+@click.option("--rollback-on-failure", "rollback", is_flag=True,
+              help="When verification fails, restore the changed slots and verify again.")
+@click.option("--force", is_flag=True,
+              help="Write over objects changed outside cogctl since the plan (409 conflicts).")
+@click.option("--concurrency", type=int, default=4, show_default=True,
+              help="Changes written at once (dependants always wait for dependencies).")
+@_options.output_option("text", "json")
+def apply(
+    settings: _options.Settings,
+    plan_file: Path | None,
+    auto_approve: bool,
+    prune: bool,
+    no_verify: bool,
+    rollback: bool,
+    force: bool,
+    concurrency: int,
+    output: str,
+) -> None:
+    """Execute the plan, retrain once per changed bot, and verify.
+
+    Exit codes: 0 applied and verified; 1 error (nothing or only part applied: the output
+    lists what was not done); 3 applied but verification failed.
+    """
+    apply_opts, verify_opts = _release_options(concurrency, force, no_verify, rollback)
+    project = _run.load_project(settings)
+    request = _Request(
+        saved=_read_saved(plan_file) if plan_file is not None else None,
+        auto_approve=auto_approve, prune=prune, output=output,
+        apply=apply_opts, verify=verify_opts,
+    )
+    run = _run.Run(settings, "apply")
+    try:
+        plan, done = _run.run_async(_execute(run, project, request))
+    finally:
+        run.finish()
+    _show(plan, done, output)
+    code = _exit_code(done)
+    if code:
+        raise _common.fail(_failure_line(done), code=code)
+
+
+@dataclass(frozen=True)
+class _Request:
+    saved: plans.Plan | None
+    auto_approve: bool
+    prune: bool
+    output: str
+    apply: applying.ApplyOptions
+    verify: releasing.VerifyOptions
+
+
+async def _execute(
+    run: _run.Run, project: validating.Project, req: _Request
+) -> tuple[plans.Plan, releasing.Release | None]:
+    """Plan (or check the saved plan), confirm, release; record and announce the outcome."""
+    scopes = _scopes(project, req.saved, verify=req.verify.enabled, prune=req.prune)
+    async with run.target(project, scopes) as target:
+        plan, live = await _plan_for(target, project, req.saved, prune=req.prune)
+        # The plan goes to stdout with text output; with JSON output a person asked to
+        # confirm still sees it, on stderr.
+        if req.output == "text" or not req.auto_approve:
+            shown = plan_cmd.render(plan, "text", environment=run.environment)
+            click.echo(shown, err=req.output != "text")
+        if not plan.pending():
+            return plan, None
+        _confirm(plan, req.auto_approve)
+        run.audit("apply.started", **_run.plan_fields(plan))
+        started = time.monotonic()
+        with _progress.Display() as display:
+            done = await releasing.release(
+                target.backend, plan, live, suites=_run.suites(project),
+                apply_options=req.apply, verify=req.verify, on_event=_recorder(run, display),
+            )
+    _observe(run, done, time.monotonic() - started)
+    summary = {"summary": done.result.counts(), "verified": done.verified,
+               "rolledBack": done.rollback is not None}
+    run.audit("apply.completed", **summary)
+    await run.notify("apply.completed", {**_run.plan_fields(plan), **summary})
+    if done.rounds:
+        await run.notify("verify.completed", {"rounds": [r.to_json() for r in done.rounds]})
+    return plan, done
+
+
+def _show(plan: plans.Plan, done: releasing.Release | None, output: str) -> None:
+    if output == "json":
+        click.echo(json.dumps(_document(plan, done), indent=2, ensure_ascii=False))
+    elif done is not None:
+        click.echo(_reports.apply_summary(done.result))
+        for report in done.rounds:
+            click.echo(_reports.verify_table(report))
+        if done.rollback is not None:
+            click.echo(_reports.apply_summary(done.rollback, what="Rollback"))
+
+
+def _failure_line(done: releasing.Release | None) -> str:
+    """The one line on stderr that says why apply did not exit 0, and what to do."""
+    if done is None:
+        return "apply failed"
+    if not done.result.writes_ok:
+        missing = ", ".join(c.address for c in done.result.not_done())
+        return f"apply incomplete: not done: {missing} (fix the cause and run apply again)"
+    failures = "; ".join(done.rounds[0].failures()) if done.rounds else "verification failed"
+    rolled = " (changed slots were rolled back)" if done.rollback is not None else ""
+    return f"applied, but verification failed{rolled}: {failures}"
+
+
+def _observe(run: _run.Run, done: releasing.Release, seconds: float) -> None:
+    """Command figures for --metrics-file, beside the HTTP metrics."""
+    run.metrics.observe("cogctl_apply_duration_seconds", seconds)
+    for outcome, count in done.result.counts().items():
+        run.metrics.observe("cogctl_apply_changes", count, outcome=outcome.replace(" ", "_"))
+    for retrain in done.result.retrains:
+        run.metrics.observe("cogctl_retrain_seconds", retrain.seconds, bot=retrain.bot_id)

@@ -1,0 +1,61 @@
+"""``cogctl drift``: a plan for scheduled runs that says whether live state left the manifests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from reconciler import plans, targeting
+from reconciler.cli import _common, _options, _run
+from reconciler.cli import plan as plan_cmd
+
+
+def describe(plan: plans.Plan) -> str:
+    """One line: how many objects differ, and how many of them were edited outside cogctl."""
+    pending = plan.pending()
+    outside = [c.address for c in pending if c.drift]
+    if pending:
+        line = f"drift: {len(pending)} object(s) differ from the manifests"
+    else:
+        line = "drift: none, live state matches the manifests"
+    if outside:
+        line += f"; changed outside cogctl: {', '.join(outside)}"
+    if plan.orphaned:
+        # Not drift: the manifests dropped them and only --prune deletes; worth knowing.
+        line += (f"; {len(plan.orphaned)} managed object(s) left the manifests "
+                 f"(apply --prune deletes them): {', '.join(plan.orphaned)}")
+    return line
+
+
+@click.command()
+@_options.project_options
+@_options.output_option()
+@click.option("--prune", is_flag=True,
+              help="Count objects labelled managed-by: cogctl that left the manifests as drift.")
+def drift(settings: _options.Settings, output: str, prune: bool) -> None:
+    """Compare live state with the manifests for scheduled runs (read scope only).
+
+    Every difference counts; changes marked drift were made outside cogctl since it last
+    applied them. Exit codes: 0 no drift, 2 drift found, 1 error.
+    """
+    project = _run.load_project(settings)
+    run = _run.Run(settings, "drift")
+
+    async def body() -> plans.Plan:
+        async with run.target(project, targeting.SCOPES_READ) as target:
+            made, _live = await _run.make_plan(target, project, prune=prune)
+        fields: dict[str, Any] = _run.plan_fields(made)
+        run.audit("drift.checked", **fields)
+        if made.pending():
+            await run.notify("drift.detected", fields)
+        return made
+
+    try:
+        made = _run.run_async(body())
+    finally:
+        run.finish()
+    click.echo(describe(made), err=True)
+    click.echo(plan_cmd.render(made, output, environment=run.environment))
+    if made.pending():
+        raise click.exceptions.Exit(_common.EXIT_CHANGES)

@@ -1,0 +1,91 @@
+"""``cogctl plan``: diff the manifests against live state and show what apply would do."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler import plans, targeting
+from reconciler.cli import _common, _options, _run
+from reconciler.rendering import jsonout, markdown, text
+
+
+def color_wanted() -> bool:
+    """ANSI colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def render(plan: plans.Plan, output: str, *, environment: str | None) -> str:
+    """The plan in ``output`` format, without a trailing newline (``click.echo`` adds one)."""
+    if output == "json":
+        return json.dumps(jsonout.plan_document(plan), indent=2, ensure_ascii=False)
+    if output == "markdown":
+        rendered = markdown.render_plan(plan, environment=environment or "default")
+    else:
+        rendered = text.render_plan(plan, color=color_wanted())
+    return rendered.rstrip("\n")
+
+
+def write_saved_plan(plan: plans.Plan, path: Path) -> None:
+    """Write the saved plan atomically: a reader sees the old file or the whole new one."""
+    data = json.dumps(plan.to_json(), indent=1, ensure_ascii=False) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+@click.command()
+@_options.project_options
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also save the plan to FILE, for apply --plan FILE.")
+@_options.output_option()
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when there are changes, 0 when there are none.")
+@click.option("--prune", is_flag=True,
+              help="Plan deletes of objects labelled managed-by: cogctl that left the manifests.")
+def plan(
+    settings: _options.Settings,
+    out: Path | None,
+    output: str,
+    detailed_exitcode: bool,
+    prune: bool,
+) -> None:
+    """Show what apply would change, without changing anything (read scope only).
+
+    Exit codes: 0 success (with --detailed-exitcode: 0 no changes, 2 changes); 1 error.
+    """
+    project = _run.load_project(settings)
+    run = _run.Run(settings, "plan")
+
+    async def body() -> plans.Plan:
+        async with run.target(project, targeting.SCOPES_READ) as target:
+            made, _live = await _run.make_plan(target, project, prune=prune)
+        fields: dict[str, Any] = _run.plan_fields(made)
+        run.audit("plan.created", **fields)
+        await run.notify("plan.created", fields)
+        return made
+
+    try:
+        made = _run.run_async(body())
+    finally:
+        run.finish()
+    if out is not None:
+        write_saved_plan(made, out)
+        click.echo(f"saved plan: {out}", err=True)
+    click.echo(render(made, output, environment=run.environment))
+    if detailed_exitcode and made.summary().has_changes:
+        raise click.exceptions.Exit(_common.EXIT_CHANGES)

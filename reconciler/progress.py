@@ -1,0 +1,58 @@
+"""What apply and verify report while they run, as plain data the CLI renders.
+
+Library code never prints: it calls a ``Listener`` with these events, and the command decides
+how to show them (a live display on a terminal, a line every few seconds in CI) and what to
+record (the audit log). Every event is immutable and carries no secret value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ChangeDone:
+    """One change of the plan finished, whatever its outcome (``applying.Outcome`` value)."""
+
+    address: str
+    action: str
+    outcome: str
+    message: str = ""
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class RetrainUpdate:
+    """A retraining job was started or polled. ``progress`` is 0..1; ``elapsed`` in seconds."""
+
+    bot_id: str
+    job_id: str
+    status: str
+    progress: float
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A wait that is expected (metrics not ready yet, a simulation still running)."""
+
+    what: str
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One verification check decided: a slot's extraction metrics or a simulation suite."""
+
+    subject: str
+    passed: bool
+    detail: str
+
+
+Event = ChangeDone | RetrainUpdate | Waiting | Verdict
+Listener = Callable[[Event], None]
+
+
+def ignore(event: Event) -> None:
+    """The listener of callers that do not care."""

@@ -1,0 +1,46 @@
+"""The one line ``cogctl drift`` prints on stderr (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler import plans
+from reconciler.cli import drift
+
+
+def _change(name: str, action: plans.Action, *, outside: bool) -> plans.Change:
+    return plans.Change(
+        address=f"Slot/b/{name}", kind="Slot", bot="b", bot_id="bot_b", name=name,
+        action=action, reason="r", drift=outside, before={"spec": {}},
+        after={"spec": {}}, live_id="i", live_version="1",
+        write=None if action is plans.Action.NOOP else {"name": name},
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "orphaned", "line"),
+    [
+        ((), (), "drift: none, live state matches the manifests"),
+        ((("a", plans.Action.NOOP, False),), (), "drift: none, live state matches the manifests"),
+        ((("a", plans.Action.UPDATE, False),), (), "drift: 1 object(s) differ from the manifests"),
+        (
+            (("a", plans.Action.UPDATE, True), ("b", plans.Action.UPDATE, False)),
+            (),
+            "drift: 2 object(s) differ from the manifests; changed outside cogctl: Slot/b/a",
+        ),
+        (
+            (),
+            ("Slot/b/old",),
+            "drift: none, live state matches the manifests; 1 managed object(s) left the "
+            "manifests (apply --prune deletes them): Slot/b/old",
+        ),
+    ],
+)
+def test_describe(
+    changes: tuple[tuple[str, plans.Action, bool], ...], orphaned: tuple[str, ...], line: str
+) -> None:
+    plan = plans.Plan(
+        target="t", fingerprint="f",
+        changes=tuple(_change(n, a, outside=o) for n, a, o in changes), orphaned=orphaned,
+    )
+    assert drift.describe(plan) == line

@@ -1,0 +1,410 @@
+"""applying, writing, retraining, releasing: against the emulator in-process, time injected.
+
+The client is the real ``PlatformBackend`` over ``httpx.ASGITransport``; the emulator and the
+client's retries share a fake clock whose ``sleep`` moves time at once, so training and
+retries take no wall time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from reconciler import (
+    applying,
+    errors,
+    fetching,
+    models,
+    outcomes,
+    planning,
+    plans,
+    releasing,
+    states,
+    validating,
+    writing,
+)
+from reconciler.backend import client, retrying
+from reconciler.emulator import TenantState, create_app
+
+HERE = Path(__file__).parent
+FIXTURE = HERE / "e2e" / "fixtures" / "tenant.yaml"
+PROJECT = HERE / "e2e" / "project"
+CANARY = "canary-5ecret-unit-41d2"
+ALL_SCOPES = (
+    "cognigy:platform:read", "cognigy:integrations:write", "cognigy:slots:write",
+    "cognigy:nlp:retrain", "context:write", "simulation:execute",
+)
+T = TypeVar("T")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        # At least a microsecond: near 1.8e9 a smaller step is lost to float rounding and a
+        # waiter that sleeps "a hair" would spin forever on a clock that never moves.
+        self.now += max(1e-6, seconds)
+        await asyncio.sleep(0)
+
+
+class Tenant:
+    """The e2e fixture served in-process; ``backend()`` is the real client."""
+
+    def __init__(self) -> None:
+        self.clock = FakeClock()
+        self.state = TenantState.from_fixture(FIXTURE)
+        app = create_app(self.state, clock=self.clock)
+        self.transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+        project = validating.load_project([PROJECT], env="test")
+        self.manifests = [m.manifest for m in project.manifests]
+        self.bot_ids = {"support": "bot_support"}
+
+    def backend(self, scopes: Sequence[str] = ALL_SCOPES) -> client.PlatformBackend:
+        policy = retrying.RetryPolicy(sleep=self.clock.sleep, clock=self.clock, jitter=lambda: 0.5)
+        return client.PlatformBackend(
+            base_url="http://emulator.test", client_id="e2e-client",
+            client_secret="e2e-client-secret", scopes=scopes, transport=self.transport,
+            retry=policy,
+        )
+
+    def options(self, **kw: Any) -> applying.ApplyOptions:
+        return applying.ApplyOptions(
+            clock=self.clock, sleep=self.clock.sleep, env={"E2E_CRM_TOKEN": CANARY}, **kw
+        )
+
+    async def plan(
+        self, backend: client.PlatformBackend, manifests: Sequence[Any] | None = None
+    ) -> tuple[plans.Plan, states.LiveState]:
+        live = await fetching.fetch_live_state(backend, ["bot_support"])
+        made = planning.build_plan(
+            manifests if manifests is not None else self.manifests, live,
+            bot_ids=self.bot_ids, target="test", secrets={"E2E_CRM_TOKEN": CANARY},
+        )
+        return made, live
+
+    async def admin(self, method: str, path: str, body: Any = None) -> Any:
+        async with httpx.AsyncClient(transport=self.transport, base_url="http://e") as c:
+            answer = await c.request(method, f"/_emulator/{path}", json=body)
+            answer.raise_for_status()
+            return answer.json() if answer.content else None
+
+    async def writes(self) -> list[dict[str, Any]]:
+        log = await self.admin("GET", "requests")
+        return [
+            r for r in log
+            if r["method"] in {"POST", "PUT", "PATCH", "DELETE"} and "/oauth/" not in r["path"]
+        ]
+
+
+def run(body: Callable[[Tenant], Awaitable[T]]) -> T:
+    return asyncio.run(body(Tenant()))
+
+
+def _slot(name: str, pattern: str, deps: Sequence[str] = ()) -> models.Slot:
+    return models.Slot.model_validate({
+        "apiVersion": "cogctl/v1", "kind": "Slot",
+        "metadata": {"name": name, "bot": "support"},
+        "spec": {"patterns": [pattern], "dependencies": list(deps)},
+    })
+
+
+def _replace_slot(manifests: Sequence[Any], slot: models.Slot) -> list[Any]:
+    return [slot if getattr(m, "address", None) == slot.address else m for m in manifests]
+
+
+def _outcomes(result: outcomes.ApplyResult) -> dict[str, str]:
+    return {c.address: c.outcome.value for c in result.changes}
+
+
+def test_apply_creates_everything_retrains_once_and_converges() -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend()
+        made, _ = await t.plan(backend)
+        result = await applying.apply_plan(backend, made, options=t.options())
+        assert set(_outcomes(result).values()) == {"applied"}
+        assert len(result.changes) == 4
+        (retrain,) = result.retrains
+        assert retrain.ok
+        assert retrain.bot_id == "bot_support"
+        retrain_posts = [w for w in await t.writes() if w["path"].endswith("/nlp/retrain")]
+        assert len(retrain_posts) == 1
+        again, _ = await t.plan(backend)
+        assert not again.pending()
+        await backend.aclose()
+
+    run(body)
+
+
+def test_missing_secret_is_an_error_before_any_write() -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend()
+        made, _ = await t.plan(backend)
+        options = dataclasses.replace(t.options(), env={})
+        with pytest.raises(errors.ConfigError, match="E2E_CRM_TOKEN"):
+            await applying.apply_plan(backend, made, options=options)
+        assert await t.writes() == []
+        await backend.aclose()
+
+    run(body)
+
+
+async def _apply_all(t: Tenant, backend: client.PlatformBackend) -> None:
+    made, _ = await t.plan(backend)
+    assert (await applying.apply_plan(backend, made, options=t.options())).writes_ok
+
+
+def test_version_conflict_is_left_alone_and_dependants_wait() -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend()
+        await _apply_all(t, backend)
+        wanted = _replace_slot(t.manifests, _slot("order_number", r"ORD-\d{5,6}"))
+        wanted = _replace_slot(wanted, _slot("email", r"[a-z]+@example\.com", ["order_number"]))
+        made, _ = await t.plan(backend, wanted)
+        live = next(s for s in await backend.list_slots("bot_support") if s["name"] == "order_number")
+        outside: Any = {k: live[k] for k in ("botId", "name", "type", "fillStrategy", "labels")}
+        await backend.put_slot(live["slotId"], {**outside, "patterns": ["X"], "dependencies": [],
+                                                "triggerRetrain": False})
+        result = await applying.apply_plan(backend, made, options=t.options())
+        assert _outcomes(result) == {
+            "Slot/support/order_number": "conflict",
+            "Slot/support/email": "not attempted",
+        }
+        assert not result.writes_ok
+        assert result.retrains == ()  # no slot written, nothing to retrain
+        conflict = result.changes[0]
+        assert "changed outside cogctl since the plan" in conflict.message
+        forced = await applying.apply_plan(backend, made, options=t.options(force=True))
+        assert set(_outcomes(forced).values()) == {"applied"}
+        assert "overwritten (--force)" in forced.changes[0].message
+        assert not (await t.plan(backend, wanted))[0].pending()
+        await backend.aclose()
+
+    run(body)
+
+
+def test_name_conflict_adopts_an_identical_integration_only() -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend()
+        made, _ = await t.plan(backend)
+        change = next(c for c in made.pending() if c.kind == "Integration")
+        # an earlier run created it, then lost the answer and its idempotency key
+        await backend.create_integration(writing.integration_body(change, CANARY))
+        result = await applying.apply_plan(backend, made, options=t.options())
+        assert _outcomes(result)[change.address] == "applied"
+        assert "already as planned" in result.changes[0].message
+        names = [i["name"] for i in await backend.list_integrations("bot_support")]
+        assert sorted(names) == ["crm-lookup", "legacy-webhook"]
+        await backend.aclose()
+
+    run(body)
+
+
+def test_name_conflict_with_other_content_is_a_conflict() -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend()
+        made, _ = await t.plan(backend)
+        change = next(c for c in made.pending() if c.kind == "Integration")
+        other: Any = {**writing.integration_body(change, "another-secret"), "description": "x"}
+        await backend.create_integration(other)
+        result = await applying.apply_plan(backend, made, options=t.options())
+        assert _outcomes(result)[change.address] == "conflict"
+        assert "an integration of that name exists" in result.changes[0].message
+        assert CANARY not in result.changes[0].message
+        await backend.aclose()
+
+    run(body)
+
+
+class _Counting:
+    """The real backend, counting slot writes in flight and their order."""
+
+    def __init__(self, inner: client.PlatformBackend) -> None:
+        self._inner = inner
+        self.in_flight = 0
+        self.peak = 0
+        self.order: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def put_slot(self, slot_id: str, body: Any, **kw: Any) -> Any:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            await asyncio.sleep(0)
+            answer = await self._inner.put_slot(slot_id, body, **kw)
+            self.order.append(body["name"])
+            return answer
+        finally:
+            self.in_flight -= 1
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_concurrency_is_bounded_and_dependencies_come_first(concurrency: int) -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend()
+        wanted = [_slot(f"s{i:02d}", rf"S{i}-\d+") for i in range(12)]
+        wanted += [_slot("last", r"L\d+", ["s00", "s11"])]
+        made, _ = await t.plan(backend, wanted)
+        counting = _Counting(backend)
+        result = await applying.apply_plan(
+            counting, made, options=t.options(concurrency=concurrency)  # type: ignore[arg-type]
+        )
+        assert result.writes_ok
+        assert counting.peak == concurrency
+        assert counting.order[-1] == "last"
+        await backend.aclose()
+
+    run(body)
+
+
+def test_a_scope_error_stops_the_run() -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend(scopes=("cognigy:platform:read", "cognigy:integrations:write"))
+        made, _ = await t.plan(backend)
+        result = await applying.apply_plan(backend, made, options=t.options(concurrency=1))
+        assert _outcomes(result) == {
+            "Integration/support/crm-lookup": "applied",
+            "Slot/support/order_number": "failed",
+            "Slot/support/email": "not attempted",
+            "ContextDefaults/support/support-defaults": "not attempted",
+        }
+        assert "insufficient_scope" in result.changes[1].message
+        await backend.aclose()
+
+    run(body)
+
+
+def test_retraining_past_its_deadline_times_out() -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend()
+        made, _ = await t.plan(backend)
+        options = t.options(retrain_deadline_seconds=0.05, poll_seconds=0.01)
+        result = await applying.apply_plan(backend, made, options=options)
+        (retrain,) = result.retrains
+        assert retrain.status is outcomes.TrainingStatus.TIMED_OUT
+        assert "after 0.05s" in (retrain.error or "")
+        await backend.aclose()
+
+    run(body)
+
+
+def test_release_rolls_back_a_slot_that_extracts_worse() -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend()
+        await _apply_all(t, backend)
+        worse = _slot("order_number", r"ORD-\d{3}")
+        made, live = await t.plan(backend, _replace_slot(t.manifests, worse))
+        vopts = releasing.VerifyOptions(rollback=True, clock=t.clock, sleep=t.clock.sleep)
+        done = await releasing.release(
+            backend, made, live, apply_options=t.options(), verify=vopts
+        )
+        first, second = done.rounds
+        assert not done.verified
+        (verdict,) = first.slots
+        assert (verdict.baseline, verdict.success_rate, verdict.passed) == (1.0, 0.0, False)
+        assert second.passed
+        assert second.label == "after rollback"
+        assert done.rollback is not None
+        assert done.rollback.writes_ok
+        restored = await backend.list_slots("bot_support")
+        assert [s["patterns"] for s in restored if s["name"] == "order_number"] == [[r"ORD-\d{6}"]]
+        assert not (await t.plan(backend))[0].pending()  # back where the old manifests were
+        await backend.aclose()
+
+    run(body)
+
+
+def test_release_rollback_deletes_a_slot_it_created() -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend()
+        await _apply_all(t, backend)
+        bad_new = _slot("ticket", r"TCK-\d+", ["order_number"])
+        strict = bad_new.model_copy(
+            update={"spec": bad_new.spec.model_copy(
+                update={"verify": models.SlotVerify(minExtractionRate=1.0)}
+            )}
+        )
+        made, live = await t.plan(backend, [*t.manifests, strict])
+        vopts = releasing.VerifyOptions(
+            rollback=True, clock=t.clock, sleep=t.clock.sleep, metrics_deadline_seconds=1.0
+        )
+        done = await releasing.release(backend, made, live, apply_options=t.options(), verify=vopts)
+        assert not done.verified  # no labelled utterances: the new slot cannot reach 1.0
+        assert done.rollback is not None
+        assert [c.action for c in done.rollback.changes] == ["delete"]
+        names = sorted(s["name"] for s in await backend.list_slots("bot_support"))
+        assert names == ["email", "order_number"]
+        await backend.aclose()
+
+    run(body)
+
+
+_LIVE_SLOT: Any = {
+    "slotId": "s1", "botId": "b", "name": "n", "type": "regex", "patterns": ["a", "b"],
+    "fillStrategy": "firstMatch", "dependencies": ["d2", "d1"],
+    "labels": {"managed-by": "cogctl", "team": "x"}, "version": "3", "updatedAt": "t",
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "matches"),
+    [
+        ({}, True),
+        ({"dependencies": ["d1", "d2"]}, True),  # dependencies are a set
+        ({"labels": {"team": "x"}}, True),  # the body's labels are all there
+        ({"patterns": ["b", "a"]}, False),  # pattern order matters (firstMatch)
+        ({"labels": {"team": "y"}}, False),
+        ({"fillStrategy": "bestMatch"}, False),
+        ({"dependencies": ["d1"]}, False),
+    ],
+)
+def test_slot_matches(changes: dict[str, Any], matches: bool) -> None:
+    body: Any = {
+        **{k: _LIVE_SLOT[k] for k in ("botId", "name", "type", "patterns", "fillStrategy")},
+        "dependencies": ["d1", "d2"], "labels": {"managed-by": "cogctl"},
+        "triggerRetrain": False, **changes,
+    }
+    assert writing.slot_matches(_LIVE_SLOT, body) is matches
+
+
+@pytest.mark.parametrize(
+    ("changes", "matches"),
+    [
+        ({"lang": {"value": "en", "scope": "global"}}, True),
+        ({"lang": {"value": "de", "scope": "global"}}, False),
+        ({"lang": {"value": "en", "scope": "user"}}, False),
+        ({"gone": None}, True),
+        ({"lang": None}, False),
+        ({"new": {"value": 1, "scope": "global"}}, False),
+    ],
+)
+def test_context_matches(changes: dict[str, Any], matches: bool) -> None:
+    live: Any = {"botId": "b", "contextVersion": "2",
+                 "context": {"lang": {"value": "en", "scope": "global"}}}
+    assert writing.context_matches(live, changes) is matches
+
+
+def test_integration_matches_compares_the_secret_by_fingerprint_only() -> None:
+    live: Any = {
+        "id": "int_1", "bot_id": "b", "name": "n", "description": "", "status": "ACTIVE",
+        "labels": {"managed-by": "cogctl"}, "config": {"url": "https://x", "timeout_seconds": 30},
+        "auth_secret_sha256": writing.secret_sha256("int_1", CANARY),
+    }
+    body: Any = {key: live[key] for key in ("bot_id", "name", "description", "status", "labels")}
+    body["config"] = {"url": "https://x", "timeout_seconds": 30, "auth_secret": CANARY}
+    assert writing.integration_matches(live, body, CANARY)
+    assert not writing.integration_matches(live, body, "another")
+    assert writing.integration_matches(live, body, None)  # no secret to compare
+    body["config"]["timeout_seconds"] = 10
+    assert not writing.integration_matches(live, body, CANARY)
