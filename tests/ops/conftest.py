@@ -1,0 +1,71 @@
+"""The emulator in-process behind the real client, with a fake clock so nothing waits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reconciler import emulator
+from reconciler.backend import client, retrying
+
+FIXTURE = Path(__file__).parent / "fixtures" / "ops-tenant.yaml"
+ALL_SCOPES = (
+    "cognigy:platform:read", "cognigy:slots:write", "cognigy:nlp:retrain", "context:write",
+    "conversation:read", "simulation:execute", "session:read", "variable:read",
+)
+
+
+class FakeClock:
+    """Seconds; ``sleep`` records the wait and moves time forward at once."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+@dataclass
+class Tenant:
+    state: emulator.TenantState
+    clock: FakeClock
+    app: object
+
+    @contextlib.asynccontextmanager
+    async def backend(self, scopes: tuple[str, ...] = ALL_SCOPES,
+                      client_id: str = "ops-client",
+                      secret: str = "ops-secret") -> AsyncIterator[client.PlatformBackend]:
+        policy = retrying.RetryPolicy(sleep=self.clock.sleep, clock=self.clock,
+                                      jitter=lambda: 0.5)
+        backend = client.PlatformBackend(
+            base_url="http://emulator.test", client_id=client_id, client_secret=secret,
+            scopes=scopes, transport=httpx.ASGITransport(app=self.app),
+            retry=policy,
+        )
+        try:
+            yield backend
+        finally:
+            await backend.aclose()
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def tenant(fake_clock: FakeClock) -> Tenant:
+    state = emulator.TenantState.from_fixture(FIXTURE)
+    return Tenant(state=state, clock=fake_clock, app=emulator.create_app(state, clock=fake_clock))
