@@ -9,11 +9,36 @@ API can be added without touching the core. Every method raises only
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from reconciler import livetypes as lt
 
 READ_SCOPES: frozenset[str] = frozenset({"cognigy:platform:read"})
+
+
+@dataclass(frozen=True)
+class RequestEvent:
+    """One HTTP attempt, as observers see it (one event per attempt, retries included).
+
+    ``path`` is the request path without the query string (ids kept). ``status`` is None
+    exactly when no HTTP answer arrived. ``error`` is None on success, the status (``"503"``)
+    for an error answer, the exception's class (``"ReadTimeout"``) when no answer came.
+    ``retried`` is true for every attempt after the first; ``rate_limited`` for a 429.
+    """
+
+    method: str
+    path: str
+    status: int | None
+    seconds: float
+    attempt: int
+    retried: bool
+    rate_limited: bool
+    error: str | None
+
+
+class RequestObserver(Protocol):
+    def on_request(self, event: RequestEvent) -> None: ...
 
 
 class Backend(Protocol):

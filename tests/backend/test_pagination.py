@@ -1,0 +1,69 @@
+"""Walking offset pages: full walks, short pages, lying totals, duplicates across pages."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from reconciler import errors
+from reconciler.backend import pagination
+
+
+def _server(items, *, total=None, max_page=100, shift_after_first=0):
+    """Pages of ``items``; ``shift_after_first`` simulates creations between two pages."""
+    asked: list[tuple[int, int]] = []
+
+    async def fetch(limit: int, offset: int):
+        asked.append((limit, offset))
+        data = list(items)
+        if asked[1:] and shift_after_first:
+            data = [{"id": f"new{i}"} for i in range(shift_after_first)] + data
+        page = data[offset: offset + min(limit, max_page)]
+        return {"data": page, "total": len(data) if total is None else total,
+                "limit": limit, "offset": offset}
+
+    return fetch, asked
+
+
+def _collect(fetch):
+    return asyncio.run(pagination.collect(fetch, where="/api/v1/slots", id_key="id"))
+
+
+@pytest.mark.parametrize("count", [0, 1, 99, 100, 101, 250, 1000])
+def test_every_object_once_in_pages_of_100(count) -> None:
+    items = [{"id": f"s{i}"} for i in range(count)]
+    fetch, asked = _server(items)
+    assert _collect(fetch) == items
+    assert all(limit == 100 for limit, _ in asked)
+    assert len(asked) == max(1, -(-count // 100))
+
+
+def test_server_that_under_fills_pages() -> None:
+    items = [{"id": f"s{i}"} for i in range(130)]
+    fetch, asked = _server(items, max_page=25)
+    assert _collect(fetch) == items
+    assert [offset for _, offset in asked] == [0, 25, 50, 75, 100, 125]
+
+
+def test_total_over_reported_does_not_loop() -> None:
+    items = [{"id": f"s{i}"} for i in range(3)]
+    fetch, asked = _server(items, total=500)
+    assert _collect(fetch) == items
+    assert len(asked) == 2
+
+
+def test_objects_shifted_between_pages_are_yielded_once() -> None:
+    items = [{"id": f"s{i}"} for i in range(150)]
+    fetch, _ = _server(items, shift_after_first=2)
+    ids = [item["id"] for item in _collect(fetch)]
+    assert len(ids) == len(set(ids))
+    assert set(ids) >= {f"s{i}" for i in range(150)}
+
+
+def test_not_a_page_is_a_clear_error() -> None:
+    async def fetch(limit: int, offset: int):
+        return ["not", "a", "page"]
+
+    with pytest.raises(errors.BackendError, match="without a data list"):
+        _collect(fetch)
