@@ -1,0 +1,77 @@
+"""``cogctl emulator serve``: the emulator as a real HTTP server (uvicorn), in the foreground.
+
+The first line printed says where it listens. SIGINT and SIGTERM shut it down cleanly
+(uvicorn finishes the requests in flight). With ``--state FILE`` the state is loaded from
+FILE when it exists (else seeded from the fixture) and saved atomically after every write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from reconciler import errors
+
+
+@click.group()
+def emulator() -> None:
+    """Run the embedded Cognigy emulator."""
+
+
+@emulator.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to bind (0 picks a free one).")
+@click.option("--fixture", "fixture", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML fixture describing the tenant.")
+@click.option("--state", "state_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="JSON state file: loaded on start if present, saved after every write.")
+def serve(host: str, port: int, fixture: Path | None, state_file: Path | None) -> None:
+    """Serve the Platform API on HOST:PORT until interrupted (SIGINT/SIGTERM)."""
+    from reconciler.emulator import TenantState, create_app, serving
+
+    if state_file is not None and state_file.exists():
+        state = TenantState.load(state_file)
+        origin = f"state {state_file}"
+    elif fixture is not None:
+        state = TenantState.from_fixture(fixture)
+        origin = f"fixture {fixture}"
+        if state_file is not None:
+            state.save(state_file)
+    else:
+        raise errors.ConfigError("no tenant to serve", hint="give --fixture FILE or --state FILE")
+    try:
+        sock = serving.bind(host, port)
+    except OSError as exc:
+        raise errors.ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    app = create_app(state, state_path=state_file)
+    server = serving.make_server(app)
+    click.echo(f"cogctl emulator listening on {serving.url_of(sock)} ({origin})")
+    sys.stdout.flush()
+    click.echo("admin endpoints under /_emulator/ (loopback only); Ctrl-C stops", err=True)
+    with _signals_end_quietly():
+        try:
+            server.run(sockets=[sock])
+        finally:
+            sock.close()
+    if state_file is not None:
+        state.save(state_file)
+    click.echo("emulator stopped", err=True)
+
+
+@contextlib.contextmanager
+def _signals_end_quietly() -> Iterator[None]:
+    """uvicorn stops on SIGINT/SIGTERM and then re-raises the signal to the previous handler;
+    this handler swallows it, so a stopped server exits 0 instead of dying by the signal."""
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
