@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
+import os
 
 import click
 
@@ -63,6 +65,22 @@ def cli() -> None:
     """
 
 
+def _configure_logging() -> None:
+    """Retries and webhook failures are logged as plain lines on stderr, one per event.
+
+    ``COGCTL_LOG_LEVEL`` (e.g. ``DEBUG``, ``INFO``) shows more; the default shows warnings.
+    """
+    level_name = os.environ.get("COGCTL_LOG_LEVEL", "WARNING").upper()
+    level = logging.getLevelName(level_name)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("reconciler")
+    root.handlers[:] = [handler]
+    root.setLevel(level if isinstance(level, int) else logging.WARNING)
+    root.propagate = False
+
+
 def main() -> None:
     """Console-script entry point: runs the group and maps every outcome to an exit code."""
+    _configure_logging()
     _common.run(cli)
