@@ -8,8 +8,11 @@ Policy:
   finished, and is ``not attempted`` when one of them did not go through. Deletes run last,
   one at a time, in plan order (the plan puts dependants before their dependencies).
 - A 401 or 403 stops the run: every change not yet started is ``not attempted``.
-- After the writes, each bot in ``plan.retrain`` with at least one slot written is retrained
-  once (``retraining``).
+- Before any write, every bot with a slot to write gets the pending-retraining marker
+  (``marking``); a bot whose marker cannot be set has its slot writes ``not attempted``.
+- After the writes, each bot in ``plan.retrain`` with at least one slot written, and each bot
+  whose retraining an interrupted apply left pending, is retrained once (``retraining``,
+  joining a job an earlier run left running); then the markers are cleared.
 - The result always says what was and was not done; this module never raises on a write
   failure (only on a missing secret, before any write).
 """
@@ -22,7 +25,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from reconciler import errors, outcomes, plans, progress, retraining, writing
+from reconciler import errors, marking, outcomes, plans, progress, retraining, writing
 from reconciler.backend import base
 
 
@@ -76,7 +79,9 @@ async def apply_plan(
     opts = options or ApplyOptions()
     secrets = resolve_secrets(plan, opts.env)
     changes = pending_changes(plan)
-    runner = _Runner(backend, changes, secrets, opts, on_event)
+    markers = marking.Markers(backend, plan)
+    await markers.mark(c.bot_id for c in changes if c.kind == "Slot")
+    runner = _Runner(backend, changes, secrets, opts, on_event, markers)
     upserts = [c for c in changes if c.action is not plans.Action.DELETE]
     await asyncio.gather(*(runner.run(c) for c in upserts))
     for change in changes:
@@ -89,25 +94,30 @@ async def apply_plan(
         retrains = await retraining.retrain_bots(
             backend,
             bots,
+            jobs={p.bot_id: p.job_id for p in plan.pending_retrain
+                  if p.job_id and p.bot_id not in markers.marked},
             deadline_seconds=opts.retrain_deadline_seconds,
             poll_seconds=opts.poll_seconds,
             clock=opts.clock,
             sleep=opts.sleep,
             on_event=on_event,
         )
+    await markers.settle(retrains, runner.results, plan)
     return outcomes.ApplyResult(changes=results, retrains=retrains)
 
 
 def bots_to_retrain(
     plan: plans.Plan, results: Sequence[outcomes.ChangeOutcome]
 ) -> list[str]:
-    """Bots of ``plan.retrain`` with at least one slot actually written, in plan order."""
+    """Bots of ``plan.retrain`` with at least one slot actually written, or with a retraining
+    an interrupted apply left pending, in plan order."""
     written = {
         r.address for r in results if r.outcome is outcomes.Outcome.APPLIED
     }
     touched = {
         c.bot_id for c in plan.changes if c.kind == "Slot" and c.address in written
     }
+    touched |= plan.pending_bots()
     return [bot for bot in plan.retrain if bot in touched]
 
 
@@ -125,8 +135,10 @@ class _Runner:
         secrets: Mapping[str, str],
         options: ApplyOptions,
         on_event: progress.Listener,
+        markers: marking.Markers,
     ) -> None:
         self._backend = backend
+        self._markers = markers
         self._secrets = secrets
         self._options = options
         self._on_event = on_event
@@ -134,7 +146,7 @@ class _Runner:
         self._position = {c.address: i for i, c in enumerate(changes)}
         self._deleting = {c.address for c in changes if c.action is plans.Action.DELETE}
         self._finished = {c.address: asyncio.Event() for c in changes}
-        self._stopped: str | None = None
+        self._stopped: str | None = markers.stopped
         self.results: dict[str, outcomes.ChangeOutcome] = {}
 
     async def run(self, change: plans.Change) -> None:
@@ -153,11 +165,15 @@ class _Runner:
         blocked = await self._blocked_by(change)
         if blocked:
             return self._not_attempted(change, f"{blocked} was not applied")
+        refused = self._markers.refused.get(change.bot_id) if change.kind == "Slot" else None
+        if refused:
+            return self._not_attempted(change, refused)
         async with self._limit:
             if self._stopped:
                 return self._not_attempted(change, f"apply stopped: {self._stopped}")
+            change = self._markers.adjusted(change)
             try:
-                return await writing.execute(
+                result = await writing.execute(
                     self._backend,
                     change,
                     secret=self._secrets.get(change.address),
@@ -168,6 +184,8 @@ class _Runner:
                 return outcomes.ChangeOutcome(
                     change.address, change.action.value, outcomes.Outcome.FAILED, str(exc)
                 )
+            self._markers.saw(change, result)
+            return result
 
     async def _blocked_by(self, change: plans.Change) -> str | None:
         """The first dependency of this run that did not go through, if any."""

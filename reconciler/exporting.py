@@ -10,7 +10,8 @@ from:
 
 - Content goes through ``normalizing``'s ``*_from_live``: exactly the form the planner compares.
 - Labels lose the reconciler's own stamp (``managed-by``, ``cogctl/applied-hash``); slot
-  dependencies are slot names; the context stamp key (``_cogctl_applied``) is left out, and
+  dependencies are slot names; the context stamp key (``_cogctl_applied``) and the
+  pending-retraining marker (``_cogctl_retrain``) are left out, and
   the ContextDefaults document takes the stamp's name (else ``context``). Every other live
   context key is exported: exporting adopts it.
 - A stored integration secret becomes ``secret: {fromEnv: <BOT>_<NAME>_SECRET}``: the API
@@ -36,7 +37,7 @@ from typing import Any, cast
 import pydantic
 import yaml
 
-from reconciler import errors, models, normalizing, plans, states
+from reconciler import errors, models, normalizing, plans, retrainmarks, states
 from reconciler import livetypes as lt
 
 FILENAMES: dict[str, str] = {
@@ -120,7 +121,9 @@ def _integration_spec(live: lt.LiveIntegration, logical_bot: str) -> Any:
 
 
 def _context_variables(context: lt.LiveContext) -> dict[str, Any]:
-    keys = set(context.get("context") or {}) - {normalizing.CONTEXT_STAMP_KEY}
+    keys = set(context.get("context") or {}) - {
+        normalizing.CONTEXT_STAMP_KEY, retrainmarks.MARKER_KEY,
+    }
     variables = normalizing.context_from_live(context, keys)["variables"]
     return dict(cast(Mapping[str, Any], variables))
 

@@ -27,6 +27,8 @@ class Accumulator:
     unmanaged: list[str] = dataclasses.field(default_factory=list)
     orphaned: list[str] = dataclasses.field(default_factory=list)
     checks: dict[str, plans.VerifyCheck] = dataclasses.field(default_factory=dict)
+    pending: list[plans.PendingRetrain] = dataclasses.field(default_factory=list)
+    context_versions: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -256,6 +258,16 @@ def _plan_slot(
     acc.changes.append(change)
     if change.action is not plans.Action.NOOP:
         acc.checks[address] = _extraction_check(ctx, manifest, ids[name])
+
+
+def check_slots(acc: Accumulator, ctx: BotContext, manifests: Sequence[models.Slot]) -> None:
+    """An extraction check for every slot of ``manifests`` (a bot retrained without a slot
+    change in this plan: what an interrupted apply wrote is verified after all)."""
+    ids = {s["name"]: s["slotId"] for s in ctx.live.slots}
+    for manifest in manifests:
+        name = manifest.metadata.name
+        slot_id = ids.get(name) or bodies.slot_id_for(ctx.bot_id, name)
+        acc.checks.setdefault(ctx.address("Slot", name), _extraction_check(ctx, manifest, slot_id))
 
 
 def _extraction_check(ctx: BotContext, manifest: models.Slot, slot_id: str) -> plans.VerifyCheck:

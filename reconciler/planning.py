@@ -17,13 +17,17 @@ Pure: no network, no terminal. Policy:
 - Secrets compare through ``auth_secret_sha256`` when ``secrets`` holds the value; when the
   environment variable is unset the stored secret cannot be compared and counts as equal
   (a plan job needs no secrets); a secret that is wanted but missing live is always a change.
+- A bot whose context defaults carry the pending-retraining marker (``retrainmarks``) is
+  retrained even when nothing changes: it is in ``retrain`` and ``pending_retrain`` (with a
+  reason), and every slot of its manifests gets an extraction check. The marker is not an
+  observed object: setting or clearing it never makes a saved plan stale by itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from reconciler import errors, models, plans, states
+from reconciler import errors, models, plans, retrainmarks, states
 from reconciler import objectplanning as kinds
 
 Desired = models.Integration | models.Slot | models.ContextDefaults | models.SimulationSuite
@@ -45,28 +49,57 @@ def build_plan(
         by_bot.setdefault(manifest.metadata.bot, []).append(manifest)
     for logical, of_bot in sorted(by_bot.items()):
         bot_id = bot_ids.get(logical, logical)
-        ctx = kinds.BotContext(logical=logical, bot_id=bot_id, live=live.bot(bot_id))
-        kinds.plan_integrations(acc, ctx, [m for m in of_bot if isinstance(m, models.Integration)])
-        kinds.plan_slots(acc, ctx, [m for m in of_bot if isinstance(m, models.Slot)])
-        contexts = [m for m in of_bot if isinstance(m, models.ContextDefaults)]
-        if len(contexts) > 1:
-            raise errors.ManifestError(
-                f"bot {logical!r} has {len(contexts)} ContextDefaults documents; one per bot"
-            )
-        kinds.plan_context(acc, ctx, contexts[0] if contexts else None)
+        _plan_bot(acc, kinds.BotContext(logical=logical, bot_id=bot_id, live=live.bot(bot_id)),
+                  of_bot)
     changes = _ordered(acc.changes)
     suites = [m for m in desired if isinstance(m, models.SimulationSuite)]
     observed = dict(sorted(acc.observed.items()))
+    retrain = _retrain(changes, acc.pending)
     return plans.Plan(
         target=target,
         fingerprint=plans.fingerprint_of(observed),
         changes=changes,
         unmanaged=tuple(sorted(acc.unmanaged)),
         orphaned=tuple(sorted(acc.orphaned)),
-        retrain=_retrain(changes),
-        verify=_verify(changes, acc.checks, suites, bot_ids),
+        retrain=retrain,
+        verify=_verify(changes, acc.checks, suites, bot_ids, acc.pending),
         observed=observed,
+        pending_retrain=tuple(sorted(acc.pending, key=lambda p: p.bot_id)),
+        context_versions={
+            b: v for b, v in sorted(acc.context_versions.items()) if b in retrain
+        },
     )
+
+
+def _plan_bot(acc: kinds.Accumulator, ctx: kinds.BotContext, of_bot: list[Desired]) -> None:
+    kinds.plan_integrations(acc, ctx, [m for m in of_bot if isinstance(m, models.Integration)])
+    slots = [m for m in of_bot if isinstance(m, models.Slot)]
+    kinds.plan_slots(acc, ctx, slots)
+    _pending_retrain(acc, ctx, slots)
+    contexts = [m for m in of_bot if isinstance(m, models.ContextDefaults)]
+    if len(contexts) > 1:
+        raise errors.ManifestError(
+            f"bot {ctx.logical!r} has {len(contexts)} ContextDefaults documents; one per bot"
+        )
+    kinds.plan_context(acc, ctx, contexts[0] if contexts else None)
+
+
+def _pending_retrain(
+    acc: kinds.Accumulator, ctx: kinds.BotContext, slots: Sequence[models.Slot]
+) -> None:
+    """The bot's pending retraining, if its marker is live; its slots are then verified.
+
+    The bot's contextVersion is kept for apply's marker PATCHes (If-Match without a read).
+    """
+    if ctx.live.context and ctx.live.context.get("contextVersion"):
+        acc.context_versions[ctx.bot_id] = ctx.live.context["contextVersion"]
+    marker = retrainmarks.marker_of(ctx.live.context)
+    if marker is None:
+        return
+    kinds.check_slots(acc, ctx, slots)
+    acc.pending.append(plans.PendingRetrain(
+        ctx.bot_id, retrainmarks.reason_for(ctx.bot_id, marker), marker.job_id
+    ))
 
 
 def _ordered(changes: list[plans.Change]) -> tuple[plans.Change, ...]:
@@ -102,9 +135,11 @@ def _topological(changes: list[plans.Change]) -> list[plans.Change]:
     return out
 
 
-def _retrain(changes: Iterable[plans.Change]) -> tuple[str, ...]:
+def _retrain(
+    changes: Iterable[plans.Change], pending: Iterable[plans.PendingRetrain]
+) -> tuple[str, ...]:
     bots = {c.bot_id for c in changes if c.kind == "Slot" and c.action is not plans.Action.NOOP}
-    return tuple(sorted(bots))
+    return tuple(sorted(bots | {p.bot_id for p in pending}))
 
 
 def _verify(
@@ -112,9 +147,11 @@ def _verify(
     extraction: Mapping[str, plans.VerifyCheck],
     suites: list[models.SimulationSuite],
     bot_ids: Mapping[str, str],
+    pending: Iterable[plans.PendingRetrain],
 ) -> tuple[plans.VerifyCheck, ...]:
     checks = [extraction[c.address] for c in changes if c.address in extraction]
     changed_bots = {c.bot_id for c in changes if c.action is not plans.Action.NOOP}
+    changed_bots |= {p.bot_id for p in pending}
     for suite in sorted(suites, key=lambda s: s.address):
         bot_id = bot_ids.get(suite.metadata.bot, suite.metadata.bot)
         if bot_id in changed_bots:

@@ -13,6 +13,11 @@ saved plan applies precisely what was shown). Invariants:
 - ``observed`` maps every address the plan looked at to the live version it saw (or
   ``ABSENT``); ``fingerprint`` is ``fingerprint_of(observed)``, so apply can refuse a plan
   whose live state has moved on.
+- ``retrain`` holds every bot apply retrains: those whose slots change and those with a
+  retraining left pending by an interrupted apply (``pending_retrain``, see
+  ``retrainmarks``). A pending retraining counts as a change in ``Summary.has_changes``.
+  ``context_versions`` (botId -> contextVersion seen) lets apply set and clear the marker
+  with If-Match and no extra read.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from pydantic import JsonValue
 
 from reconciler import canonical, errors
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"  # of saved plans; 1.1 added pending retrainings (retrainmarks)
 SENSITIVE = "(sensitive)"
 ABSENT = "absent"
 _CONTEXT = "ContextDefaults"
@@ -123,15 +128,32 @@ class VerifyCheck:
 
 
 @dataclasses.dataclass(frozen=True)
+class PendingRetrain:
+    """A bot whose retraining an interrupted apply left pending (its marker was live).
+
+    ``job_id``: the job that apply started and left running, which the next apply joins.
+    """
+
+    bot_id: str
+    reason: str
+    job_id: str | None = None
+
+    def to_document(self) -> JsonObject:
+        return {"botId": self.bot_id, "reason": self.reason, "jobId": self.job_id}
+
+
+@dataclasses.dataclass(frozen=True)
 class Summary:
     create: int
     update: int
     delete: int
     unchanged: int
+    retrain_pending: int = 0
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.create or self.update or self.delete)
+        """Something to write, or a retraining an interrupted apply left pending."""
+        return bool(self.create or self.update or self.delete or self.retrain_pending)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +174,8 @@ class Plan:
     retrain: tuple[str, ...] = ()
     verify: tuple[VerifyCheck, ...] = ()
     observed: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    pending_retrain: tuple[PendingRetrain, ...] = ()
+    context_versions: Mapping[str, str] = dataclasses.field(default_factory=dict)
     format_version: str = FORMAT_VERSION
 
     def summary(self) -> Summary:
@@ -163,7 +187,12 @@ class Plan:
             update=counts[Action.UPDATE],
             delete=counts[Action.DELETE],
             unchanged=counts[Action.NOOP],
+            retrain_pending=len(self.pending_retrain),
         )
+
+    def pending_bots(self) -> frozenset[str]:
+        """BotIds whose retraining an interrupted apply left pending."""
+        return frozenset(p.bot_id for p in self.pending_retrain)
 
     def pending(self) -> tuple[Change, ...]:
         """The changes that write something, in execution order."""

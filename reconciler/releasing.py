@@ -2,7 +2,8 @@
 
 The one library call behind ``cogctl apply``. Order and policy:
 1. Read the extraction baseline of every changed slot that exists live (before any write).
-2. ``applying.apply_plan``: writes, then one retraining per bot whose slots were written.
+2. ``applying.apply_plan``: writes, then one retraining per bot whose slots were written
+   (or whose retraining an interrupted apply left pending: its slots are all verified).
 3. Unless ``verify`` is off: judge the written slots' metrics (``metrics_not_ready`` polled
    to a deadline) and run the simulation suites of the changed bots.
 4. When verification failed and ``rollback`` is on: restore the written slots from the live
@@ -114,7 +115,10 @@ async def _verify(
     on_event: progress.Listener,
 ) -> verifying.VerifyReport:
     done = {c.address for c in result.changes if c.outcome in outcomes.DONE}
-    checks = [c for c in verifying.extraction_checks(plan) if c.address in done]
+    # A bot retrained for an interrupted apply: every slot of its manifests is verified.
+    pending = plan.pending_bots()
+    checks = [c for c in verifying.extraction_checks(plan)
+              if c.address in done or c.bot_id in pending]
     failed_bots = frozenset(r.bot_id for r in result.retrains if not r.ok)
     slots = await verifying.measure_extraction(
         backend,

@@ -2,7 +2,10 @@
 
 Slots are written with ``triggerRetrain: false``; this module then starts one job per bot
 (the API joins a job already queued or running, so a second start is harmless) and polls
-every job concurrently with a gentle backoff. Time is injected (``clock``, ``sleep``) so tests
+every job concurrently with a gentle backoff. A job an earlier, interrupted apply left running
+(``jobs``, from the pending-retraining marker) is joined: read, and polled when still queued
+or running, or taken as the result when it succeeded; only a failed or vanished one is
+started again. Time is injected (``clock``, ``sleep``) so tests
 advance it instead of waiting.
 """
 
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from reconciler import errors, outcomes, progress
 from reconciler import livetypes as lt
@@ -24,17 +27,23 @@ async def retrain_bots(
     backend: base.Backend,
     bot_ids: Sequence[str],
     *,
+    jobs: Mapping[str, str] | None = None,
     deadline_seconds: float = 600.0,
     poll_seconds: float = 0.5,
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
     on_event: progress.Listener = progress.ignore,
 ) -> tuple[outcomes.RetrainOutcome, ...]:
-    """Train every bot in ``bot_ids`` (in that order in the result), never raising."""
-    jobs = [
+    """Train every bot in ``bot_ids`` (in that order in the result), never raising.
+
+    ``jobs``: botId -> a job id to join instead of starting a new job (see the docstring).
+    """
+    known = dict(jobs or {})
+    trainings = [
         _train_one(
             backend,
             bot_id,
+            known.get(bot_id),
             deadline_seconds=deadline_seconds,
             poll_seconds=poll_seconds,
             clock=clock,
@@ -43,12 +52,13 @@ async def retrain_bots(
         )
         for bot_id in bot_ids
     ]
-    return tuple(await asyncio.gather(*jobs))
+    return tuple(await asyncio.gather(*trainings))
 
 
 async def _train_one(
     backend: base.Backend,
     bot_id: str,
+    job_id: str | None,
     *,
     deadline_seconds: float,
     poll_seconds: float,
@@ -58,13 +68,24 @@ async def _train_one(
 ) -> outcomes.RetrainOutcome:
     started = clock()
     try:
-        job = await backend.start_retrain(bot_id)
+        job = await _joined(backend, job_id) or await backend.start_retrain(bot_id)
     except errors.BackendError as exc:
         return outcomes.RetrainOutcome(bot_id, outcomes.TrainingStatus.NOT_STARTED, error=str(exc))
     return await _poll(
         backend, bot_id, job, started=started, deadline_seconds=deadline_seconds,
         poll_seconds=poll_seconds, clock=clock, sleep=sleep, on_event=on_event,
     )
+
+
+async def _joined(backend: base.Backend, job_id: str | None) -> lt.RetrainJob | None:
+    """The earlier job, unless there is none, it failed or it cannot be read."""
+    if job_id is None:
+        return None
+    try:
+        job = await backend.get_job(job_id)
+    except errors.BackendError:
+        return None
+    return None if job["status"] == "failed" else job
 
 
 async def _poll(

@@ -270,7 +270,9 @@ def test_concurrency_is_bounded_and_dependencies_come_first(concurrency: int) ->
 
 def test_a_scope_error_stops_the_run() -> None:
     async def body(t: Tenant) -> None:
-        backend = t.backend(scopes=("cognigy:platform:read", "cognigy:integrations:write"))
+        backend = t.backend(
+            scopes=("cognigy:platform:read", "cognigy:integrations:write", "context:write")
+        )
         made, _ = await t.plan(backend)
         result = await applying.apply_plan(backend, made, options=t.options(concurrency=1))
         assert _outcomes(result) == {
@@ -280,6 +282,26 @@ def test_a_scope_error_stops_the_run() -> None:
             "ContextDefaults/support/support-defaults": "not attempted",
         }
         assert "insufficient_scope" in result.changes[1].message
+        await backend.aclose()
+
+    run(body)
+
+
+def test_a_marker_that_cannot_be_recorded_stops_the_run_before_any_write() -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend(scopes=ALL_SCOPES[:3])  # no context:write
+        made, _ = await t.plan(backend)
+        await t.admin("DELETE", "requests")
+        result = await applying.apply_plan(backend, made, options=t.options(concurrency=1))
+        assert set(_outcomes(result).values()) == {"not attempted"}
+        assert "could not record the pending retraining of bot_support" in (
+            result.changes[0].message
+        )
+        assert "insufficient_scope" in result.changes[0].message
+        assert [(r["method"], r["path"]) for r in await t.writes()] == [
+            ("PATCH", "/api/v1/bots/bot_support/context")  # refused: 403
+        ]
+        assert result.retrains == ()
         await backend.aclose()
 
     run(body)

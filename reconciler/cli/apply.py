@@ -41,6 +41,9 @@ def _scopes(
         kinds = {type(m).__name__ for m in _run.desired(project)}
         if prune:
             kinds |= _WRITABLE_KINDS
+    if "Slot" in kinds or (saved is not None and saved.retrain):
+        # A retraining is recorded in the bot's context defaults first (retrainmarks).
+        kinds |= {"Slot", "ContextDefaults"}
     return targeting.scopes_for_apply(
         kinds, retrain="Slot" in kinds, simulate=verify and bool(_run.suites(project))
     )
@@ -214,7 +217,7 @@ async def _execute(
         if req.output == "text" or not req.auto_approve:
             shown = plan_cmd.render(plan, "text", environment=run.environment)
             click.echo(shown, err=req.output != "text")
-        if not plan.pending():
+        if not plan.summary().has_changes:  # a pending retraining is a change
             return plan, None
         _confirm(plan, req.auto_approve)
         run.audit("apply.started", **_run.plan_fields(plan))

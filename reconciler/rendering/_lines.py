@@ -65,9 +65,12 @@ def _diff_line(diff: plans.FieldDiff) -> tuple[str, str]:
 
 
 def totals_line(summary: plans.Summary) -> str:
+    pending = (
+        f" {summary.retrain_pending} retraining(s) pending." if summary.retrain_pending else ""
+    )
     return (
         f"Plan: {summary.create} to add, {summary.update} to change, "
-        f"{summary.delete} to destroy."
+        f"{summary.delete} to destroy.{pending}"
     )
 
 

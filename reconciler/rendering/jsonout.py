@@ -2,9 +2,12 @@
 
 ``{"format_version", "target", "fingerprint", "summary": {"create", "update", "delete",
 "unchanged"}, "changes": [{"address", "action", "reason", "drift", "before", "after",
-"diff": [{"path", "before", "after"}]}], "retrain": [botId], "verify": [...]}``. No-op
-changes are included with action ``no-op``. Secrets read ``"(sensitive)"`` (the plan holds
-no values). The saved plan (``Plan.to_json``) is a different, fuller form for ``apply``.
+"diff": [{"path", "before", "after"}]}], "retrain": [botId], "verify": [...]}``, format
+version 1.0, and nothing else: consumers parse it strictly. No-op changes are included with
+action ``no-op``. A retraining left pending by an interrupted apply shows as its bot in
+``retrain`` with no change (the text and Markdown renderers give the reason). Secrets read
+``"(sensitive)"`` (the plan holds no values). The saved plan (``Plan.to_json``) is a
+different, fuller form for ``apply``.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ from typing import Any
 
 from reconciler import plans
 
+# The public document's version, apart from the saved plan's (``plans.FORMAT_VERSION``).
+PUBLIC_FORMAT_VERSION = "1.0"
+
 
 def plan_document(plan: plans.Plan) -> dict[str, Any]:
     summary = plan.summary()
     return {
-        "format_version": plan.format_version,
+        "format_version": PUBLIC_FORMAT_VERSION,
         "target": plan.target,
         "fingerprint": plan.fingerprint,
         "summary": {

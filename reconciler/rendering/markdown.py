@@ -102,6 +102,7 @@ def _foot(plan: plans.Plan) -> str:
         parts.append(f"{len(plan.unmanaged)} live object(s) not managed by cogctl, left alone.\n\n")
     if plan.retrain:
         parts.append(f"Retraining after apply: {', '.join(f'`{b}`' for b in plan.retrain)}\n\n")
+        parts.extend(f"> {_code(p.reason)}\n\n" for p in plan.pending_retrain)
     parts.append(f"<sub>target `{_code(plan.target)}` · live state `{plan.fingerprint}`</sub>\n")
     return "".join(parts)
 

@@ -36,6 +36,7 @@ def render_plan(plan: plans.Plan, *, color: bool) -> str:
     out.extend(_left_alone(plan))
     if plan.retrain:
         out.append(f"Retraining after apply: {', '.join(plan.retrain)}")
+        out.extend(f"  # {pending.reason}" for pending in plan.pending_retrain)
         out.append("")
     if summary.has_changes:
         out.append(_paint(_lines.totals_line(summary), "", color=color, bold=True))

@@ -60,8 +60,9 @@ def test_rollback_restores_the_slot_and_verifies_again(cli: Cli) -> None:
 
 
 def test_apply_cut_off_half_way_converges_on_the_next_run(cli: Cli) -> None:
-    # token, three reads, then the integration's POST fails on every attempt
-    cli.admin("PUT", "faults", {"sequence": [None, None, None, None, *["500"] * 5]})
+    # token, three reads, the retraining marker's PATCH, then the integration's POST fails
+    # on every attempt
+    cli.admin("PUT", "faults", {"sequence": [None, None, None, None, None, *["500"] * 5]})
     cut = cli("apply", "project", "--auto-approve", "--concurrency", "1")
     assert cut.code == 1, cut.output
     assert "Apply incomplete: 3 applied, 1 failed." in cut.stdout
@@ -83,9 +84,9 @@ def test_apply_cut_off_half_way_converges_on_the_next_run(cli: Cli) -> None:
 
 
 def test_write_committed_then_503_is_not_duplicated(cli: Cli) -> None:
-    # token, three reads, the integration's POST, then the first slot PUT is stored but
-    # answered 503; the retry finds the slot already as planned
-    sequence = [None, None, None, None, None, "commit-then-503"]
+    # token, three reads, the retraining marker's PATCH, the integration's POST, then the
+    # first slot PUT is stored but answered 503; the retry finds the slot already as planned
+    sequence = [None, None, None, None, None, None, "commit-then-503"]
     cli.admin("PUT", "faults", {"sequence": sequence})
     first = cli("apply", "project", "--auto-approve", "--concurrency", "1", "--no-verify")
     cli.admin("PUT", "faults", {})
@@ -98,4 +99,41 @@ def test_write_committed_then_503_is_not_duplicated(cli: Cli) -> None:
     assert sorted(s["name"] for s in page["data"]) == ["email", "order_number"]
     cli.clear_requests()
     assert cli("plan", "project", "--detailed-exitcode").code == 0
+    assert cli.writes() == []
+
+
+def test_apply_cut_off_before_retraining_retrains_on_the_next_run(cli: Cli) -> None:
+    # token, three reads, the retraining marker's PATCH, four writes; then every attempt of
+    # the retrain POST fails: the writes are live, the model is not trained on them
+    cli.admin("PUT", "faults", {"sequence": [*[None] * 9, *["503"] * 6]})
+    cut = cli("apply", "project", "--auto-approve", "--concurrency", "1", "--no-verify")
+    cli.admin("PUT", "faults", {})
+    assert cut.code != 0, cut.output
+    assert "Apply complete: 4 applied." in cut.stdout
+    faulted = {(r["method"], r["path"]) for r in cli.requests() if r["fault"]}
+    assert faulted == {("POST", "/api/v1/bots/bot_support/nlp/retrain")}, cli.requests()
+
+    reason = "Retraining pending from an interrupted apply: bot_support"
+    planned = cli("plan", "project", "--detailed-exitcode")
+    assert planned.code == 2, planned.output
+    assert reason in planned.stdout
+    assert "Plan: 0 to add, 0 to change, 0 to destroy. 1 retraining(s) pending." in planned.stdout
+    document = json.loads(cli("plan", "project", "--output", "json").stdout)
+    assert {c["action"] for c in document["changes"]} == {"no-op"}
+    assert document["retrain"] == ["bot_support"]
+    assert document["format_version"] == "1.0"
+    exported = cli("export", "--bot", "bot_support", "--out", "exported")
+    assert exported.code == 0, exported.output
+    assert "_cogctl" not in (cli.workdir / "exported" / "bot_support" / "context.yaml").read_text()
+
+    cli.clear_requests()
+    resumed = cli("apply", "project", "--auto-approve")
+    assert resumed.code == 0, resumed.output
+    assert "PASSED" in resumed.stdout
+    writes = [(w["method"], w["path"]) for w in cli.writes()]
+    assert writes == [("POST", "/api/v1/bots/bot_support/nlp/retrain"),
+                      ("PATCH", "/api/v1/bots/bot_support/context")]
+    cli.clear_requests()
+    again = cli("plan", "project", "--detailed-exitcode")
+    assert again.code == 0, again.output
     assert cli.writes() == []

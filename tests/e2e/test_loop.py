@@ -46,7 +46,7 @@ def test_plan_apply_plan_converges(cli: Cli) -> None:
     assert "PASSED" in verified.stdout
 
 
-def test_one_slot_change_is_one_put_and_one_retraining(cli: Cli) -> None:
+def test_one_slot_change_is_one_put_one_retraining_and_the_marker(cli: Cli) -> None:
     assert cli("apply", "project", "--auto-approve").code == 0
     slots = cli.project / "slots.yaml"
     slots.write_text(slots.read_text().replace("'ORD-\\d{6}'", "'ORD-\\d{6}', 'ORD-\\d{7}'"))
@@ -54,11 +54,16 @@ def test_one_slot_change_is_one_put_and_one_retraining(cli: Cli) -> None:
     applied = cli("apply", "project", "--auto-approve")
     assert applied.code == 0, applied.output
     writes = cli.writes()
+    # the pending-retraining marker is set before the slot write and cleared after training
+    context = "/api/v1/bots/bot_support/context"
     assert [(w["method"], "slots" in w["path"]) for w in writes] == [
+        ("PATCH", False),
         ("PUT", True),
         ("POST", False),
+        ("PATCH", False),
     ]
-    assert writes[1]["path"] == "/api/v1/bots/bot_support/nlp/retrain"
+    assert writes[0]["path"] == writes[3]["path"] == context
+    assert writes[2]["path"] == "/api/v1/bots/bot_support/nlp/retrain"
     _converged(cli)
 
 
