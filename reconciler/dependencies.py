@@ -2,7 +2,8 @@
 
 The platform refuses a slot whose dependency does not exist yet and a cycle it cannot order,
 so we refuse both before any API call. A cycle is reported once, at the slot of the cycle
-written first, as the path ``a -> b -> c -> a``.
+written first, as the path ``a -> b -> c -> a``. Slots that failed their own checks take
+part with the parts of them that are usable (``outlines``).
 """
 
 from __future__ import annotations
@@ -10,44 +11,47 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from reconciler import loading, models
+from reconciler import loading, outlines
 
 _SHOWN = 8  # slot names listed when no close match exists
 
 
-def _slots_by_bot(
-    manifests: Sequence[loading.LoadedManifest],
-) -> dict[str, dict[str, loading.LoadedManifest]]:
-    slots: dict[str, dict[str, loading.LoadedManifest]] = {}
-    for loaded in manifests:
-        if isinstance(loaded.manifest, models.Slot):
-            meta = loaded.manifest.metadata
-            slots.setdefault(meta.bot, {}).setdefault(meta.name, loaded)
+def _slots_by_bot(documents: Sequence[outlines.Outline]) -> dict[str, list[outlines.Outline]]:
+    """Slots with a usable bot, by bot; those without one cannot be checked."""
+    slots: dict[str, list[outlines.Outline]] = {}
+    for outline in documents:
+        if outline.kind == "Slot" and outline.bot is not None:
+            slots.setdefault(outline.bot, []).append(outline)
     return slots
 
 
-def _dependencies(loaded: loading.LoadedManifest) -> list[str]:
-    assert isinstance(loaded.manifest, models.Slot)
-    return loaded.manifest.spec.dependencies
+def _named(slots: Sequence[outlines.Outline]) -> dict[str, outlines.Outline]:
+    """The slots with a usable name, by name, the first written where one is repeated."""
+    named: dict[str, outlines.Outline] = {}
+    for outline in slots:
+        if outline.name is not None:
+            named.setdefault(outline.name, outline)
+    return named
 
 
 def _unknown(
-    bot: str, slots: dict[str, loading.LoadedManifest], invalid: frozenset[tuple[str, str, str]]
+    bot: str, slots: Sequence[outlines.Outline], invalid: frozenset[tuple[str, str, str]]
 ) -> list[loading.Diagnostic]:
     found: list[loading.Diagnostic] = []
-    for loaded in slots.values():
-        for index, name in enumerate(_dependencies(loaded)):
-            if name in slots or ("Slot", bot, name) in invalid:
+    named = _named(slots)
+    for outline in slots:
+        for index, name in outline.dependencies:
+            if name in named or ("Slot", bot, name) in invalid:
                 continue
-            line, column = loaded.locate("spec", "dependencies", index)
+            line, column = outline.locate("spec", "dependencies", index)
             found.append(
                 loading.Diagnostic(
-                    loaded.file,
+                    outline.file,
                     line,
                     column,
-                    loaded.address,
+                    outline.address,
                     f"depends on {name!r}, which is not a slot of bot {bot!r} "
-                    f"({_suggest(name, sorted(slots))})",
+                    f"({_suggest(name, sorted(named))})",
                 )
             )
     return found
@@ -57,6 +61,8 @@ def _suggest(name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     if close:
         return f"did you mean {close[0]!r}?"
+    if not known:
+        return "none of its slots has a valid name"
     shown = ", ".join(known[:_SHOWN])
     return f"its slots: {shown}" + (
         f" and {len(known) - _SHOWN} more" if len(known) > _SHOWN else ""
@@ -105,25 +111,32 @@ def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
 
 
 def check_dependencies(
-    manifests: Sequence[loading.LoadedManifest],
+    documents: Sequence[outlines.Outline],
     *,
     invalid: frozenset[tuple[str, str, str]] = frozenset(),
 ) -> list[loading.Diagnostic]:
-    """Unknown dependencies and dependency cycles among the slots of each bot."""
+    """Unknown dependencies and dependency cycles among the slots of each bot.
+
+    ``documents`` are outlines, valid or not. Every slot with a usable bot has its
+    dependencies looked up; only the first slot of each name is a node of the graph; a slot
+    depending on itself is its own checks' business, not a cycle.
+    """
     found: list[loading.Diagnostic] = []
-    for bot, slots in _slots_by_bot(manifests).items():
+    for bot, slots in _slots_by_bot(documents).items():
         found.extend(_unknown(bot, slots, invalid))
-        graph = {name: _dependencies(loaded) for name, loaded in slots.items()}
+        named = _named(slots)
+        graph = {name: [dependency for _, dependency in outline.dependencies
+                        if dependency != name] for name, outline in named.items()}
         for cycle in find_cycles(graph):
-            loaded = slots[cycle[0]]
-            index = _dependencies(loaded).index(cycle[1])
-            line, column = loaded.locate("spec", "dependencies", index)
+            outline = named[cycle[0]]
+            index = next(i for i, dependency in outline.dependencies if dependency == cycle[1])
+            line, column = outline.locate("spec", "dependencies", index)
             found.append(
                 loading.Diagnostic(
-                    loaded.file,
+                    outline.file,
                     line,
                     column,
-                    loaded.address,
+                    outline.address,
                     f"dependency cycle: {' -> '.join(cycle)}",
                 )
             )

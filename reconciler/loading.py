@@ -20,7 +20,7 @@ from typing import Any
 
 import pydantic
 
-from reconciler import locating, models, parsing, substituting
+from reconciler import locating, models, outlines, parsing, substituting
 
 MAX_FILE_BYTES = 1024 * 1024
 SUFFIXES = (".yaml", ".yml")
@@ -68,6 +68,12 @@ class LoadedManifest:
     def address(self) -> str:
         return self.manifest.address
 
+    @property
+    def outline(self) -> outlines.Outline:
+        """What the rules across documents read of this manifest."""
+        return outlines.outline_manifest(self.manifest, file=self.file, line=self.line,
+                                         column=self.column, values=self._values)
+
     def locate(self, *field_path: str | int) -> tuple[int, int]:
         """Line and column of a field's value (``locate("spec", "patterns", 0)``); for a field
         not written (a default), its nearest written ancestor's key; else the document."""
@@ -86,13 +92,16 @@ class LoadResult:
     """Everything a run of ``load_manifests`` found.
 
     ``invalid`` names (kind, bot, name) of documents that failed, so that cross-document
-    rules do not also complain that they are missing.
+    rules do not also complain that they are missing. ``outlined`` holds, in document order,
+    the outline of every valid manifest and of every failed document whose header is valid
+    and whose YAML is sound: the rules across documents run over all of them.
     """
 
     manifests: tuple[LoadedManifest, ...]
     diagnostics: tuple[Diagnostic, ...]
     invalid: frozenset[tuple[str, str, str]]
     files: int
+    outlined: tuple[outlines.Outline, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,6 +193,7 @@ def load_manifests(paths: Iterable[Path], *, variables: Mapping[str, str] | None
     """
     files, diagnostics = discover(paths, exclude=exclude)
     manifests: list[LoadedManifest] = []
+    outlined: list[outlines.Outline] = []
     invalid: set[tuple[str, str, str]] = set()
     count = 0
     for path, explicit in files:
@@ -200,68 +210,81 @@ def load_manifests(paths: Iterable[Path], *, variables: Mapping[str, str] | None
         if explicit and not documents and not stopped:
             diagnostics.append(Diagnostic(shown, 1, 1, None, "no YAML documents in the file"))
         for doc in documents:
-            loaded, found = _load_document(doc, shown, variables)
+            loaded, found, outline = _load_document(doc, shown, variables)
             diagnostics.extend(found)
             if loaded is not None:
                 manifests.append(loaded)
-            elif found and (identity := _identity(doc.data)) is not None:
+            elif found and (identity := outlines.raw_identity(doc.data)) is not None:
                 invalid.add(identity)
+            if outline is not None:
+                outlined.append(outline)
         diagnostics.extend(Diagnostic(shown, p.line, p.column, None, p.message) for p in stopped)
-    return LoadResult(tuple(manifests), tuple(diagnostics), frozenset(invalid), count)
+    return LoadResult(tuple(manifests), tuple(diagnostics), frozenset(invalid), count,
+                      tuple(outlined))
 
 
-def _identity(data: Any) -> tuple[str, str, str] | None:
-    if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
-        return None
-    kind, meta = data.get("kind"), data["metadata"]
-    name, bot = meta.get("name"), meta.get("bot")
-    if isinstance(kind, str) and isinstance(name, str) and isinstance(bot, str):
-        return (kind, bot, name)
-    return None
+@dataclasses.dataclass(frozen=True)
+class _Source:
+    """One parsed document of a file; places its problems."""
+
+    doc: parsing.ParsedDocument
+    file: str
+    address: str | None
+
+    def problem(self, path: parsing.FieldPath, message: str, *,
+                at_key: bool = False) -> Diagnostic:
+        line, column = locating.position(self.doc, path, at_key=at_key)
+        return Diagnostic(self.file, line, column, self.address, message)
 
 
-def _address(data: Any) -> str | None:
-    identity = _identity(data)
-    if identity is None or identity[0] not in models.KIND_BY_NAME:
-        return None
-    return "/".join(identity)
+_Loaded = tuple[LoadedManifest | None, list[Diagnostic], outlines.Outline | None]
 
 
 def _load_document(doc: parsing.ParsedDocument, file: str,
-                   variables: Mapping[str, str] | None) -> tuple[LoadedManifest | None,
-                                                                 list[Diagnostic]]:
-    address = _address(doc.data)
-
-    def diagnostic(path: parsing.FieldPath, message: str, *, at_key: bool = False) -> Diagnostic:
-        line, column = locating.position(doc, path, at_key=at_key)
-        return Diagnostic(file, line, column, address, message)
-
-    found = [Diagnostic(file, p.line, p.column, address, p.message) for p in doc.problems]
-    data = doc.data
-    if data is None or found:
+                   variables: Mapping[str, str] | None) -> _Loaded:
+    """The manifest (when valid), every problem, and the outline (when there can be one)."""
+    source = _Source(doc, file, outlines.raw_address(doc.data))
+    found = [Diagnostic(file, p.line, p.column, source.address, p.message)
+             for p in doc.problems]
+    if doc.data is None or found:
         # A document with structural problems (duplicate keys, tags, merge keys) is not
         # validated further: its data is not what the author meant, so errors would mislead.
-        return None, found
-    if not isinstance(data, dict):
-        return None, [*found, diagnostic((), "a manifest document must be a mapping with "
-                                              "apiVersion, kind, metadata and spec")]
-    header = _check_header(data)
-    if header is not None:
-        return None, [*found, diagnostic(*header)]
+        return None, found, None
+    if not isinstance(doc.data, dict):
+        return None, [source.problem((), "a manifest document must be a mapping with "
+                                         "apiVersion, kind, metadata and spec")], None
     data, unresolved = substituting.substitute(doc, variables)
-    found.extend(diagnostic(path, message) for path, message in unresolved)
+    header = _check_header(doc.data)
+    if header is not None:  # no known schema: only the variables can still be checked
+        return None, [source.problem(*header), *(source.problem(path, message) for path, message
+                                                 in unresolved if path != header[0])], None
+    return _validate(source, data, unresolved)
+
+
+def _validate(source: _Source, data: dict[str, Any],
+              unresolved: list[tuple[parsing.FieldPath, str]]) -> _Loaded:
+    """Validate ``data`` (a valid header, variables filled) as the kind it names."""
+    faulty = {path for path, _ in unresolved}
+    found = [source.problem(path, message) for path, message in unresolved]
     model = models.KIND_BY_NAME[data["kind"]]
     try:
         manifest = model.model_validate(data, strict=True)
     except pydantic.ValidationError as exc:
-        unfilled = {path for path, _ in unresolved}  # their own message says it all
-        found.extend(diagnostic(item.path, item.message, at_key=item.at_key)
-                     for item in locating.explain(exc, model) if item.path not in unfilled)
-        return None, found
-    if found:
-        return None, found
-    assert isinstance(manifest, AnyManifest)
-    return LoadedManifest(manifest, file, doc.line, doc.column, doc.values, doc.keys), []
+        located = locating.explain(exc, model)
+        found.extend(source.problem(item.path, item.message, at_key=item.at_key)
+                     for item in located if item.path not in faulty)  # unfilled: said already
+        faulty.update(item.path for item in located)
+    else:
+        if not found:
+            assert isinstance(manifest, AnyManifest)
+            doc = source.doc
+            loaded = LoadedManifest(manifest, source.file, doc.line, doc.column, doc.values,
+                                    doc.keys)
+            return loaded, [], loaded.outline
+    outline, broken = outlines.outline_document(data, faulty, file=source.file, doc=source.doc,
+                                                address=source.address)
+    found.extend(source.problem(path, message) for path, message in broken)
+    return None, found, outline
 
 
 def _check_header(data: dict[Any, Any]) -> tuple[parsing.FieldPath, str] | None:

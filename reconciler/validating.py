@@ -8,6 +8,9 @@ problem found in them.
 - one ContextDefaults per bot;
 - slot dependencies name slots of the same bot, and form no cycle (printed ``a -> b -> a``).
 
+They run over documents that failed their own checks too, as far as their raw structure
+allows (``outlines``), so one run reports every problem, not the first layer's.
+
 ``cogctl.yaml`` is looked for beside the manifests: in each given directory (or a given
 file's folder) and then its parents, up to the filesystem root; ``config`` overrides. The
 environment is ``env``, else ``$COGCTL_ENV``, else ``defaultEnvironment``, else ``local``
@@ -21,7 +24,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from reconciler import dependencies, errors, loading, models
+from reconciler import dependencies, errors, loading, models, outlines
 
 DEFAULT_PATHS = (Path("manifests"),)
 ENV_VARIABLE = "COGCTL_ENV"
@@ -138,7 +141,7 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
         variables = loaded_config.config.environments[environment].vars
     result = loading.load_manifests(paths, variables=variables, exclude=exclude)
     diagnostics.extend(result.diagnostics)
-    diagnostics.extend(check_documents(result.manifests, invalid=result.invalid))
+    diagnostics.extend(check_documents(result.outlined, invalid=result.invalid))
     if result.files == 0 and not result.diagnostics:
         diagnostics.append(loading.Diagnostic(
             str(paths[0]), 1, 1, None,
@@ -163,33 +166,38 @@ def require_valid(project: Project) -> Project:
     raise errors.ManifestError(f"{first}{more}", diagnostics=project.diagnostics)
 
 
-def _where(loaded: loading.LoadedManifest) -> str:
-    return f"{loaded.file}:{loaded.line}:{loaded.column}"
-
-
 def check_documents(
-    manifests: Sequence[loading.LoadedManifest],
+    documents: Sequence[outlines.Outline],
     *,
     invalid: frozenset[tuple[str, str, str]] = frozenset(),
 ) -> list[loading.Diagnostic]:
-    """Rules across documents: unique addresses, one ContextDefaults per bot, dependencies."""
+    """Rules across documents: unique addresses, one ContextDefaults per bot, dependencies.
+
+    ``documents`` are outlines of valid manifests and of documents that failed their own
+    checks alike: a document without a usable name takes no part in the address rule, one
+    without a usable bot in none. A second document at an address is not checked against
+    the ContextDefaults rule, nor a node of the dependency graph, but its own dependencies
+    are still looked up: they are wrong whichever of the two the author keeps.
+    """
     found: list[loading.Diagnostic] = []
-    first_by_address: dict[str, loading.LoadedManifest] = {}
-    context_by_bot: dict[str, loading.LoadedManifest] = {}
-    for loaded in manifests:
-        manifest = loaded.manifest
-        earlier = first_by_address.setdefault(loaded.address, loaded)
-        if earlier is not loaded:
-            found.append(loading.Diagnostic(
-                loaded.file, loaded.line, loaded.column, loaded.address,
-                f"defined twice: here and at {_where(earlier)}"))
+    first_by_address: dict[tuple[str, str, str], outlines.Outline] = {}
+    context_by_bot: dict[str, outlines.Outline] = {}
+    for outline in documents:
+        identity = outline.identity
+        earlier = outline if identity is None else first_by_address.setdefault(identity, outline)
+        if earlier is not outline:
+            found.append(_found(outline, f"defined twice: here and at {earlier.where}"))
             continue
-        if isinstance(manifest, models.ContextDefaults):
-            earlier = context_by_bot.setdefault(manifest.metadata.bot, loaded)
-            if earlier is not loaded:
-                found.append(loading.Diagnostic(
-                    loaded.file, loaded.line, loaded.column, loaded.address,
-                    f"bot {manifest.metadata.bot!r} already has ContextDefaults at "
-                    f"{_where(earlier)} (one per bot)"))
-    found.extend(dependencies.check_dependencies(list(first_by_address.values()), invalid=invalid))
+        if outline.kind == "ContextDefaults" and outline.bot is not None:
+            earlier = context_by_bot.setdefault(outline.bot, outline)
+            if earlier is not outline:
+                found.append(_found(outline, f"bot {outline.bot!r} already has ContextDefaults "
+                                             f"at {earlier.where} (one per bot)"))
+    found.extend(dependencies.check_dependencies(documents, invalid=invalid))
     return found
+
+
+def _found(outline: outlines.Outline, message: str) -> loading.Diagnostic:
+    """A problem of a whole document, shown at its start."""
+    return loading.Diagnostic(outline.file, outline.line, outline.column, outline.address,
+                              message)

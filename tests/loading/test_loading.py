@@ -204,3 +204,49 @@ def test_load_config_refuses_an_empty_file(tmp_path: Path) -> None:
     loaded, problems = loading.load_config(_write(tmp_path / "cogctl.yaml", "# nothing\n"))
     assert loaded is None
     assert "must be one YAML mapping" in problems[0].message
+
+
+def test_failed_documents_are_outlined_when_their_yaml_and_header_are_sound(
+    tmp_path: Path,
+) -> None:
+    documents = [
+        SLOT.format(name="a"),
+        SLOT.format(name="b") + "  fillStrategy: most\n",
+        SLOT.format(name="c").replace("cogctl/v1", "cogctl/v2"),
+        SLOT.format(name="d") + "  patterns: [again]\n",  # a duplicate key
+        SLOT.format(name="e") + "  dependencies: [e]\n",
+    ]
+    _write(tmp_path / "a.yaml", "---\n".join(documents))
+
+    result = loading.load_manifests([tmp_path])
+
+    assert [m.manifest.metadata.name for m in result.manifests] == ["a"]
+    assert [o.name for o in result.outlined] == ["a", "b", "e"]
+    assert result.outlined[0] == result.manifests[0].outline
+    assert [d.message.split(":")[0] for d in result.diagnostics] == [
+        "spec.fillStrategy", "apiVersion must be cogctl/v1, got 'cogctl/v2'",
+        "duplicate key 'patterns' (first at line 32, column 3)", "spec.dependencies[0]",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "label", "messages"),
+    [
+        ("cogctl/v2", "${vars.team}", ["apiVersion must be", "unknown variable ${vars.team}"]),
+        # one problem at one place: the header's message shows the unfilled text
+        ("${vars.api}", "x", ["apiVersion must be cogctl/v1, got '${vars.api}'"]),
+    ],
+)
+def test_variables_are_checked_in_a_document_with_a_bad_header(
+    tmp_path: Path, version: str, label: str, messages: list[str]
+) -> None:
+    text = SLOT.format(name="a").replace("cogctl/v1", version).replace(
+        "  bot: support\n", f"  bot: support\n  labels: {{team: '{label}'}}\n")
+    path = _write(tmp_path / "a.yaml", text)
+
+    result = loading.load_manifests([path], variables={"other": "1"})
+
+    assert len(result.diagnostics) == len(messages)
+    for diagnostic, message in zip(result.diagnostics, messages, strict=True):
+        assert diagnostic.message.startswith(message)
+    assert result.outlined == ()
