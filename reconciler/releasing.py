@@ -8,7 +8,9 @@ The one library call behind ``cogctl apply``. Order and policy:
    to a deadline) and run the simulation suites of the changed bots.
 4. When verification failed and ``rollback`` is on: restore the written slots from the live
    snapshot the plan was built from (``reverting``), retrain, and verify the restored slots
-   against the same baseline. Both rounds are reported.
+   against the same baseline. Both rounds are reported. When the rollback has nothing to
+   write (say apply only deleted slots, which are never restored), there is no second round.
+   ``coverage`` then says exactly what was and was not rolled back.
 A failed write skips verification (there is nothing coherent to verify); the result says
 what was done either way.
 """
@@ -54,6 +56,7 @@ class Release:
     rounds: tuple[verifying.VerifyReport, ...] = ()
     rollback: outcomes.ApplyResult | None = None
     baseline: dict[str, float] = field(default_factory=dict)
+    coverage: reverting.Coverage | None = None  # set when a rollback was due
 
     @property
     def verified(self) -> bool:
@@ -84,13 +87,19 @@ async def release(
     if first.passed or not vopts.rollback:
         return Release(result, (first,), baseline=baseline)
     undo = reverting.rollback_plan(plan, live, result)
+    if not undo.changes:
+        covered = reverting.coverage(plan, result, undo, None)
+        return Release(result, (first,), baseline=baseline, coverage=covered)
     undone = await applying.apply_plan(
         backend, undo, options=apply_options, on_event=_marked_rollback(on_event)
     )
     second = await _verify(
         backend, undo, undone, baseline, (), vopts, "after rollback", on_event
     )
-    return Release(result, (first, second), rollback=undone, baseline=baseline)
+    covered = reverting.coverage(plan, result, undo, undone)
+    return Release(
+        result, (first, second), rollback=undone, baseline=baseline, coverage=covered
+    )
 
 
 def _marked_rollback(on_event: progress.Listener) -> progress.Listener:

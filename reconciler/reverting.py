@@ -9,12 +9,67 @@ context defaults stay as applied. Invariants of the result:
 - a slot apply created is deleted again; deletes come after the restores and in reverse
   plan order, so no slot is deleted while another still depends on it;
 - slots apply did not write are left alone.
+
+``coverage`` says afterwards, address by address, what the rollback undid and what it did
+not (slots apply deleted are not restored: their live ids and training data are gone; and
+integrations and context defaults stay as applied), so no message claims more than was done.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from reconciler import bodies, outcomes, plans, states
 from reconciler import livetypes as lt
+
+
+@dataclasses.dataclass(frozen=True)
+class Coverage:
+    """What a rollback undid of what apply wrote, by address, in plan order.
+
+    ``restored``: updated slots written back; ``removed``: created slots deleted again;
+    ``failed``: slots the rollback should have undone but whose write did not go through (or
+    that had no snapshot to restore); ``deleted``: slots apply deleted, never restored;
+    ``kept``: other kinds apply wrote, which stay as applied.
+    """
+
+    restored: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+
+    @property
+    def undone(self) -> bool:
+        """Something was rolled back."""
+        return bool(self.restored or self.removed)
+
+
+def coverage(
+    plan: plans.Plan,
+    result: outcomes.ApplyResult,
+    undo: plans.Plan,
+    undone: outcomes.ApplyResult | None,
+) -> Coverage:
+    """Sort every change apply wrote by what the rollback (``undo``, run as ``undone``) did."""
+    written = {r.address for r in result.changes if r.outcome is outcomes.Outcome.APPLIED}
+    done = {r.address for r in (undone.changes if undone else ()) if r.outcome in outcomes.DONE}
+    planned = {c.address: c.action for c in undo.changes}
+    found: dict[str, list[str]] = {name: [] for name in ("restored", "removed", "failed",
+                                                        "deleted", "kept")}
+    for change in plan.changes:
+        if change.address not in written:
+            continue
+        if change.kind != "Slot":
+            bucket = "kept"
+        elif change.action is plans.Action.DELETE:
+            bucket = "deleted"
+        elif change.address not in done:
+            bucket = "failed"
+        else:
+            bucket = "removed" if planned[change.address] is plans.Action.DELETE else "restored"
+        found[bucket].append(change.address)
+    return Coverage(**{name: tuple(addresses) for name, addresses in found.items()})
 
 
 def rollback_plan(

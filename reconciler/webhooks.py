@@ -38,6 +38,7 @@ import tenacity
 from standardwebhooks import webhooks as swh
 
 from reconciler import errors
+from reconciler.backend import retrying
 
 URL_ENV = "COGCTL_WEBHOOK_URL"
 SECRET_ENV = "COGCTL_WEBHOOK_SECRET"
@@ -161,8 +162,9 @@ class WebhookSender:
         def before_sleep(state: tenacity.RetryCallState) -> None:
             failure = state.outcome.exception() if state.outcome else None
             wait = state.next_action.sleep if state.next_action else 0.0
-            self._log.warning("webhook %s attempt %d/%d failed, retrying in %.1fs: %s -> %s",
-                              event_type, state.attempt_number, self._attempts, wait,
+            self._log.warning("webhook %s attempt %d/%d failed, retrying in %s: %s -> %s",
+                              event_type, state.attempt_number, self._attempts,
+                              retrying.format_wait(wait),
                               where, failure)
 
         return tenacity.AsyncRetrying(

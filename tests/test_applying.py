@@ -25,6 +25,7 @@ from reconciler import (
     planning,
     plans,
     releasing,
+    reverting,
     states,
     validating,
     writing,
@@ -339,6 +340,7 @@ def test_release_rolls_back_a_slot_that_extracts_worse() -> None:
         assert second.label == "after rollback"
         assert done.rollback is not None
         assert done.rollback.writes_ok
+        assert done.coverage == reverting.Coverage(restored=("Slot/support/order_number",))
         restored = await backend.list_slots("bot_support")
         assert [s["patterns"] for s in restored if s["name"] == "order_number"] == [[r"ORD-\d{6}"]]
         assert not (await t.plan(backend))[0].pending()  # back where the old manifests were
@@ -365,6 +367,7 @@ def test_release_rollback_deletes_a_slot_it_created() -> None:
         assert not done.verified  # no labelled utterances: the new slot cannot reach 1.0
         assert done.rollback is not None
         assert [c.action for c in done.rollback.changes] == ["delete"]
+        assert done.coverage == reverting.Coverage(removed=("Slot/support/ticket",))
         names = sorted(s["name"] for s in await backend.list_slots("bot_support"))
         assert names == ["email", "order_number"]
         await backend.aclose()

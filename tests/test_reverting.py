@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from reconciler import livetypes as lt
 from reconciler import outcomes, plans, reverting, states
 
@@ -76,3 +78,59 @@ def test_nothing_written_means_nothing_to_undo() -> None:
     undo = reverting.rollback_plan(plan, states.LiveState(), result)
     assert undo.changes == ()
     assert undo.retrain == ()
+
+
+_A = outcomes.Outcome.APPLIED
+_F = outcomes.Outcome.FAILED
+
+
+@pytest.mark.parametrize(
+    ("changes", "applied", "undone", "expected"),
+    [
+        # apply deleted a slot only: nothing to roll back, and the deletion is named
+        ([("gone", plans.Action.DELETE, "Slot")], {"Slot/a/gone": _A}, {},
+         reverting.Coverage(deleted=("Slot/a/gone",))),
+        # an update restored, a create removed, a delete and an integration kept
+        ([("old", plans.Action.UPDATE, "Slot"), ("new", plans.Action.CREATE, "Slot"),
+          ("gone", plans.Action.DELETE, "Slot"), ("hook", plans.Action.UPDATE, "Integration")],
+         {"Slot/a/old": _A, "Slot/a/new": _A, "Slot/a/gone": _A, "Integration/a/hook": _A},
+         {"Slot/a/old": _A, "Slot/a/new": _A},
+         reverting.Coverage(restored=("Slot/a/old",), removed=("Slot/a/new",),
+                            deleted=("Slot/a/gone",), kept=("Integration/a/hook",))),
+        # the rollback's write failed: not claimed as rolled back
+        ([("old", plans.Action.UPDATE, "Slot")], {"Slot/a/old": _A}, {"Slot/a/old": _F},
+         reverting.Coverage(failed=("Slot/a/old",))),
+        # what apply did not write is not the rollback's business
+        ([("old", plans.Action.UPDATE, "Slot"), ("gone", plans.Action.DELETE, "Slot")],
+         {"Slot/a/old": outcomes.Outcome.CONFLICT, "Slot/a/gone": _F}, {},
+         reverting.Coverage()),
+    ],
+)
+def test_coverage_accounts_for_every_write(
+    changes: list[tuple[str, plans.Action, str]],
+    applied: dict[str, outcomes.Outcome],
+    undone: dict[str, outcomes.Outcome],
+    expected: reverting.Coverage,
+) -> None:
+    plan = plans.Plan(target="t", fingerprint="f",
+                      changes=tuple(_deleting(n, a, k) for n, a, k in changes))
+    live = states.LiveState({"bot_a": states.BotState(
+        "bot_a", slots=(_live_slot("old", ["A"]), _live_slot("gone", ["G"])),
+    )})
+    result = outcomes.ApplyResult(changes=tuple(_done(a, o) for a, o in applied.items()))
+    undo = reverting.rollback_plan(plan, live, result)
+    ran = outcomes.ApplyResult(changes=tuple(_done(a, o) for a, o in undone.items()))
+    assert reverting.coverage(plan, result, undo, ran if undone else None) == expected
+    assert reverting.coverage(plan, result, undo, ran if undone else None).undone is bool(
+        expected.restored or expected.removed
+    )
+
+
+def _deleting(name: str, action: plans.Action, kind: str) -> plans.Change:
+    if action is not plans.Action.DELETE:
+        return _change(name, action, kind)
+    return plans.Change(
+        address=f"{kind}/a/{name}", kind=kind, bot="a", bot_id="bot_a", name=name,
+        action=action, reason="r", drift=False, before={"spec": {}}, after=None,
+        live_id=f"id_{name}", live_version="7",
+    )

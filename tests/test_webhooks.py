@@ -223,3 +223,15 @@ def test_the_default_transport_reports_a_refused_connection(
         assert asyncio.run(sender.send("x", {})) is False
     assert len(sleeps.waits) == 1
     assert "not delivered: ConnectError" in caplog.records[-1].getMessage()
+
+
+def test_a_sub_second_wait_is_logged_with_two_significant_digits(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhooks, "_backoff", lambda state: 0.04)
+    receiver, sleeps = Receiver(statuses=[503]), Sleeps()
+    with caplog.at_level(logging.WARNING, logger="reconciler.webhooks"):
+        assert asyncio.run(_sender(receiver, sleeps).send("drift.detected", {"n": 1}))
+    assert sleeps.waits == [0.04]
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert "attempt 1/4 failed, retrying in 0.04s: https://hooks.example.test" in message

@@ -14,6 +14,7 @@ Each retry logs one line on the ``reconciler.backend`` logger::
 
     attempt 2/5 failed, retrying in 1.8s: PUT /api/v1/slots/x -> 503
 
+Waits under a second keep two significant digits (``retrying in 0.04s``), never ``0.0s``.
 Sleep, clock and randomness are injectable so tests never wait on the wall clock.
 """
 
@@ -94,6 +95,17 @@ def _failure(state: tenacity.RetryCallState) -> BaseException | None:
     return state.outcome.exception() if state.outcome else None
 
 
+def format_wait(seconds: float) -> str:
+    """``1.8s`` from a second up; below it two significant digits (``0.04s``), not ``0.0s``."""
+    if seconds >= 1:
+        return f"{seconds:.1f}s"
+    if seconds <= 0:
+        return "0s"
+    if seconds < 0.001:  # 2 significant digits would switch to exponent notation
+        return "<0.001s"
+    return f"{seconds:.2g}s"
+
+
 def _tenacity(
     policy: RetryPolicy, *, started: float, repeatable: bool, logger: logging.Logger
 ) -> tenacity.AsyncRetrying:
@@ -113,8 +125,8 @@ def _tenacity(
 
     def _log(state: tenacity.RetryCallState) -> None:
         logger.warning(
-            "attempt %d/%d failed, retrying in %.1fs: %s",
-            state.attempt_number, policy.attempts, state.upcoming_sleep,
+            "attempt %d/%d failed, retrying in %s: %s",
+            state.attempt_number, policy.attempts, format_wait(state.upcoming_sleep),
             _outcome_text(_failure(state)),
         )
 

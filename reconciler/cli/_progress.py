@@ -3,14 +3,15 @@
 On a terminal, retraining jobs are rich progress bars; elsewhere (CI logs, pipes) each job
 prints a line when its status changes and at most every ``interval`` seconds otherwise, so a
 long training neither floods a log nor looks hung. Every finished change and every verdict is
-one line in both modes. What the display shows never changes what apply does.
+one line in both modes. Bots are named as every output names them (``orders (bot_orders)``)
+through ``names``, botId -> label. What the display shows never changes what apply does.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 
 import click
@@ -37,8 +38,10 @@ class Display:
         live: bool | None = None,
         interval: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        names: Mapping[str, str] | None = None,
     ) -> None:
         self._live = sys.stderr.isatty() if live is None else live
+        self._names = dict(names or {})
         self._interval = interval
         self._clock = clock
         self._last: dict[str, tuple[str, float]] = {}
@@ -85,11 +88,12 @@ class Display:
             self._line(message)
 
     def _retrain(self, event: progress.RetrainUpdate) -> None:
+        bot = self._names.get(event.bot_id, event.bot_id)
         if not self._live:
             self._throttled(
                 f"retrain {event.bot_id}",
                 event.status,
-                f"retraining {event.bot_id}: {event.status} "
+                f"retraining {bot}: {event.status} "
                 f"{event.progress:.0%} after {event.elapsed:.1f}s (job {event.job_id})",
             )
             return
@@ -106,6 +110,6 @@ class Display:
             self._bars.start()
         task = self._tasks.get(event.bot_id)
         if task is None:
-            task = self._bars.add_task(event.bot_id, total=1.0, status=event.status)
+            task = self._bars.add_task(bot, total=1.0, status=event.status)
             self._tasks[event.bot_id] = task
         self._bars.update(task, completed=event.progress, status=event.status)

@@ -1,15 +1,28 @@
 """Text of what apply did and what verification found: plain, aligned, no secrets.
 
 Pure string building (the commands print it). Every change that did not go through is
-listed with why, so a user knows exactly what was and was not done.
+listed with why, so a user knows exactly what was and was not done. Bots are named the one
+way every output names them, ``orders (bot_orders)`` (``names``: botId -> that label).
 """
 
 from __future__ import annotations
 
-from reconciler import outcomes, verifying
+from collections.abc import Mapping
+
+from reconciler import outcomes, reverting, verifying
+from reconciler.rendering import _lines
+
+bot_label = _lines.bot_label
 
 
-def apply_summary(result: outcomes.ApplyResult, *, what: str = "Apply") -> str:
+def bot_names(bots: Mapping[str, str]) -> dict[str, str]:
+    """botId -> label, from logical bot -> botId (the project's mapping)."""
+    return {bot_id: bot_label(bot, bot_id) for bot, bot_id in bots.items()}
+
+
+def apply_summary(
+    result: outcomes.ApplyResult, *, what: str = "Apply", names: Mapping[str, str] | None = None
+) -> str:
     counts = result.counts()
     parts = [f"{n} {name}" for name, n in counts.items() if n]
     head = f"{what} complete" if result.writes_ok else f"{what} incomplete"
@@ -22,8 +35,9 @@ def apply_summary(result: outcomes.ApplyResult, *, what: str = "Apply") -> str:
         detail = (
             f"model {retrain.model_version}" if retrain.ok else retrain.error or "no detail"
         )
+        bot = (names or {}).get(retrain.bot_id, retrain.bot_id)
         lines.append(
-            f"Retraining {retrain.bot_id}: {retrain.status.value} in {retrain.seconds:.1f}s "
+            f"Retraining {bot}: {retrain.status.value} in {retrain.seconds:.1f}s "
             f"({detail})"
         )
     return "\n".join(lines)
@@ -33,12 +47,15 @@ def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def verify_table(report: verifying.VerifyReport) -> str:
+def verify_table(
+    report: verifying.VerifyReport, *, names: Mapping[str, str] | None = None
+) -> str:
     """One round: retraining, a table of slots, then suites; ends with PASSED or FAILED."""
     lines = [f"Verification {report.label}:"]
     for retrain in report.retrains:
         lines.append(
-            f"  retraining {retrain.bot_id}: {retrain.status.value}"
+            f"  retraining {(names or {}).get(retrain.bot_id, retrain.bot_id)}: "
+            f"{retrain.status.value}"
             + (f" ({retrain.error})" if retrain.error else "")
         )
     if report.slots:
@@ -66,3 +83,23 @@ def verify_table(report: verifying.VerifyReport) -> str:
         lines.append("  nothing to verify")
     lines.append("  PASSED" if report.passed else "  FAILED")
     return "\n".join(lines)
+
+
+def rollback_line(coverage: reverting.Coverage) -> str:
+    """What the rollback did and did not undo, e.g. ``nothing was rolled back: deleted slots
+    are not restored (Slot/support/ticket_id)``; every address apply wrote is accounted for."""
+    done = []
+    if coverage.restored:
+        done.append(f"restored {', '.join(coverage.restored)}")
+    if coverage.removed:
+        done.append(f"removed the created {', '.join(coverage.removed)}")
+    head = f"rolled back: {'; '.join(done)}" if done else "nothing was rolled back"
+    reasons = [
+        (coverage.deleted, "deleted slots are not restored"),
+        (coverage.failed, "their rollback did not go through"),
+        (coverage.kept, "integrations and context defaults stay as applied"),
+    ]
+    kept = [f"{why} ({', '.join(addresses)})" for addresses, why in reasons if addresses]
+    if not kept:
+        return head
+    return f"{head}{'; not rolled back' if done else ''}: {'; '.join(kept)}"

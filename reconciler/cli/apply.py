@@ -25,7 +25,7 @@ from reconciler import (
 )
 from reconciler.cli import _common, _options, _progress, _reports, _run
 from reconciler.cli import plan as plan_cmd
-from reconciler.rendering import jsonout
+from reconciler.rendering import _lines, jsonout
 
 _WRITABLE_KINDS = frozenset({"Integration", "Slot", "ContextDefaults"})
 
@@ -74,7 +74,9 @@ async def _plan_for(
             hint="plan again against this target",
         )
     ids = {**_run.bot_ids(project), **{c.bot: c.bot_id for c in saved.changes}}
-    live = await fetching.fetch_live_state(target.backend, sorted(set(ids.values())))
+    live = await fetching.fetch_live_state(
+        target.backend, sorted(set(ids.values())), project=project
+    )
     stale = planning.stale_addresses(saved, live, ids)
     if stale:
         raise errors.StalePlanError(
@@ -222,7 +224,7 @@ async def _execute(
         _confirm(plan, req.auto_approve)
         run.audit("apply.started", **_run.plan_fields(plan))
         started = time.monotonic()
-        with _progress.Display() as display:
+        with _progress.Display(names=_lines.bot_labels(plan)) as display:
             done = await releasing.release(
                 target.backend, plan, live, suites=_run.suites(project),
                 apply_options=req.apply, verify=req.verify, on_event=_recorder(run, display),
@@ -241,11 +243,14 @@ def _show(plan: plans.Plan, done: releasing.Release | None, output: str) -> None
     if output == "json":
         click.echo(json.dumps(_document(plan, done), indent=2, ensure_ascii=False))
     elif done is not None:
-        click.echo(_reports.apply_summary(done.result))
+        names = _lines.bot_labels(plan)
+        click.echo(_reports.apply_summary(done.result, names=names))
         for report in done.rounds:
-            click.echo(_reports.verify_table(report))
+            click.echo(_reports.verify_table(report, names=names))
         if done.rollback is not None:
-            click.echo(_reports.apply_summary(done.rollback, what="Rollback"))
+            click.echo(_reports.apply_summary(done.rollback, what="Rollback", names=names))
+        if done.coverage is not None:
+            click.echo(f"Rollback: {_reports.rollback_line(done.coverage)}.")
 
 
 def _failure_line(done: releasing.Release | None) -> str:
@@ -256,8 +261,10 @@ def _failure_line(done: releasing.Release | None) -> str:
         missing = ", ".join(c.address for c in done.result.not_done())
         return f"apply incomplete: not done: {missing} (fix the cause and run apply again)"
     failures = "; ".join(done.rounds[0].failures()) if done.rounds else "verification failed"
-    rolled = " (changed slots were rolled back)" if done.rollback is not None else ""
-    return f"applied, but verification failed{rolled}: {failures}"
+    if done.coverage is None:
+        return f"applied, but verification failed: {failures}"
+    return (f"applied, but verification failed: {failures}; "
+            f"{_reports.rollback_line(done.coverage)}")
 
 
 def _observe(run: _run.Run, done: releasing.Release, seconds: float) -> None:

@@ -9,18 +9,32 @@ import click
 from reconciler import plans, targeting
 from reconciler.cli import _common, _options, _run
 from reconciler.cli import plan as plan_cmd
+from reconciler.rendering import _lines
+
+
+def drifted(plan: plans.Plan) -> bool:
+    """Drift is any difference, or a retraining an interrupted apply left pending (the live
+    model then does not reflect the slots: apply finishes it)."""
+    return plan.summary().has_changes
 
 
 def describe(plan: plans.Plan) -> str:
-    """One line: how many objects differ, and how many of them were edited outside cogctl."""
+    """One line: how many objects differ, how many were edited outside cogctl, and which bots
+    an interrupted apply left waiting for a retraining."""
     pending = plan.pending()
     outside = [c.address for c in pending if c.drift]
     if pending:
         line = f"drift: {len(pending)} object(s) differ from the manifests"
+    elif plan.pending_retrain:
+        line = "drift: live objects match the manifests"
     else:
         line = "drift: none, live state matches the manifests"
     if outside:
         line += f"; changed outside cogctl: {', '.join(outside)}"
+    if plan.pending_retrain:
+        labels = _lines.bot_labels(plan)
+        bots = ", ".join(labels.get(p.bot_id, p.bot_id) for p in plan.pending_retrain)
+        line += (f"; retraining pending from an interrupted apply (apply finishes it): {bots}")
     if plan.orphaned:
         # Not drift: the manifests dropped them and only --prune deletes; worth knowing.
         line += (f"; {len(plan.orphaned)} managed object(s) left the manifests "
@@ -36,8 +50,9 @@ def describe(plan: plans.Plan) -> str:
 def drift(settings: _options.Settings, output: str, prune: bool) -> None:
     """Compare live state with the manifests for scheduled runs (read scope only).
 
-    Every difference counts; changes marked drift were made outside cogctl since it last
-    applied them. Exit codes: 0 no drift, 2 drift found, 1 error.
+    Every difference counts, and so does a retraining an interrupted apply left pending;
+    changes marked drift were made outside cogctl since it last applied them. Exit codes:
+    0 no drift, 2 drift found, 1 error.
     """
     project = _run.load_project(settings)
     run = _run.Run(settings, "drift")
@@ -47,7 +62,7 @@ def drift(settings: _options.Settings, output: str, prune: bool) -> None:
             made, _live = await _run.make_plan(target, project, prune=prune)
         fields: dict[str, Any] = _run.plan_fields(made)
         run.audit("drift.checked", **fields)
-        if made.pending():
+        if drifted(made):
             await run.notify("drift.detected", fields)
         return made
 
@@ -57,5 +72,5 @@ def drift(settings: _options.Settings, output: str, prune: bool) -> None:
         run.finish()
     click.echo(describe(made), err=True)
     click.echo(plan_cmd.render(made, output, environment=run.environment))
-    if made.pending():
+    if drifted(made):
         raise click.exceptions.Exit(_common.EXIT_CHANGES)

@@ -11,7 +11,9 @@ from reconciler.cli import _ops, _options, _run
 
 
 def render_text(snapshot: sessions.Snapshot) -> str:
-    lines = [f"session {snapshot.session_id}: {len(snapshot.variables)} variables "
+    count = len(snapshot.variables)
+    noun = "variable" if count == 1 else "variables"
+    lines = [f"session {snapshot.session_id}: {count} {noun} "
              f"(fetched in {snapshot.seconds * 1000:.0f} ms)"]
     rows = [
         (

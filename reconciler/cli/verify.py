@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -27,13 +28,23 @@ async def _verify(
     return verifying.VerifyReport("of live state", (), (*missing, *judged), reports)
 
 
-def training_lines(report: verifying.VerifyReport) -> list[str]:
-    """Per bot: the model versions its slots were measured with, or that it is not trained."""
+def training_lines(
+    report: verifying.VerifyReport, bot_ids: Mapping[str, str] | None = None
+) -> list[str]:
+    """Per bot: the model versions its slots were measured with, or that it is not trained.
+
+    Bots are named as apply names them, ``orders (bot_orders)``, from ``bot_ids`` (logical
+    bot -> botId).
+    """
+    names = bot_ids or {}
     by_bot: dict[str, set[str]] = {}
     for slot in report.slots:
         bot = slot.address.split("/")[1]
         by_bot.setdefault(bot, set()).add(slot.model_version or "not trained since last change")
-    return [f"training {bot}: {', '.join(sorted(v))}" for bot, v in sorted(by_bot.items())]
+    return [
+        f"training {_reports.bot_label(bot, names.get(bot, bot))}: {', '.join(sorted(v))}"
+        for bot, v in sorted(by_bot.items())
+    ]
 
 
 @click.command()
@@ -69,7 +80,9 @@ def verify(settings: _options.Settings, output: str, wait: float) -> None:
     if output == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
-        click.echo("\n".join([*training_lines(report), _reports.verify_table(report)]))
+        bots = _run.bot_ids(project)
+        table = _reports.verify_table(report, names=_reports.bot_names(bots))
+        click.echo("\n".join([*training_lines(report, bots), table]))
     if not report.passed:
         failures = report.failures()
         more = f" (and {len(failures) - 3} more)" if len(failures) > 3 else ""

@@ -3,6 +3,11 @@
 Signs: ``+`` a field that appears, ``-`` one that goes, ``~`` one that changes. A secret's
 place only ever reads ``(sensitive)``: the plan holds no secret value to show, and a
 sensitive field diff says only that the secret changes.
+
+An empty field (null, ``{}``, ``[]``) is an unset setting and is left out, except inside a
+context variable's ``value``: there null and empty collections are values that get written,
+so they are always shown (``+ variables.cart_items.value = []``), and a value that becomes
+null reads ``"x" -> null``, not as a removal.
 """
 
 from __future__ import annotations
@@ -33,14 +38,19 @@ def format_value(value: JsonValue) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _is_data(prefix: tuple[str | int, ...]) -> bool:
+    """Inside a context variable's value (``variables.KEY.value...``): empty is a value."""
+    return len(prefix) >= 3 and prefix[0] == "variables" and prefix[2] == "value"
+
+
 def flatten(content: JsonValue, prefix: tuple[str | int, ...] = ()) -> list[tuple[str, JsonValue]]:
-    """Leaf fields of a normalized content, skipping empty ones (None, {}, [])."""
+    """Leaf fields of a normalized content; empty ones (None, {}, []) only as data values."""
     if isinstance(content, dict) and content:
         out: list[tuple[str, JsonValue]] = []
         for key in content:
             out.extend(flatten(content[key], (*prefix, key)))
         return out
-    if content is None or content == {} or content == []:
+    if (content is None or content == {} or content == []) and not _is_data(prefix):
         return []
     return [(diffing.format_path(prefix), content)]
 
@@ -51,17 +61,34 @@ def field_lines(change: plans.Change) -> list[tuple[str, str]]:
         return [("+", f"{p} = {format_value(v)}") for p, v in flatten(change.after)]
     if change.action is plans.Action.DELETE:
         return [("-", f"{p} = {format_value(v)}") for p, v in flatten(change.before)]
-    return [_diff_line(d) for d in change.diff]
+    # A diff side of None is "absent" unless that path is a null data value on that side.
+    before = {path for path, value in flatten(change.before) if value is None}
+    after = {path for path, value in flatten(change.after) if value is None}
+    return [_diff_line(d, null_before=d.path in before, null_after=d.path in after)
+            for d in change.diff]
 
 
-def _diff_line(diff: plans.FieldDiff) -> tuple[str, str]:
-    if diff.before is None:
+def _diff_line(
+    diff: plans.FieldDiff, *, null_before: bool = False, null_after: bool = False
+) -> tuple[str, str]:
+    if diff.before is None and not null_before:
         return "+", f"{diff.path} = {format_value(diff.after)}"
-    if diff.after is None:
+    if diff.after is None and not null_after:
         return "-", f"{diff.path} = {format_value(diff.before)}"
     if diff.sensitive:
         return "~", f"{diff.path} = (sensitive value changes)"
     return "~", f"{diff.path}: {format_value(diff.before)} -> {format_value(diff.after)}"
+
+
+def bot_label(bot: str | None, bot_id: str) -> str:
+    """How every output names a bot: ``orders (bot_orders)``; the botId alone when the
+    logical name is unknown or is the botId itself (an unmapped name)."""
+    return f"{bot} ({bot_id})" if bot and bot != bot_id else bot_id
+
+
+def bot_labels(plan: plans.Plan) -> dict[str, str]:
+    """botId -> label for every bot the plan's changes name (others go by botId)."""
+    return {c.bot_id: bot_label(c.bot, c.bot_id) for c in plan.changes}
 
 
 def totals_line(summary: plans.Summary) -> str:

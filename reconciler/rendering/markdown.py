@@ -101,7 +101,9 @@ def _foot(plan: plans.Plan) -> str:
     if plan.unmanaged:
         parts.append(f"{len(plan.unmanaged)} live object(s) not managed by cogctl, left alone.\n\n")
     if plan.retrain:
-        parts.append(f"Retraining after apply: {', '.join(f'`{b}`' for b in plan.retrain)}\n\n")
+        labels = _lines.bot_labels(plan)
+        named = ", ".join(f"`{_code(labels.get(b, b))}`" for b in plan.retrain)
+        parts.append(f"Retraining after apply: {named}\n\n")
         parts.extend(f"> {_code(p.reason)}\n\n" for p in plan.pending_retrain)
     parts.append(f"<sub>target `{_code(plan.target)}` · live state `{plan.fingerprint}`</sub>\n")
     return "".join(parts)

@@ -35,7 +35,9 @@ def render_plan(plan: plans.Plan, *, color: bool) -> str:
             out.append("")
     out.extend(_left_alone(plan))
     if plan.retrain:
-        out.append(f"Retraining after apply: {', '.join(plan.retrain)}")
+        labels = _lines.bot_labels(plan)
+        named = ", ".join(labels.get(bot_id, bot_id) for bot_id in plan.retrain)
+        out.append(f"Retraining after apply: {named}")
         out.extend(f"  # {pending.reason}" for pending in plan.pending_retrain)
         out.append("")
     if summary.has_changes:

@@ -112,8 +112,8 @@ def test_fault_sequence_429_503_timeout_then_200(tenant: Tenant, caplog) -> None
     assert slot["slotId"] == "slot_zip"
     assert [r.getMessage() for r in caplog.records] == [
         "attempt 1/5 failed, retrying in 1.0s: GET /api/v1/slots/slot_zip -> 429",
-        "attempt 2/5 failed, retrying in 0.0s: GET /api/v1/slots/slot_zip -> 503",
-        "attempt 3/5 failed, retrying in 0.0s: GET /api/v1/slots/slot_zip -> no answer",
+        "attempt 2/5 failed, retrying in 0s: GET /api/v1/slots/slot_zip -> 503",
+        "attempt 3/5 failed, retrying in 0s: GET /api/v1/slots/slot_zip -> no answer",
     ]
     assert tenant.clock.sleeps[0] == 1.0, "Retry-After: 1 honoured with zero jitter"
     assert [(e.attempt, e.status, e.retried, e.rate_limited) for e in recorder.events] == [

@@ -88,6 +88,33 @@ def test_retries_then_succeeds_and_logs_one_line_per_retry(clock, caplog) -> Non
     assert all(r.name == "reconciler.backend" for r in caplog.records)
 
 
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (0.0, "0s"),
+        (0.0004, "<0.001s"),
+        (0.04, "0.04s"),
+        (0.043, "0.043s"),
+        (0.5, "0.5s"),
+        (0.125, "0.12s"),
+        (1.0, "1.0s"),
+        (1.84, "1.8s"),
+        (30.0, "30.0s"),
+    ],
+)
+def test_waits_show_two_significant_digits_below_a_second(seconds: float, shown: str) -> None:
+    assert retrying.format_wait(seconds) == shown
+
+
+def test_a_sub_second_wait_is_never_logged_as_zero(clock, caplog) -> None:
+    policy = retrying.RetryPolicy(sleep=clock.sleep, clock=clock, jitter=lambda: 0.08)
+    caplog.set_level(logging.WARNING, logger="reconciler.backend")
+    _run(policy, [_server(503), "ok"])
+    assert [r.getMessage() for r in caplog.records] == [
+        "attempt 1/5 failed, retrying in 0.04s: PUT /x -> 503",
+    ]
+
+
 def test_gives_up_after_attempts_with_the_last_error(clock) -> None:
     policy = retrying.RetryPolicy(attempts=3, sleep=clock.sleep, clock=clock, jitter=lambda: 0.0)
     with pytest.raises(errors.ServerError) as info:

@@ -44,3 +44,35 @@ def test_describe(
         changes=tuple(_change(n, a, outside=o) for n, a, o in changes), orphaned=orphaned,
     )
     assert drift.describe(plan) == line
+
+
+REASON = "Retraining pending from an interrupted apply: bot_b"
+
+
+@pytest.mark.parametrize(
+    ("changes", "line"),
+    [
+        ((("a", plans.Action.NOOP, False),),
+         "drift: live objects match the manifests; retraining pending from an interrupted "
+         "apply (apply finishes it): b (bot_b)"),
+        ((("a", plans.Action.UPDATE, True),),
+         "drift: 1 object(s) differ from the manifests; changed outside cogctl: Slot/b/a; "
+         "retraining pending from an interrupted apply (apply finishes it): b (bot_b)"),
+        ((), "drift: live objects match the manifests; retraining pending from an interrupted "
+             "apply (apply finishes it): bot_b"),
+    ],
+)
+def test_a_pending_retraining_is_drift(
+    changes: tuple[tuple[str, plans.Action, bool], ...], line: str
+) -> None:
+    plan = plans.Plan(
+        target="t", fingerprint="f",
+        changes=tuple(_change(n, a, outside=o) for n, a, o in changes), retrain=("bot_b",),
+        pending_retrain=(plans.PendingRetrain("bot_b", REASON),),
+    )
+    assert drift.describe(plan) == line
+    assert drift.drifted(plan)
+
+
+def test_no_difference_and_nothing_pending_is_no_drift() -> None:
+    assert not drift.drifted(plans.Plan(target="t", fingerprint="f"))

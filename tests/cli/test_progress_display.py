@@ -60,3 +60,9 @@ def test_changes_and_verdicts_are_one_line_each(
     with _progress.Display(live=False) as display:
         display(event)
     assert capsys.readouterr().err == line + "\n"
+
+
+def test_training_names_the_bot_as_every_output_does(capsys: pytest.CaptureFixture[str]) -> None:
+    with _progress.Display(live=False, names={"bot_a": "a (bot_a)"}) as display:
+        display(_update("succeeded", 1.0, 2.0))
+    assert capsys.readouterr().err == "retraining a (bot_a): succeeded 100% after 2.0s (job job_1)\n"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
-from reconciler import fetching
+import pytest
+
+from reconciler import errors, fetching, validating
 
 from .emulated import Tenant, api_requests, minimum_reads
 
@@ -90,3 +93,65 @@ def test_bots_are_read_concurrently_within_the_bound() -> None:
     assert sorted(backend.calls) == sorted(
         f"{what}:bot_{i}" for i in range(10) for what in ("integrations", "slots", "context")
     )
+
+
+_CONTEXT = """apiVersion: cogctl/v1
+kind: ContextDefaults
+metadata: {name: defaults, bot: support}
+spec:
+  variables:
+    language: {value: en, scope: global}
+"""
+
+
+@pytest.mark.parametrize(
+    ("config", "bot_id", "hint"),
+    [
+        (None, "support",
+         "'support' is used as a botId because no cogctl.yaml was found for these manifests: "
+         "give --config PATH/cogctl.yaml, or add one that maps it (`bots: {support: BOT_ID}`)"),
+        ("environments: {local: {bots: {}}}\n", "support",
+         "'support' is used as a botId because environment 'local' of {config} does not map "
+         "it: map it to its botId (`bots: {support: BOT_ID}` in the environment), or give "
+         "--config PATH/cogctl.yaml"),
+        ("environments: {local: {bots: {support: bot_gone}}}\n", "bot_gone",
+         "environment 'local' of {config} maps 'support' to 'bot_gone': check that botId"),
+    ],
+)
+def test_a_missing_bot_says_which_project_file_mapped_it(
+    tmp_path: Path, config: str | None, bot_id: str, hint: str
+) -> None:
+    (tmp_path / "context.yaml").write_text(_CONTEXT)
+    if config is not None:
+        (tmp_path / "cogctl.yaml").write_text(config)
+    project = validating.load_project([tmp_path], environ={})
+    assert project.ok, project.diagnostics
+    tenant = Tenant([{"botId": "bot_other"}])
+
+    async def run() -> None:
+        backend = tenant.backend()
+        try:
+            await fetching.fetch_live_state(backend, [project.bot_id("support")], project=project)
+        finally:
+            await backend.aclose()
+
+    with pytest.raises(errors.NotFoundError) as info:
+        asyncio.run(run())
+    assert info.value.message.endswith(f": bot {bot_id!r} does not exist on the target")
+    assert info.value.hint == hint.replace("{config}", str(project.config_path))
+
+
+def test_a_missing_bot_without_a_project_still_names_the_fix() -> None:
+    tenant = Tenant([])
+
+    async def run() -> None:
+        backend = tenant.backend()
+        try:
+            await fetching.fetch_live_state(backend, ["support"])
+        finally:
+            await backend.aclose()
+
+    with pytest.raises(errors.NotFoundError, match="bot 'support' does not exist") as info:
+        asyncio.run(run())
+    assert "--config PATH/cogctl.yaml" in str(info.value)
+    assert "`bots: {support: BOT_ID}`" in str(info.value)

@@ -39,7 +39,7 @@ GOLDEN_TEXT = r'''cogctl will perform the following actions:
 1 live object(s) not managed by cogctl, left alone:
     Slot/support/hand_made
 
-Retraining after apply: bot_sup
+Retraining after apply: support (bot_sup)
 
 Plan: 1 to add, 2 to change, 1 to destroy.
 '''
@@ -93,7 +93,7 @@ GOLDEN_MARKDOWN = r'''<!-- cogctl-plan:staging -->
 
 1 live object(s) not managed by cogctl, left alone.
 
-Retraining after apply: `bot_sup`
+Retraining after apply: `support (bot_sup)`
 
 <sub>target `staging` · live state `sha256:f57929be71858d6838567f28f9c0b3bcf2711f72fa1cf312a731d5e6dde696c2`</sub>
 '''

@@ -155,7 +155,7 @@ def test_renderers_show_the_reason_and_saved_plans_round_trip() -> None:
     _mark(tenant, "bot_sup", {"value": {"jobId": None}, "scope": "global"})
     plan = _plan(desired, tenant.state())
     shown = text.render_plan(plan, color=False)
-    assert f"Retraining after apply: bot_sup\n  # {REASON}\n" in shown
+    assert f"Retraining after apply: support (bot_sup)\n  # {REASON}\n" in shown
     assert "Plan: 0 to add, 0 to change, 0 to destroy. 1 retraining(s) pending." in shown
     assert "No changes" not in shown
     doc = jsonout.plan_document(plan)

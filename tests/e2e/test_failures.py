@@ -118,6 +118,12 @@ def test_apply_cut_off_before_retraining_retrains_on_the_next_run(cli: Cli) -> N
     assert planned.code == 2, planned.output
     assert reason in planned.stdout
     assert "Plan: 0 to add, 0 to change, 0 to destroy. 1 retraining(s) pending." in planned.stdout
+    drifted = cli("drift", "project")
+    assert drifted.code == 2, drifted.output
+    assert drifted.stderr.splitlines()[-1] == (
+        "drift: live objects match the manifests; retraining pending from an interrupted "
+        "apply (apply finishes it): support (bot_support)"
+    )
     document = json.loads(cli("plan", "project", "--output", "json").stdout)
     assert {c["action"] for c in document["changes"]} == {"no-op"}
     assert document["retrain"] == ["bot_support"]
@@ -136,4 +142,40 @@ def test_apply_cut_off_before_retraining_retrains_on_the_next_run(cli: Cli) -> N
     cli.clear_requests()
     again = cli("plan", "project", "--detailed-exitcode")
     assert again.code == 0, again.output
+    assert cli.writes() == []
+
+
+EMAIL_CASE = """
+    - id: test_email
+      userId: usr_e2e2
+      utterance: my address is ann@example.com
+      expect:
+        entities: {email: ann@example.com}
+"""
+
+
+def test_rollback_says_a_deleted_slot_is_not_restored(cli: Cli) -> None:
+    suite = cli.project / "suite.yaml"
+    suite.write_text(suite.read_text() + EMAIL_CASE)
+    assert cli("apply", "project", "--auto-approve").code == 0
+    slots = cli.project / "slots.yaml"
+    slots.write_text(slots.read_text().split("\n---\n")[0] + "\n")  # email leaves the manifests
+
+    pruned = cli("apply", "project", "--prune", "--auto-approve", "--rollback-on-failure")
+    assert pruned.code == 3, pruned.output
+    assert "test_email: misconfigured: unknown entity 'email'" in pruned.stdout
+    assert "Rollback complete" not in pruned.stdout  # there was nothing it could write
+    assert "Verification after rollback:" not in pruned.stdout
+    assert ("Rollback: nothing was rolled back: deleted slots are not restored "
+            "(Slot/support/email).") in pruned.stdout
+    assert pruned.stderr.splitlines()[-1] == (
+        "error: applied, but verification failed: SimulationSuite/support/orders: pass rate "
+        "0.50 < 1.00; nothing was rolled back: deleted slots are not restored "
+        "(Slot/support/email)"
+    )
+    assert [s["name"] for s in cli.api("GET", "/api/v1/slots?botId=bot_support")["data"]] == [
+        "order_number"
+    ]
+    cli.clear_requests()
+    assert cli("plan", "project", "--prune", "--detailed-exitcode").code == 0
     assert cli.writes() == []
