@@ -27,9 +27,7 @@ from:
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -37,7 +35,7 @@ from typing import Any, cast
 import pydantic
 import yaml
 
-from reconciler import errors, models, normalizing, plans, retrainmarks, states
+from reconciler import errors, fileio, models, normalizing, plans, retrainmarks, states
 from reconciler import livetypes as lt
 
 FILENAMES: dict[str, str] = {
@@ -198,22 +196,9 @@ def write_export(root: Path, files: Mapping[str, str], *, force: bool = False) -
             f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}",
             hint="pass --force to overwrite, or --out another directory",
         )
-    staged: list[tuple[Path, Path]] = []
     try:
-        for path, text in targets:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-            staged.append((Path(temp_name), path))
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temp_name, 0o644)
-        for staged_path, path in staged:
-            os.replace(staged_path, path)
+        fileio.write_all_atomic(targets, mode=0o644)
     except OSError as exc:
-        for staged_path, _ in staged:
-            staged_path.unlink(missing_ok=True)
         raise errors.CogctlError(
             f"cannot write {exc.filename or root}: {exc.strerror or exc}"
         ) from exc

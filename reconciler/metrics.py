@@ -22,9 +22,7 @@ so label cardinality stays bounded however many objects a run touches.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,7 +30,7 @@ from pathlib import Path
 
 from prometheus_client import exposition, metrics_core, registry
 
-from reconciler import errors
+from reconciler import errors, fileio
 from reconciler.backend import base
 
 BUCKETS: tuple[float, ...] = (
@@ -135,18 +133,7 @@ class MetricsRecorder:
         target = Path(path)
         text = self.render()
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    stream.write(text)
-                    stream.flush()
-                    os.fsync(stream.fileno())
-                os.chmod(temp, 0o644)
-                os.replace(temp, target)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            fileio.write_atomic(target, text, mode=0o644)
         except OSError as exc:
             raise errors.CogctlError(
                 f"cannot write the metrics file {target}: {exc.strerror or exc}",

@@ -155,6 +155,11 @@ class Summary:
         """Something to write, or a retraining an interrupted apply left pending."""
         return bool(self.create or self.update or self.delete or self.retrain_pending)
 
+    def as_dict(self) -> dict[str, int]:
+        """The four counts every plan document and event shows, in that order."""
+        return {"create": self.create, "update": self.update, "delete": self.delete,
+                "unchanged": self.unchanged}
+
 
 @dataclasses.dataclass(frozen=True)
 class Plan:

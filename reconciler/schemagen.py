@@ -1,7 +1,9 @@
 """JSON Schemas of the manifest kinds and of cogctl.yaml, generated from ``models``.
 
-``python -m reconciler.schemagen`` rewrites ``schemas/*.schema.json``; ``--check`` only
-reports whether the checked-in files are stale (exit 1). Editors pick the schemas up
+``python -m reconciler.schemagen`` rewrites ``schemas/*.schema.json`` and refreshes the
+packaged copy of the Platform API document (``reconciler/emulator/openapi.yaml``, served by
+the emulator; ``schemas/cognigy-api.openapi.yaml`` is the one source); ``--check`` only
+reports whether any of them is stale (exit 1). Editors pick the schemas up
 through a ``# yaml-language-server: $schema=...`` comment at the top of a manifest.
 
 The schemas carry what JSON Schema can say (types, enums, ranges, patterns, required and
@@ -11,6 +13,7 @@ document rules, ``${vars.NAME}``) are checked by ``cogctl validate``.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -19,10 +22,15 @@ from typing import Any
 
 import pydantic
 
-from reconciler import models
+from reconciler import fileio, models
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent.parent / "schemas"
+# Files edited in schemas/ and shipped inside the package (where an installed wheel finds
+# them): source name -> packaged copy, kept byte-identical by ``copy_packaged``.
+PACKAGED: dict[str, Path] = {
+    "cognigy-api.openapi.yaml": Path(__file__).resolve().parent / "emulator" / "openapi.yaml",
+}
 
 _TARGETS: dict[str, tuple[Any, str, str]] = {
     "manifest.schema.json": (
@@ -78,26 +86,56 @@ def stale(directory: Path = DEFAULT_DIRECTORY) -> list[str]:
 
 def write(directory: Path = DEFAULT_DIRECTORY) -> list[Path]:
     """Write every schema into ``directory``; returns the paths written."""
-    directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in generate().items():
         path = directory / name
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        fileio.write_atomic(path, text, mode=0o644)
         written.append(path)
     return written
 
 
+def stale_copies(directory: Path = DEFAULT_DIRECTORY) -> list[Path]:
+    """Packaged copies that are missing or differ byte for byte from their source."""
+    return [copy for name, copy in PACKAGED.items()
+            if not copy.is_file() or copy.read_bytes() != (directory / name).read_bytes()]
+
+
+def copy_packaged(directory: Path = DEFAULT_DIRECTORY) -> list[Path]:
+    """Refresh every packaged copy from its source in ``directory``; returns the copies."""
+    for name, copy in PACKAGED.items():
+        fileio.write_atomic(copy, (directory / name).read_bytes(), mode=0o644)
+    return list(PACKAGED.values())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m reconciler.schemagen",
+        description="Regenerate schemas/*.schema.json from the models and refresh the copies "
+                    "of schemas/ files shipped in the package.",
+    )
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 when a file is stale")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    directory = DEFAULT_DIRECTORY
-    if "--check" in args:
-        names = stale(directory)
+    args = _parser().parse_args(argv)
+    try:
+        return _run(DEFAULT_DIRECTORY, check=args.check)
+    except OSError as exc:
+        sys.stderr.write(f"error: {exc.filename or DEFAULT_DIRECTORY}: {exc.strerror or exc}"
+                         " (run it from a source checkout)\n")
+        return 1
+
+
+def _run(directory: Path, *, check: bool) -> int:
+    if check:
+        names = [str(directory / name) for name in stale(directory)]
+        names += [str(copy) for copy in stale_copies(directory)]
         for name in names:
-            sys.stderr.write(f"stale: {directory / name} (run python -m reconciler.schemagen)\n")
+            sys.stderr.write(f"stale: {name} (run python -m reconciler.schemagen)\n")
         return 1 if names else 0
-    for path in write(directory):
+    for path in [*write(directory), *copy_packaged(directory)]:
         sys.stdout.write(f"wrote {path}\n")
     return 0
 

@@ -40,6 +40,40 @@ def test_checked_in_schemas_are_fresh() -> None:
     assert schemagen.stale(SCHEMAS) == [], "run: python -m reconciler.schemagen"
 
 
+def test_the_packaged_openapi_document_is_the_schemas_one_byte_for_byte() -> None:
+    packaged = ROOT / "reconciler" / "emulator" / "openapi.yaml"
+    assert {"cognigy-api.openapi.yaml": packaged} == schemagen.PACKAGED
+    assert packaged.read_bytes() == (SCHEMAS / "cognigy-api.openapi.yaml").read_bytes(), (
+        "run: make schemas"
+    )
+    assert schemagen.stale_copies(SCHEMAS) == []
+
+
+def test_stale_copies_detects_a_changed_source(tmp_path: Path) -> None:
+    (tmp_path / "cognigy-api.openapi.yaml").write_text("openapi: 3.1.0\n")
+    assert schemagen.stale_copies(tmp_path) == list(schemagen.PACKAGED.values())
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["--bogus"], ["extra"]])
+def test_usage_and_unknown_arguments_write_nothing(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refuse(*args: object) -> list[Path]:
+        raise AssertionError("wrote files")
+
+    monkeypatch.setattr(schemagen, "write", refuse)
+    monkeypatch.setattr(schemagen, "copy_packaged", refuse)
+    with pytest.raises(SystemExit) as exited:
+        schemagen.main(argv)
+    out, err = capsys.readouterr()
+    assert "usage: python -m reconciler.schemagen" in out + err
+    assert exited.value.code == (0 if argv[0] in ("--help", "-h") else 2)
+
+
+def test_check_reports_fresh_files_with_exit_0() -> None:
+    assert schemagen.main(["--check"]) == 0
+
+
 def test_stale_detects_a_changed_file(tmp_path: Path) -> None:
     schemagen.write(tmp_path)
     assert schemagen.stale(tmp_path) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -79,15 +80,23 @@ def test_report_passes_only_when_everything_passes() -> None:
     assert verifying.VerifyReport("x").passed  # nothing to verify is not a failure
 
 
+async def _applied_slot(t: Any, backend: Any, name: str) -> lt.LiveSlot:
+    """Every manifest applied through the in-process emulator; then bot_support's slot."""
+    from test_applying import _apply_all
+
+    await _apply_all(t, backend)
+    live = await fetching.fetch_live_state(backend, ["bot_support"])
+    slot = live.bot("bot_support").slot_named(name)
+    assert slot is not None
+    return slot
+
+
 def test_metrics_not_ready_are_polled_until_training_ends() -> None:
-    from test_applying import Tenant, _apply_all  # the in-process emulator harness
+    from test_applying import Tenant  # the in-process emulator harness
 
     async def body(t: Tenant) -> None:
         backend = t.backend()
-        await _apply_all(t, backend)
-        live = await fetching.fetch_live_state(backend, ["bot_support"])
-        slot = live.bot("bot_support").slot_named("order_number")
-        assert slot is not None
+        slot = await _applied_slot(t, backend, "order_number")
         check = dataclasses.replace(_check(), slot_id=slot["slotId"])
         await backend.put_slot(slot["slotId"], {
             "botId": "bot_support", "name": "order_number", "type": "regex",
@@ -110,14 +119,11 @@ def test_metrics_not_ready_are_polled_until_training_ends() -> None:
 
 
 def test_metrics_never_ready_fail_at_the_deadline() -> None:
-    from test_applying import Tenant, _apply_all
+    from test_applying import Tenant
 
     async def body(t: Tenant) -> None:
         backend = t.backend()
-        await _apply_all(t, backend)
-        live = await fetching.fetch_live_state(backend, ["bot_support"])
-        slot = live.bot("bot_support").slot_named("email")
-        assert slot is not None
+        slot = await _applied_slot(t, backend, "email")
         await backend.put_slot(slot["slotId"], {  # changed, and never retrained
             "botId": "bot_support", "name": "email", "type": "regex",
             "patterns": [r"[a-z]+@example\.org"], "fillStrategy": "bestMatch",

@@ -34,6 +34,11 @@ def _etag(version: str) -> str:
     return version if version.startswith(('"', "W/")) else f'"{version}"'
 
 
+def _if_match(version: str | None) -> dict[str, str]:
+    """The ``If-Match`` header for ``version``; none when the write is unconditional."""
+    return {"If-Match": _etag(version)} if version else {}
+
+
 def _obj(answer: requesting.Answer, method: str, path: str) -> dict[str, Any]:
     if not isinstance(answer.body, dict):
         raise errors.BackendError(
@@ -149,13 +154,13 @@ class PlatformBackend:
         self, integration_id: str, body: lt.IntegrationWrite, *, if_match: str | None = None
     ) -> lt.LiveIntegration:
         path = f"/api/v1/integrations/{_seg(integration_id)}"
-        headers = {"If-Match": _etag(if_match)} if if_match else {}
+        headers = _if_match(if_match)
         answer = await self._write("PUT", path, cast(lt.Json, body), headers)
         return cast(lt.LiveIntegration, _obj(answer, "PUT", path))
 
     async def delete_integration(self, integration_id: str, *, if_match: str | None = None) -> None:
         path = f"/api/v1/integrations/{_seg(integration_id)}"
-        headers = {"If-Match": _etag(if_match)} if if_match else {}
+        headers = _if_match(if_match)
         await self._requester.request("DELETE", path, headers=headers)
 
     # --- slots ----------------------------------------------------------------------------
@@ -175,9 +180,7 @@ class PlatformBackend:
         create_only: bool = False,
     ) -> tuple[lt.LiveSlot, str | None]:
         path = f"/api/v1/slots/{_seg(slot_id)}"
-        headers: dict[str, str] = {}
-        if if_match:
-            headers["If-Match"] = _etag(if_match)
+        headers = _if_match(if_match)
         if create_only:
             headers["If-None-Match"] = "*"
         answer = await self._write("PUT", path, cast(lt.Json, body), headers)
@@ -186,7 +189,7 @@ class PlatformBackend:
 
     async def delete_slot(self, slot_id: str, *, if_match: str | None = None) -> None:
         path = f"/api/v1/slots/{_seg(slot_id)}"
-        headers = {"If-Match": _etag(if_match)} if if_match else {}
+        headers = _if_match(if_match)
         await self._requester.request("DELETE", path, headers=headers)
 
     # --- context defaults -----------------------------------------------------------------
@@ -293,7 +296,7 @@ class PlatformBackend:
     ) -> lt.ConversationContext:
         path = "/api/v1/context"
         body = cast(lt.Json, {"conversationId": conversation_id, "context": dict(context)})
-        headers = {"If-Match": _etag(if_match)} if if_match else {}
+        headers = _if_match(if_match)
         answer = _obj(await self._write("PATCH", path, body, headers), "PATCH", path)
         if "context" not in answer:  # the contract answers only the new contextVersion
             return await self.get_conversation_context(conversation_id)

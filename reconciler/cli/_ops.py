@@ -11,10 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
 from reconciler import livetypes as lt
@@ -63,21 +60,6 @@ def project_for_target(settings: _options.Settings) -> validating.Project:
 
 def dumps(data: lt.Json) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` so a reader sees the old file or the whole new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def short(value: lt.Json, width: int = 40) -> str:

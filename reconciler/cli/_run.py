@@ -138,7 +138,9 @@ class Run:
 
 
 async def fetch_live(target: targeting.Target, project: validating.Project) -> states.LiveState:
-    return await fetching.fetch_live_state(target.backend, sorted(set(bot_ids(project).values())))
+    return await fetching.fetch_live_state(
+        target.backend, sorted(set(bot_ids(project).values())), project=project
+    )
 
 
 async def make_plan(
@@ -160,16 +162,10 @@ async def make_plan(
 
 def plan_fields(plan: plans.Plan) -> dict[str, Any]:
     """What the audit log and webhooks say about a plan (never a secret)."""
-    summary = plan.summary()
     return {
         "target": plan.target,
         "fingerprint": plan.fingerprint,
-        "summary": {
-            "create": summary.create,
-            "update": summary.update,
-            "delete": summary.delete,
-            "unchanged": summary.unchanged,
-        },
+        "summary": plan.summary().as_dict(),
         "changes": [
             {"address": c.address, "action": c.action.value, "drift": c.drift}
             for c in plan.pending()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
-from reconciler import plans, targeting
+from reconciler import fileio, plans, targeting
 from reconciler.cli import _common, _options, _run
 from reconciler.rendering import jsonout, markdown, text
 
@@ -35,17 +34,7 @@ def render(plan: plans.Plan, output: str, *, environment: str | None) -> str:
 def write_saved_plan(plan: plans.Plan, path: Path) -> None:
     """Write the saved plan atomically: a reader sees the old file or the whole new one."""
     data = json.dumps(plan.to_json(), indent=1, ensure_ascii=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    fileio.write_atomic(path, data)
 
 
 @click.command()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import models, simulating, simulations, targeting, validating
+from reconciler import fileio, models, simulating, simulations, targeting, validating
 from reconciler.cli import _common, _ops, _options, _run
 from reconciler.rendering import junit
 
@@ -112,8 +112,8 @@ def simulate(
         run.finish()
     if junit_file is not None:
         stamp = dt.datetime.now(dt.timezone.utc)
-        _ops.write_atomic(junit_file, junit.render(reports, timestamp=stamp,
-                                                   hostname=socket.gethostname()))
+        fileio.write_atomic(junit_file, junit.render(reports, timestamp=stamp,
+                                                     hostname=socket.gethostname()))
     if output == "json":
         click.echo(_ops.dumps({**simulating.summarize(reports),
                                "reports": [r.to_json() for r in reports]}))

@@ -1,8 +1,8 @@
 """``create_app``: the emulator as a Starlette application.
 
 Every endpoint of the contract runs through ``dispatching``'s pipeline; ``/openapi.json``
-serves ``schemas/cognigy-api.openapi.yaml`` as JSON; ``/_emulator/`` holds the admin
-endpoints. Unknown paths and methods answer the contract's JSON error body.
+serves the packaged copy of ``schemas/cognigy-api.openapi.yaml`` as JSON; ``/_emulator/``
+holds the admin endpoints. Unknown paths and methods answer the contract's JSON error body.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ from reconciler.emulator import (
 )
 from reconciler.emulator.state import TenantState
 
-OPENAPI_PATH = Path(__file__).resolve().parents[2] / "schemas" / "cognigy-api.openapi.yaml"
+# A packaged copy of schemas/cognigy-api.openapi.yaml (the source, kept byte-identical by
+# ``make schemas``), so an installed wheel serves it too.
+OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.yaml"
 
 
 def _token(call: dispatching.Call) -> wire.Answer:

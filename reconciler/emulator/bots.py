@@ -44,11 +44,7 @@ def start_retrain(call: Call) -> wire.Answer:
 
 
 def get_job(call: Call) -> wire.Answer:
-    job_id = call.params["jobId"]
-    job = call.state.jobs.get(job_id)
-    if job is None:
-        raise wire.not_found("job", job_id)
-    call.bot(job.botId)
+    job = call.owned(call.state.jobs, "job", call.params["jobId"], lambda j: j.botId)
     return wire.Answer(200, training.view(job, call.now))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 import jmespath
@@ -25,6 +25,7 @@ CONTEXT_KEY = re.compile(r"^[A-Za-z0-9_]+$")
 
 _INTEGRATION_READ_ONLY = ("id", "created_at", "updated_at", "version", "auth_secret_sha256")
 _SLOT_READ_ONLY = ("slotId", "version", "updatedAt")
+M = TypeVar("M", bound=BaseModel)
 
 
 class _Body(BaseModel):
@@ -115,17 +116,18 @@ class SlotBody(_Body):
 
 
 def parse_integration(body: object) -> IntegrationBody:
-    data = {k: v for k, v in wire.require_object(body).items() if k not in _INTEGRATION_READ_ONLY}
-    try:
-        return IntegrationBody.model_validate(data)
-    except ValidationError as exc:
-        raise wire.from_validation_error(exc) from None
+    return _parse(IntegrationBody, body, _INTEGRATION_READ_ONLY)
 
 
 def parse_slot(body: object) -> SlotBody:
-    data = {k: v for k, v in wire.require_object(body).items() if k not in _SLOT_READ_ONLY}
+    return _parse(SlotBody, body, _SLOT_READ_ONLY)
+
+
+def _parse(model: type[M], body: object, read_only: tuple[str, ...]) -> M:
+    """A write body as ``model``; read-only keys a client echoes back from a read are ignored."""
+    data = {k: v for k, v in wire.require_object(body).items() if k not in read_only}
     try:
-        return SlotBody.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise wire.from_validation_error(exc) from None
 

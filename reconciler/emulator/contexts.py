@@ -10,6 +10,9 @@ created by a PATCH).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
 from pydantic import JsonValue
 
 from reconciler.emulator import checks, records, wire
@@ -19,6 +22,8 @@ READ = "cognigy:platform:read"
 WRITE = "context:write"
 CONVERSATION_READ = "conversation:read"
 
+V = TypeVar("V")
+
 
 def _changes(call: Call) -> dict[str, JsonValue]:
     body = wire.require_object(call.body)
@@ -26,6 +31,19 @@ def _changes(call: Call) -> dict[str, JsonValue]:
     if not isinstance(changes, dict):
         raise wire.invalid("context", "must be an object of key -> entry (or null to remove)")
     return changes
+
+
+def _merged(
+    current: Mapping[str, V], changes: Mapping[str, JsonValue], convert: Callable[[JsonValue], V]
+) -> dict[str, V]:
+    """A one-level merge patch: a key set to ``null`` is removed, any other is replaced."""
+    merged = dict(current)
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = convert(value)
+    return merged
 
 
 def _defaults(call: Call) -> tuple[records.BotRecord, records.BotContextRecord]:
@@ -54,12 +72,7 @@ def patch_defaults(call: Call) -> wire.Answer:
     changes = _changes(call)
     wire.check_if_match(call.header("if-match"), doc.contextVersion)
     checks.check_context_entries(changes, defaults=True)
-    merged = dict(doc.context)
-    for key, entry in changes.items():
-        if entry is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = records.ContextEntryRecord.model_validate(entry)
+    merged = _merged(doc.context, changes, records.ContextEntryRecord.model_validate)
     checks.check_context_total({k: e.model_dump(mode="json") for k, e in merged.items()})
     doc.context = merged
     doc.contextVersion = call.state.next_version()
@@ -67,11 +80,8 @@ def patch_defaults(call: Call) -> wire.Answer:
 
 
 def _conversation(call: Call, conversation_id: str) -> records.ConversationRecord:
-    conv = call.state.conversations.get(conversation_id)
-    if conv is None:
-        raise wire.not_found("conversation", conversation_id)
-    call.bot(conv.botId)
-    return conv
+    return call.owned(call.state.conversations, "conversation", conversation_id,
+                      lambda c: c.botId)
 
 
 def _render_conversation(conv: records.ConversationRecord) -> wire.Answer:
@@ -95,12 +105,7 @@ def patch_conversation(call: Call) -> wire.Answer:
     changes = _changes(call)
     wire.check_if_match(call.header("if-match"), conv.contextVersion)
     checks.check_context_entries(changes, defaults=False)
-    merged = dict(conv.context)
-    for key, value in changes.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
+    merged = _merged(conv.context, changes, lambda value: value)
     checks.check_context_total(merged)
     conv.context = merged
     conv.contextVersion = call.state.next_version()

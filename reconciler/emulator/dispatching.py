@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import JsonValue
 from starlette.requests import Request
@@ -27,6 +28,7 @@ from reconciler.emulator import auth, faults, ratelimit, records, training, wire
 from reconciler.emulator.state import TenantState
 
 _PUBLIC = auth.Caller("", "", frozenset())
+R = TypeVar("R")
 
 
 @dataclass
@@ -53,6 +55,32 @@ class Call:
         if bot.workspaceId != self.caller.workspace_id:
             raise wire.ApiError(403, "forbidden", f"bot {bot_id!r} belongs to another workspace")
         return bot
+
+    def owned(self, table: Mapping[str, R], what: str, ident: str,
+              bot_of: Callable[[R], str]) -> R:
+        """``table[ident]`` (else 404 naming ``what``), if its bot is the caller's (403)."""
+        found = table.get(ident)
+        if found is None:
+            raise wire.not_found(what, ident)
+        self.bot(bot_of(found))
+        return found
+
+    def body_bot(self, key: str) -> None:
+        """The bot the body names under ``key`` is answered (404/403) before the body is
+        validated, so a foreign bot never learns what is wrong with the rest."""
+        bot_id = wire.require_object(self.body).get(key)
+        if isinstance(bot_id, str) and bot_id:
+            self.bot(bot_id)
+
+    def listed(self, items: Iterable[R], bot_of: Callable[[R], str]) -> list[R]:
+        """``items`` of the caller's workspace, narrowed to ``?botId=`` (checked) if given."""
+        wanted = self.query.get("botId")
+        if wanted:
+            self.bot(wanted)
+        visible = {b.botId for b in self.state.bots.values()
+                   if b.workspaceId == self.caller.workspace_id}
+        return [item for item in items
+                if bot_of(item) in visible and (not wanted or bot_of(item) == wanted)]
 
     def require(self, scope: str) -> None:
         auth.require_scopes(self.caller, (scope,))

@@ -36,29 +36,14 @@ def secret_fingerprint(ident: str, secret: str | None) -> str | None:
 
 
 def _owned(call: Call) -> records.IntegrationRecord:
-    ident = call.params["integrationId"]
-    rec = call.state.integrations.get(ident)
-    if rec is None:
-        raise wire.not_found("integration", ident)
-    call.bot(rec.bot_id)
-    return rec
+    return call.owned(call.state.integrations, "integration", call.params["integrationId"],
+                      lambda i: i.bot_id)
 
 
 def _check_name(call: Call, bot_id: str, name: str, ident: str | None) -> None:
     for other in call.state.integrations.values():
         if other.bot_id == bot_id and other.name == name and other.id != ident:
-            raise wire.ApiError(
-                409, "name_conflict",
-                f"bot {bot_id!r} already has an integration named {name!r} ({other.id})",
-                extra={"id": other.id},
-            )
-
-
-def _known_bot(call: Call, key: str) -> None:
-    """An unknown or foreign bot is answered (404/403) before the body is validated."""
-    bot_id = wire.require_object(call.body).get(key)
-    if isinstance(bot_id, str) and bot_id:
-        call.bot(bot_id)
+            raise wire.name_conflict("an integration", bot_id, name, other.id)
 
 
 def _answer(rec: records.IntegrationRecord, status: int = 200) -> wire.Answer:
@@ -66,13 +51,7 @@ def _answer(rec: records.IntegrationRecord, status: int = 200) -> wire.Answer:
 
 
 def list_integrations(call: Call) -> wire.Answer:
-    bot_id = call.query.get("botId")
-    if bot_id:
-        call.bot(bot_id)
-    visible = {b.botId for b in call.state.bots.values()
-               if b.workspaceId == call.caller.workspace_id}
-    items = [rec for rec in call.state.integrations.values()
-             if rec.bot_id in visible and (not bot_id or rec.bot_id == bot_id)]
+    items = call.listed(call.state.integrations.values(), lambda rec: rec.bot_id)
     return wire.Answer(200, wire.page(items, call.query, render))
 
 
@@ -81,7 +60,7 @@ def get_integration(call: Call) -> wire.Answer:
 
 
 def create_integration(call: Call) -> wire.Answer:
-    _known_bot(call, "bot_id")
+    call.body_bot("bot_id")
     body = checks.parse_integration(call.body)
     call.bot(body.bot_id)
     _check_name(call, body.bot_id, body.name, None)

@@ -43,11 +43,8 @@ def render(var: records.VariableRecord) -> dict[str, JsonValue]:
 
 
 def get_variables(call: Call) -> wire.Answer:
-    session_id = call.params["sessionId"]
-    session = call.state.sessions.get(session_id)
-    if session is None:
-        raise wire.not_found("session", session_id)
-    call.bot(session.botId)
+    session = call.owned(call.state.sessions, "session", call.params["sessionId"],
+                         lambda s: s.botId)
     prefix = call.query.get("name", "")
     scope = call.query.get("scope")
     if scope is not None and scope not in SCOPES:
@@ -61,7 +58,7 @@ def get_variables(call: Call) -> wire.Answer:
               and (include_system or not v.name.startswith("_"))]
     listed = wire.page(chosen, call.query, render)
     body: dict[str, JsonValue] = {
-        "sessionId": session_id,
+        "sessionId": call.params["sessionId"],
         "variables": listed["data"],
         "pagination": {"total": listed["total"], "limit": listed["limit"],
                        "offset": listed["offset"]},

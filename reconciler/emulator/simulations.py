@@ -113,11 +113,8 @@ def simulate(call: Call) -> wire.Answer:
 
 
 def get_simulation(call: Call) -> wire.Answer:
-    sim_id = call.params["simulationId"]
-    sim = call.state.simulations.get(sim_id)
-    if sim is None:
-        raise wire.not_found("simulation", sim_id)
-    call.bot(sim.botId)
+    sim = call.owned(call.state.simulations, "simulation", call.params["simulationId"],
+                     lambda s: s.botId)
     elapsed = call.now - sim.createdAt
     if elapsed >= 2 * sim.stepSeconds:
         status = "completed"

@@ -25,22 +25,11 @@ def render(rec: records.SlotRecord) -> dict[str, JsonValue]:
 
 
 def _owned(call: Call) -> records.SlotRecord:
-    ident = call.params["slotId"]
-    rec = call.state.slots.get(ident)
-    if rec is None:
-        raise wire.not_found("slot", ident)
-    call.bot(rec.botId)
-    return rec
+    return call.owned(call.state.slots, "slot", call.params["slotId"], lambda s: s.botId)
 
 
 def list_slots(call: Call) -> wire.Answer:
-    bot_id = call.query.get("botId")
-    if bot_id:
-        call.bot(bot_id)
-    visible = {b.botId for b in call.state.bots.values()
-               if b.workspaceId == call.caller.workspace_id}
-    items = [rec for rec in call.state.slots.values()
-             if rec.botId in visible and (not bot_id or rec.botId == bot_id)]
+    items = call.listed(call.state.slots.values(), lambda rec: rec.botId)
     return wire.Answer(200, wire.page(items, call.query, render))
 
 
@@ -70,9 +59,7 @@ def put_slot(call: Call) -> wire.Answer:
     existing = call.state.slots.get(slot_id)
     if existing is not None:
         call.bot(existing.botId)
-    bot_id = wire.require_object(call.body).get("botId")
-    if isinstance(bot_id, str) and bot_id:
-        call.bot(bot_id)  # an unknown or foreign bot is answered before the body is validated
+    call.body_bot("botId")
     body = checks.parse_slot(call.body)
     call.bot(body.botId)
     if existing is not None and existing.botId != body.botId:
@@ -80,11 +67,7 @@ def put_slot(call: Call) -> wire.Answer:
     _preconditions(call, existing)
     for other in call.state.slots.values():
         if other.botId == body.botId and other.name == body.name and other.slotId != slot_id:
-            raise wire.ApiError(
-                409, "name_conflict",
-                f"bot {body.botId!r} already has a slot named {body.name!r} ({other.slotId})",
-                extra={"id": other.slotId},
-            )
+            raise wire.name_conflict("a slot", body.botId, body.name, other.slotId)
     if body.triggerRetrain:
         call.require(RETRAIN)
     checks.check_dependencies(slot_id, body.botId, body.dependencies, call.state.slots)

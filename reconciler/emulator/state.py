@@ -7,14 +7,12 @@ by their ids. Time-dependent parts hold clock readings, never running tasks.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import uuid
 from pathlib import Path
 
 from pydantic import Field, ValidationError
 
-from reconciler import errors
+from reconciler import errors, fileio
 from reconciler.emulator import checks, fixtures, records, wire
 
 # Bounds that keep a saved state small however long a tenant lives (oldest dropped first).
@@ -68,16 +66,8 @@ class TenantState(records.Record):
             ) from None
 
     def save(self, path: Path) -> None:
-        """Atomic: a temporary file beside the target, then ``os.replace``."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(self.model_dump_json())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Atomic (``fileio.write_atomic``); the file is private (0600): it holds secrets."""
+        fileio.write_atomic(path, self.model_dump_json(), mode=fileio.PRIVATE_MODE)
 
     def next_version(self) -> str:
         self.seq += 1

@@ -60,6 +60,13 @@ def not_found(what: str, ident: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} {ident!r} does not exist")
 
 
+def name_conflict(what: str, bot_id: str, name: str, other_id: str) -> ApiError:
+    """``409 name_conflict``: names are unique per bot; carries the holder's ``id``."""
+    return ApiError(409, "name_conflict",
+                    f"bot {bot_id!r} already has {what} named {name!r} ({other_id})",
+                    extra={"id": other_id})
+
+
 def invalid(field_name: str, message: str) -> ApiError:
     return ApiError(
         400, "validation_error", f"{field_name}: {message}",

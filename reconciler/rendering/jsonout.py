@@ -21,17 +21,11 @@ PUBLIC_FORMAT_VERSION = "1.0"
 
 
 def plan_document(plan: plans.Plan) -> dict[str, Any]:
-    summary = plan.summary()
     return {
         "format_version": PUBLIC_FORMAT_VERSION,
         "target": plan.target,
         "fingerprint": plan.fingerprint,
-        "summary": {
-            "create": summary.create,
-            "update": summary.update,
-            "delete": summary.delete,
-            "unchanged": summary.unchanged,
-        },
+        "summary": plan.summary().as_dict(),
         "changes": [_change(c) for c in plan.changes],
         "retrain": list(plan.retrain),
         "verify": [check.to_document() for check in plan.verify],

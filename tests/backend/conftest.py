@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import FakeClock
 
 from reconciler.backend import client, retrying
 from reconciler.emulator import TenantState, create_app
@@ -26,22 +27,6 @@ ALL_SCOPES = (
     "session:read", "variable:read",
 )
 SECRETS = {"admin": "admin-secret-canary-7f3a", "reader": "reader-secret-canary-91c2"}
-
-
-class FakeClock:
-    """Seconds since the epoch; ``sleep`` records the wait and moves time forward."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
 
 
 @pytest.fixture

@@ -96,6 +96,13 @@ def test_summary_and_pending() -> None:
     assert plan.changes[-1].action is plans.Action.DELETE
 
 
+def test_summary_as_dict_has_the_four_counts_in_order() -> None:
+    summary = plans.Summary(create=4, update=3, delete=1, unchanged=2, retrain_pending=5)
+    assert list(summary.as_dict().items()) == [
+        ("create", 4), ("update", 3), ("delete", 1), ("unchanged", 2),
+    ]
+
+
 def test_fingerprint_is_order_independent_and_sensitive_to_versions() -> None:
     one = plans.fingerprint_of({"a": "1", "b": "absent"})
     assert one == plans.fingerprint_of({"b": "absent", "a": "1"})

@@ -6,11 +6,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import fakes
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from reconciler.emulator import TenantState, create_app
 from reconciler.emulator.serving import ServerHandle, serve_in_thread
@@ -31,20 +28,10 @@ def cli(tmp_path: Path, tenant: ServerHandle) -> Cli:
     return Cli(tmp_path, tenant)
 
 
-class Receiver:
-    """A webhook endpoint on 127.0.0.1 that keeps every delivery (body and headers)."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[tuple[bytes, dict[str, str]]] = []
-        self.app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
-
-    async def _hook(self, request: Request) -> Response:
-        self.deliveries.append((await request.body(), dict(request.headers)))
-        return Response(status_code=204)
+Receiver = fakes.WebhookReceiver
 
 
 @pytest.fixture
 def receiver() -> Iterator[tuple[Receiver, str]]:
-    hook = Receiver()
-    with serve_in_thread(hook.app) as server:
-        yield hook, f"{server.url}/hook"
+    with fakes.serving_receiver() as served:
+        yield served

@@ -69,6 +69,7 @@ def test_save_and_load_round_trip(state: TenantState, clock: Clock, tmp_path: Pa
     path = tmp_path / "deep" / "tenant.json"
     state.save(path)
     assert [p.name for p in path.parent.iterdir()] == ["tenant.json"]
+    assert path.stat().st_mode & 0o777 == 0o600  # it holds client secrets
     loaded = TenantState.load(path)
     assert loaded.model_dump() == state.model_dump()
     loaded.reset()

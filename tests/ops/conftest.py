@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fakes import FakeClock
 
 from reconciler import emulator
 from reconciler.backend import client, retrying
@@ -19,22 +19,6 @@ ALL_SCOPES = (
     "cognigy:platform:read", "cognigy:slots:write", "cognigy:nlp:retrain", "context:write",
     "conversation:read", "simulation:execute", "session:read", "variable:read",
 )
-
-
-class FakeClock:
-    """Seconds; ``sleep`` records the wait and moves time forward at once."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
 
 
 @dataclass

@@ -12,14 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import fakes
 import httpx
 import pytest
-import standardwebhooks
 import xmlschema
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from reconciler.emulator import TenantState, create_app, serve_in_thread
 
@@ -82,18 +78,7 @@ class Done:
     stderr: str
 
 
-class Hook:
-    def __init__(self) -> None:
-        self.deliveries: list[tuple[bytes, dict[str, str]]] = []
-        self.app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
-
-    async def _hook(self, request: Request) -> Response:
-        self.deliveries.append((await request.body(), dict(request.headers)))
-        return Response(status_code=204)
-
-    def verified(self) -> list[dict[str, Any]]:
-        webhook = standardwebhooks.Webhook(HOOK_SECRET)
-        return [webhook.verify(body, headers) for body, headers in self.deliveries]
+Hook = fakes.WebhookReceiver
 
 
 class Ops:
@@ -132,9 +117,8 @@ class Ops:
 
 @pytest.fixture
 def hook() -> Iterator[tuple[Hook, str]]:
-    receiver = Hook()
-    with serve_in_thread(receiver.app) as server:
-        yield receiver, f"{server.url}/hook"
+    with fakes.serving_receiver() as served:
+        yield served
 
 
 @pytest.fixture
@@ -159,7 +143,7 @@ def test_simulate_passes_reports_coverage_junit_audit_and_webhook(
     (entry,) = [e for e in ops.audit() if e["event"] == "simulate"]
     assert entry["fields"]["passed"] is True
     assert entry["fields"]["suites"][0]["suite"] == "SimulationSuite/bot_ops/smoke"
-    (event,) = hook[0].verified()
+    (event,) = hook[0].verified(HOOK_SECRET)
     assert event["type"] == "simulation.batch"
     assert event["data"]["suites"][0]["passRate"] == 1.0
     # Simulating writes nothing: the only POSTs are the token and the simulations.
@@ -195,7 +179,7 @@ def test_session_vars_text_json_and_webhook(ops: Ops, hook: tuple[Hook, str]) ->
     done = ops("session", "vars", "sess_1", "--name", "lang")
     assert done.code == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("session sess_1: 1 variables")
+    assert lines[0].startswith("session sess_1: 1 variable (")
     assert lines[1].split() == ["NAME", "VALUE", "TYPE", "SCOPE", "SHADOWED"]
     assert lines[2].split() == ["language", '"fr"', "string", "session", 'user="de",',
                                 'global="en"']
@@ -210,7 +194,7 @@ def test_session_vars_text_json_and_webhook(ops: Ops, hook: tuple[Hook, str]) ->
     assert data["webhook"]["delivered"] is True
     assert data["webhook"]["latencyMs"] > 0
     assert "webhook: delivered in" in done.stderr
-    (event,) = hook[0].verified()
+    (event,) = hook[0].verified(HOOK_SECRET)
     assert event["type"] == "session.variables"
     assert {v["name"] for v in event["data"]["variables"]} == set(by_name)
     assert ops.state_writes() == []
@@ -275,11 +259,8 @@ def test_simulate_twice_converges_to_no_writes(ops: Ops) -> None:
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tls_service.Service]:
-    service, running = tls_service.start(tmp_path_factory.mktemp("tls-cli"))
-    try:
+    with tls_service.serving(tmp_path_factory.mktemp("tls-cli")) as service:
         yield service
-    finally:
-        running.stop()
 
 
 def test_integration_probe_cli(ops: Ops, tls: tls_service.Service) -> None:

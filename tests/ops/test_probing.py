@@ -19,11 +19,8 @@ from .conftest import FakeClock
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tls_service.Service]:
-    svc, running = tls_service.start(tmp_path_factory.mktemp("tls"))
-    try:
+    with tls_service.serving(tmp_path_factory.mktemp("tls")) as svc:
         yield svc
-    finally:
-        running.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -6,11 +6,13 @@ binds to 127.0.0.1 only and records every request it gets.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,3 +117,13 @@ def start(directory: Path) -> tuple[Service, Running]:
             raise RuntimeError("the TLS test service did not start")
         time.sleep(0.01)
     return service, Running(server, thread)
+
+
+@contextlib.contextmanager
+def serving(directory: Path) -> Iterator[Service]:
+    """``start``, then stop again however the block ends."""
+    service, running = start(directory)
+    try:
+        yield service
+    finally:
+        running.stop()
