@@ -275,6 +275,19 @@ async def _context(
         stored = await backend.patch_context(bot_id, changes, if_match=version)
     except errors.VersionConflictError:
         current = await backend.get_context(bot_id)
+        if _untouched_since_plan(change, current, changes):
+            # The PATCH is a merge of our keys only: a version that moved on through other
+            # keys (another team's variable, our own retraining marker whose answer was
+            # lost) is no conflict, so the same merge goes out again at the new version.
+            stored = await backend.patch_context(
+                bot_id, changes, if_match=current["contextVersion"]
+            )
+            return _outcome(
+                change,
+                outcomes.Outcome.APPLIED,
+                "patched (the context changed meanwhile, but not in the keys this change writes)",
+                stored["contextVersion"],
+            )
         return await _reconcile(
             change,
             current,
@@ -283,6 +296,25 @@ async def _context(
             force=force,
         )
     return _outcome(change, outcomes.Outcome.APPLIED, "patched", stored["contextVersion"])
+
+
+def _untouched_since_plan(
+    change: plans.Change, live: lt.LiveContext, changes: Mapping[str, lt.ContextEntry | None]
+) -> bool:
+    """True when every variable this PATCH writes still holds what the plan saw.
+
+    Reserved keys (``_cogctl_*``: the applied stamp, the retraining marker) are the
+    reconciler's own bookkeeping and take no part; the stamp is rewritten by the PATCH itself.
+    """
+    keys = frozenset(k for k in changes if not k.startswith(_RESERVED_PREFIX))
+    seen = (change.before or {}).get("variables") or {}
+    if not isinstance(seen, Mapping):
+        return False
+    now = normalizing.context_from_live(live, keys)["variables"]
+    return now == {k: v for k, v in seen.items() if k in keys}
+
+
+_RESERVED_PREFIX = "_cogctl_"
 
 
 # --- shared ----------------------------------------------------------------------------------

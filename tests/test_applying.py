@@ -193,6 +193,49 @@ def test_version_conflict_is_left_alone_and_dependants_wait() -> None:
     run(body)
 
 
+def _with_language(manifests: Sequence[Any], language: str) -> list[Any]:
+    wanted = models.ContextDefaults.model_validate({
+        "apiVersion": "cogctl/v1", "kind": "ContextDefaults",
+        "metadata": {"name": "support-defaults", "bot": "support"},
+        "spec": {"variables": {"language": {"value": language, "scope": "global"},
+                               "maxRetries": {"value": 3, "scope": "conversation"}}},
+    })
+    return [wanted if getattr(m, "address", None) == wanted.address else m for m in manifests]
+
+
+@pytest.mark.parametrize(
+    ("outside_key", "outcome"),
+    [
+        ("campaign", "applied"),  # another team's key: the merge of ours still holds
+        ("language", "conflict"),  # a key this change writes: someone else's edit wins
+    ],
+)
+def test_context_conflict_is_judged_by_the_keys_the_change_writes(
+    outside_key: str, outcome: str
+) -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend()
+        await _apply_all(t, backend)
+        wanted = _with_language(t.manifests, "de")
+        made, _ = await t.plan(backend, wanted)
+        live = await backend.get_context("bot_support")
+        await backend.patch_context(
+            "bot_support", {outside_key: {"value": "fr", "scope": "global"}},
+            if_match=live["contextVersion"],
+        )
+        result = await applying.apply_plan(backend, made, options=t.options())
+        assert _outcomes(result) == {"ContextDefaults/support/support-defaults": outcome}
+        after = (await backend.get_context("bot_support"))["context"]
+        assert after[outside_key]["value"] == "fr"  # an outside edit is never lost
+        if outcome == "applied":
+            assert after["language"]["value"] == "de"
+            assert "not in the keys this change writes" in result.changes[0].message
+            assert not (await t.plan(backend, wanted))[0].pending()
+        await backend.aclose()
+
+    run(body)
+
+
 def test_name_conflict_adopts_an_identical_integration_only() -> None:
     async def body(t: Tenant) -> None:
         backend = t.backend()
