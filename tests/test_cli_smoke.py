@@ -14,13 +14,13 @@ def test_help_lists_exit_codes() -> None:
     assert "Exit codes:" in result.stdout
 
 
-def test_unknown_command_exits_nonzero_without_traceback() -> None:
+def test_usage_errors_exit_1_never_2_which_means_drift() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "reconciler", "no-such-command"],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "No such command" in result.stderr

@@ -1,6 +1,7 @@
 """What every command shares: exit codes, error reporting, and the crash log.
 
-Exit codes: 0 success; 1 an expected failure, reported as one clear line; 2 changes or drift
+Exit codes: 0 success; 1 an expected failure, reported as one clear line (usage errors
+too: click's own 2 would read as drift); 2 changes or drift
 (``plan --detailed-exitcode``, ``drift``); 3 verification failed; 70 internal error, with a
 pointer to a log file holding the traceback; 130 interrupted (Ctrl-C).
 """
@@ -66,6 +67,11 @@ def run(group: click.Group) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except click.UsageError as exc:
+        # click's usage errors exit 2, which here means "changes" or "drift": a CI step
+        # with a mistyped flag must not read as drift, so they exit 1 like any other error.
+        exc.show()
+        sys.exit(EXIT_ERROR)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
