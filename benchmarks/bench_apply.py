@@ -28,15 +28,24 @@ import collections
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from reconciler import applying, fetching, models, planning
 from reconciler.backend import client, retrying
 from reconciler.emulator import TenantState, create_app, fixtures
+from reconciler.emulator import state as state_module
 
-SCOPES = ("cognigy:platform:read", "cognigy:slots:write", "cognigy:nlp:retrain")
+# context:write: apply records a pending retraining in the bot's context before slot writes.
+SCOPES = (
+    "cognigy:platform:read", "cognigy:slots:write", "cognigy:nlp:retrain", "context:write",
+)
 BOT = "bot_bench"
+# A tenant holds many bots of modest size. The emulator checks a slot PUT against every slot
+# of the tenant and the dependency graph of its bot, so a long run in one bot would time the
+# emulator, not the pacing: the long runs spread their slots over bots of at most this many.
+SLOTS_PER_BOT = 300
 # Plans the rate-limited runs, so that the applying client starts at rest: a full bucket and
 # an empty server window (the emulator counts each client on its own).
 PLANNER = "planner"
@@ -58,13 +67,27 @@ class EmulatedClock:
         await asyncio.sleep(0)
 
 
+def _bots(count: int) -> list[str]:
+    """The bots of a run of ``count`` slots: one for part 1, enough for SLOTS_PER_BOT after."""
+    if count <= 1000:
+        return [BOT]
+    return [f"{BOT}_{b:03d}" for b in range(-(-count // SLOTS_PER_BOT))]
+
+
+def _bot_of(index: int, bots: list[str]) -> str:
+    return bots[(index // 10) % len(bots)]  # a chain of 10 dependent slots stays in one bot
+
+
 def _tenant(
-    limit_per_minute: int, seeded: int = 0, *, window: str = "fixed",
-    clock: Callable[[], float] | None = None,
+    limit_per_minute: int, seeded: int = 0, *, bots: list[str] | None = None,
+    window: str = "fixed", clock: Callable[[], float] | None = None,
 ) -> tuple[httpx.ASGITransport, TenantState]:
-    slots = [
-        {"name": f"s{i:04d}", "patterns": [rf"A{i}-\d+"], "labels": {}} for i in range(seeded)
-    ]
+    bots = bots or [BOT]
+    slots: dict[str, list[dict[str, Any]]] = {bot: [] for bot in bots}
+    for i in range(seeded):
+        slots[_bot_of(i, bots)].append(
+            {"name": f"s{i:05d}", "patterns": [rf"A{i}-\d+"], "labels": {}}
+        )
     fixture = fixtures.parse(
         {
             "settings": {"rateLimitPerMinute": limit_per_minute, "rateLimitWindow": window,
@@ -75,7 +98,7 @@ def _tenant(
                     {"clientId": c, "clientSecret": "s", "scopes": list(SCOPES)}
                     for c in ("c", PLANNER)
                 ],
-                "bots": [{"botId": BOT, "name": "Bench", "slots": slots}],
+                "bots": [{"botId": bot, "name": bot, "slots": slots[bot]} for bot in bots],
             }],
         },
         source="bench",
@@ -96,14 +119,15 @@ def _backend(
     )
 
 
-def _manifests(count: int, prefix: str = "B") -> list[models.Slot]:
+def _manifests(count: int, prefix: str = "B", bots: list[str] | None = None) -> list[models.Slot]:
+    bots = bots or [BOT]
     return [
         models.Slot.model_validate({
             "apiVersion": "cogctl/v1", "kind": "Slot",
-            "metadata": {"name": f"s{i:04d}", "bot": BOT},
+            "metadata": {"name": f"s{i:05d}", "bot": _bot_of(i, bots)},
             "spec": {
                 "patterns": [rf"{prefix}{i}-\d+"],
-                "dependencies": [f"s{i - 1:04d}"] if i % 10 else [],
+                "dependencies": [f"s{i - 1:05d}"] if i % 10 else [],
             },
         })
         for i in range(count)
@@ -179,10 +203,11 @@ class RateRun:
 async def under_rate_limit(count: int, limit: int, *, window: str, emulated: bool) -> RateRun:
     """Apply ``count`` slot updates with the client paced at ``limit``; no retraining."""
     fake = EmulatedClock() if emulated else None
-    transport, state = _tenant(limit, seeded=count, window=window, clock=fake)
+    bots = _bots(count)
+    transport, state = _tenant(limit, seeded=count, bots=bots, window=window, clock=fake)
     async with _backend(transport, limit, fake, client_id=PLANNER) as planner:
-        live = await fetching.fetch_live_state(planner, [BOT])
-    plan = planning.build_plan(_manifests(count, "C"), live, bot_ids={}, target="bench")
+        live = await fetching.fetch_live_state(planner, bots)
+    plan = planning.build_plan(_manifests(count, "C", bots), live, bot_ids={}, target="bench")
     options = applying.ApplyOptions(retrain=False, concurrency=CONCURRENCY)
     if fake:
         options = applying.ApplyOptions(retrain=False, concurrency=CONCURRENCY,
@@ -197,6 +222,7 @@ async def under_rate_limit(count: int, limit: int, *, window: str, emulated: boo
     assert result.writes_ok, result.counts()
     await backend.aclose()
     requests = len(state.requests)
+    assert requests < state_module.MAX_LOG_ENTRIES, "the request log overflowed: fewer slots"
     return RateRun(
         clock="emulated" if emulated else "real", window=window, limit=limit,
         requests=requests, elapsed=elapsed, design=max(0.0, requests - burst) / rate,
@@ -231,14 +257,22 @@ def _print_rate_runs(runs: list[RateRun]) -> None:
           " real = wall time of the run")
 
 
+def _run_spec(text: str) -> tuple[int, int]:
+    limit, _, windows = text.partition(":")
+    try:
+        return int(limit), int(windows)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not LIMIT:WINDOWS") from None
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--slots", type=int, default=1000, help="slots changed in part 1")
-    parser.add_argument("--limit", type=int, default=1200,
-                        help="requests per minute of the emulated-time runs")
-    parser.add_argument("--windows", type=int, nargs="+", default=[5, 20],
-                        help="run lengths of the emulated-time runs, in windows' worth of "
-                             "requests (windows x limit slot updates)")
+    parser.add_argument("--emulated", type=_run_spec, nargs="+",
+                        default=[(120, 5), (120, 20), (1200, 5)], metavar="LIMIT:WINDOWS",
+                        help="emulated-time runs: requests per minute and length in windows' "
+                             "worth of requests (LIMIT x WINDOWS slot updates), each run "
+                             "against fixed and sliding windows")
     parser.add_argument("--real", type=int, nargs=2, default=[360, 240],
                         metavar=("UPDATES", "LIMIT"),
                         help="the real-time run: slot updates and requests per minute")
@@ -249,11 +283,11 @@ def main() -> None:
     args = _arguments()
     _print_comparison(args.slots)
     runs = [
-        asyncio.run(under_rate_limit(args.limit * w, args.limit, window=kind, emulated=True))
-        for w in args.windows for kind in ("fixed", "sliding")
+        asyncio.run(under_rate_limit(limit * windows, limit, window=kind, emulated=True))
+        for limit, windows in args.emulated for kind in ("fixed", "sliding")
     ]
-    updates, limit = args.real
-    runs.append(asyncio.run(under_rate_limit(updates, limit, window="fixed", emulated=False)))
+    updates, per_minute = args.real
+    runs.append(asyncio.run(under_rate_limit(updates, per_minute, window="fixed", emulated=False)))
     _print_rate_runs(runs)
 
 
