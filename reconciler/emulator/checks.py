@@ -8,7 +8,7 @@ fingerprint) are ignored; any other unknown key is an error.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -142,20 +142,27 @@ def check_dependencies(
             raise wire.invalid(f"dependencies.{index}", f"{dep!r} is not a slot of bot {bot_id!r}")
     if not dependencies:
         return  # a cycle through this slot needs an edge out of it
-    graph = {sid: list(s.dependencies) for sid, s in slots.items() if s.botId == bot_id}
-    graph[slot_id] = list(dependencies)
-    cycle = _find_cycle(slot_id, graph)
+
+    def edges(node: str) -> list[str]:
+        # Walked lazily from the slot being written: only what it can reach is visited, so a
+        # write costs the size of its dependency chain, not of the tenant.
+        if node == slot_id:
+            return list(dependencies)
+        slot = slots.get(node)
+        return list(slot.dependencies) if slot is not None and slot.botId == bot_id else []
+
+    cycle = _find_cycle(slot_id, edges)
     if cycle:
         raise wire.invalid("dependencies", "dependency cycle: " + " -> ".join(cycle))
 
 
-def _find_cycle(start: str, graph: Mapping[str, list[str]]) -> list[str] | None:
-    """A path from ``start`` back to itself, if any (depth-first; graphs are small)."""
+def _find_cycle(start: str, edges: Callable[[str], list[str]]) -> list[str] | None:
+    """A path from ``start`` back to itself, if any (depth-first)."""
     stack: list[tuple[str, list[str]]] = [(start, [start])]
     seen: set[str] = set()
     while stack:
         node, path = stack.pop()
-        for nxt in graph.get(node, []):
+        for nxt in edges(node):
             if nxt == start:
                 return [*path, start]
             if nxt not in seen:
