@@ -43,18 +43,21 @@ def _unknown(
         for index, name in outline.dependencies:
             if name in named or ("Slot", bot, name) in invalid:
                 continue
-            line, column = outline.locate("spec", "dependencies", index)
             found.append(
-                loading.Diagnostic(
-                    outline.file,
-                    line,
-                    column,
-                    outline.address,
+                _at_dependency(
+                    outline,
+                    index,
                     f"depends on {name!r}, which is not a slot of bot {bot!r} "
                     f"({_suggest(name, sorted(named))})",
                 )
             )
     return found
+
+
+def _at_dependency(outline: outlines.Outline, index: int, message: str) -> loading.Diagnostic:
+    """A diagnostic placed at ``spec.dependencies[index]`` of ``outline``."""
+    line, column = outline.locate("spec", "dependencies", index)
+    return loading.Diagnostic(outline.file, line, column, outline.address, message)
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -130,14 +133,5 @@ def check_dependencies(
         for cycle in find_cycles(graph):
             outline = named[cycle[0]]
             index = next(i for i, dependency in outline.dependencies if dependency == cycle[1])
-            line, column = outline.locate("spec", "dependencies", index)
-            found.append(
-                loading.Diagnostic(
-                    outline.file,
-                    line,
-                    column,
-                    outline.address,
-                    f"dependency cycle: {' -> '.join(cycle)}",
-                )
-            )
+            found.append(_at_dependency(outline, index, f"dependency cycle: {' -> '.join(cycle)}"))
     return found

@@ -118,6 +118,13 @@ class Run:
         if self.settings.metrics_file is not None:
             self.metrics.write(self.settings.metrics_file)
 
+    def execute(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run the command's coroutine; the metrics file is written however it ends."""
+        try:
+            return run_async(coro)
+        finally:
+            self.finish()
+
     @contextlib.asynccontextmanager
     async def target(
         self, project: validating.Project, scopes: Collection[str]

@@ -187,10 +187,7 @@ def apply(
         apply=apply_opts, verify=verify_opts,
     )
     run = _run.Run(settings, "apply")
-    try:
-        plan, done = _run.run_async(_execute(run, project, request))
-    finally:
-        run.finish()
+    plan, done = run.execute(_execute(run, project, request))
     _show(plan, done, output)
     code = _exit_code(done)
     if code:

@@ -56,10 +56,7 @@ def inject(
     contexts.check_limits(sent, sent)  # refuse oversized values before connecting at all
     run = _run.Run(settings, "context inject")
     project = _ops.project_for_target(settings)
-    try:
-        result = _run.run_async(_inject(run, project, conversation_id, values, scope))
-    finally:
-        run.finish()
+    result = run.execute(_inject(run, project, conversation_id, values, scope))
     if output == "json":
         click.echo(_ops.dumps(result.to_json()))
         return
@@ -122,11 +119,9 @@ def render(
     text = _read_template(template, inline=inline)
     run = _run.Run(settings, "context render")
     project = _ops.project_for_target(settings)
-    try:
-        rendered = _run.run_async(_render(run, project, text, conversation_id, bot=bot,
-                                          session_id=session_id))
-    finally:
-        run.finish()
+    rendered = run.execute(
+        _render(run, project, text, conversation_id, bot=bot, session_id=session_id)
+    )
     if output == "json":
         click.echo(_ops.dumps(rendered.to_json()))
     else:

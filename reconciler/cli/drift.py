@@ -66,10 +66,7 @@ def drift(settings: _options.Settings, output: str, prune: bool) -> None:
             await run.notify("drift.detected", fields)
         return made
 
-    try:
-        made = _run.run_async(body())
-    finally:
-        run.finish()
+    made = run.execute(body())
     click.echo(describe(made), err=True)
     click.echo(plan_cmd.render(made, output, environment=run.environment))
     if drifted(made):

@@ -68,10 +68,7 @@ def plan(
         await run.notify("plan.created", fields)
         return made
 
-    try:
-        made = _run.run_async(body())
-    finally:
-        run.finish()
+    made = run.execute(body())
     if out is not None:
         write_saved_plan(made, out)
         click.echo(f"saved plan: {out}", err=True)

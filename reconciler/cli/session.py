@@ -95,13 +95,10 @@ def vars_(
     sender = _sender() if webhook else None
     run = _run.Run(settings, "session vars")
     project = _ops.project_for_target(settings)
-    try:
-        snapshot, pushed = _run.run_async(_vars(
-            run, project, session_id, name=name, scope=scope, include_system=include_system,
-            sender=sender,
-        ))
-    finally:
-        run.finish()
+    snapshot, pushed = run.execute(_vars(
+        run, project, session_id, name=name, scope=scope, include_system=include_system,
+        sender=sender,
+    ))
     if output == "json":
         data = snapshot.to_json()
         if pushed is not None:

@@ -104,12 +104,9 @@ def simulate(
     run = _run.Run(settings, "simulate")
     project = _run.load_project(settings)
     chosen = select_suites(project, suite_names)
-    try:
-        reports = _run.run_async(
-            _simulate(run, project, chosen, concurrency=concurrency, deadline=deadline)
-        )
-    finally:
-        run.finish()
+    reports = run.execute(
+        _simulate(run, project, chosen, concurrency=concurrency, deadline=deadline)
+    )
     if junit_file is not None:
         stamp = dt.datetime.now(dt.timezone.utc)
         fileio.write_atomic(junit_file, junit.render(reports, timestamp=stamp,

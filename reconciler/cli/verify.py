@@ -73,10 +73,7 @@ def verify(settings: _options.Settings, output: str, wait: float) -> None:
         await run.notify("verify.completed", data)
         return report
 
-    try:
-        report = _run.run_async(body())
-    finally:
-        run.finish()
+    report = run.execute(body())
     if output == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
