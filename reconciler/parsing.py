@@ -5,8 +5,12 @@ libyaml is missing) and build plain JSON-like values ourselves, iteratively, so 
 
 - every value and every mapping key keeps its 1-based line and column (``values``/``keys``,
   keyed by field path, e.g. ``("spec", "patterns", 0)``);
-- nesting deeper than ``MAX_DEPTH`` is refused at once (no recursion: a file of a million
-  ``[`` cannot exhaust the stack);
+- nesting deeper than ``MAX_DEPTH`` is refused at once, by our own check and with our words,
+  whatever the YAML library's own limits (no recursion: a file of a million ``[`` cannot
+  exhaust the stack). libyaml scans a flow collection ahead of its events, so a very deep one
+  would trip libyaml's own limit before we see a single event: a quick pass over the text
+  finds where flow nesting first goes past ``MAX_DEPTH``, and the events of the text up to
+  there decide (see ``_deep_flow_end``);
 - aliases are allowed but their expansion is counted: a document that would expand to more
   than ``MAX_NODES`` nodes (a "billion laughs" file) is refused before anything is copied;
 - duplicate mapping keys, complex keys, merge keys (``<<``) and tags beyond the JSON-like
@@ -19,12 +23,14 @@ The caller (``loading``) checks size and encoding of the file before calling ``p
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import yaml
 
 MAX_DEPTH = 64
 MAX_NODES = 200_000
+_TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels is refused"
 
 FieldPath = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -185,7 +191,7 @@ class _Composer:
         if event.tag not in _COLLECTION_TAGS:
             self.problem(position, f"unsupported tag {event.tag!r}; manifests hold plain YAML")
         if len(self.stack) + 1 > MAX_DEPTH:
-            raise self.abort(position, f"nesting deeper than {MAX_DEPTH} levels is refused")
+            raise self.abort(position, _TOO_DEEP)
         path = self.place(position)
         value: dict[Any, Any] | list[Any] = (
             {} if isinstance(event, yaml.MappingStartEvent) else []
@@ -219,7 +225,7 @@ class _Composer:
             raise self.abort(position, f"the document expands to more than {MAX_NODES} nodes "
                              "(aliases that multiply content, a 'billion laughs' file?)")
         if len(self.stack) + height > MAX_DEPTH:
-            raise self.abort(position, f"nesting deeper than {MAX_DEPTH} levels is refused")
+            raise self.abort(position, _TOO_DEEP)
         if anchor is not None:
             self.anchors[anchor] = (value, size, height)
         path = None if placed else self.place(position)
@@ -251,25 +257,93 @@ class _Composer:
         top.key, top.key_position = key, position
 
 
-def parse_text(text: str) -> tuple[list[ParsedDocument], list[Problem]]:
-    """Parse every document of ``text``.
+_FLOW_MARKS = re.compile(r"""[\[\]{}'"#]""")
+_SCALAR_START = frozenset(" \t\r\n[{,:")
 
-    Returns the complete documents (each with its own problems) and the problems that stopped
-    reading the file (a syntax error, a limit): documents after such a problem are not read.
+
+def _closing_quote(text: str, start: int) -> int:
+    """The offset just past the quoted scalar opening at ``start`` (the end if unclosed)."""
+    quote = text[start]
+    at = start + 1
+    while True:
+        at = text.find(quote, at)
+        if at < 0:
+            return len(text)
+        if quote == "'":
+            if text.startswith("''", at):
+                at += 2
+                continue
+            return at + 1
+        backslashes = 0
+        while text[at - 1 - backslashes] == "\\":
+            backslashes += 1
+        if backslashes % 2 == 0:
+            return at + 1
+        at += 1
+
+
+def _deep_flow_end(text: str) -> int | None:
+    """Where flow nesting first goes past ``MAX_DEPTH``, as an offset just past that opener.
+
+    A linear pass that knows quoted scalars and comments. It may see a collection where there
+    is none (``[`` inside a block scalar), never the reverse for well-formed text: the events
+    of the text up to the offset confirm it, so a wrong guess costs a short extra parse.
     """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth, at = 0, 0
+    while True:
+        found = _FLOW_MARKS.search(text, at)
+        if found is None:
+            return None
+        at, mark = found.start(), found.group()
+        before = text[at - 1] if at else "\n"
+        if mark in "'\"" and before in _SCALAR_START:
+            at = _closing_quote(text, at)
+            continue
+        if mark == "#" and before in _SCALAR_START:
+            newline = text.find("\n", at)
+            at = len(text) if newline < 0 else newline
+            continue
+        if mark in "[{" and (depth or before in _SCALAR_START):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return at + 1
+        elif mark in "]}" and depth:
+            depth -= 1
+        at += 1
+
+
+def _compose(text: str) -> tuple[_Composer, list[Problem] | None]:
+    """Feed the events of ``text``; the problems that stopped it, or None if it read to the end."""
     composer = _Composer()
     try:
         for event in yaml.parse(text, Loader=_Loader):
             composer.feed(event)
     except _Abort:
         assert composer.doc is not None
-        return composer.documents, composer.doc.problems
+        return composer, composer.doc.problems
     except yaml.YAMLError as exc:
         stopped = [_syntax_problem(exc, text)]
         if composer.doc is not None:
             stopped = composer.doc.problems + stopped
-        return composer.documents, stopped
-    return composer.documents, []
+        return composer, stopped
+    return composer, None
+
+
+def parse_text(text: str) -> tuple[list[ParsedDocument], list[Problem]]:
+    """Parse every document of ``text``.
+
+    Returns the complete documents (each with its own problems) and the problems that stopped
+    reading the file (a syntax error, a limit): documents after such a problem are not read.
+    """
+    deep = _deep_flow_end(text)
+    if deep is not None:
+        composer, stopped = _compose(text[:deep])
+        if stopped and stopped[-1].message == _TOO_DEEP:
+            return composer.documents, stopped
+    composer, stopped = _compose(text)
+    return composer.documents, stopped or []
 
 
 def _syntax_problem(exc: yaml.YAMLError, text: str) -> Problem:
@@ -281,6 +355,8 @@ def _syntax_problem(exc: yaml.YAMLError, text: str) -> Problem:
         line = text.count("\n", 0, offset) + 1
         column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if "nesting depth" in problem:  # the library's own limit, should ours ever be missed
+        return Problem(line, column, _TOO_DEEP)
     context = getattr(exc, "context", None)
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     return Problem(line, column, message)

@@ -167,3 +167,46 @@ def test_nesting_at_the_limit_is_fine() -> None:
 )
 def test_resolve_plain(text: str, value: Any) -> None:
     assert parsing.resolve_plain(text) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a:\n" + "".join("  " * i + "-\n" for i in range(1, 30)) + "  " * 30 + "[" * 2000,
+        "- " + "{a: [" * 1500,
+        "k: " + '["]", ' * 1500,  # quoted closers do not hide the openers
+        "# [[[[\n" + "[" * 5000,
+        "a: 'it''s [' \nb: " + "[" * 5000,
+    ],
+    ids=["block-then-flow", "mixed-flow", "quoted-closers", "after-comment", "after-quotes"],
+)
+def test_deep_nesting_of_any_mix_is_ours_to_refuse(text: str) -> None:
+    _, stopped = parsing.parse_text(text)
+    assert [p.message for p in stopped] == [
+        f"nesting deeper than {parsing.MAX_DEPTH} levels is refused"
+    ]
+    assert stopped[0].line >= 1
+    assert stopped[0].column >= 1
+
+
+def test_deep_flow_is_refused_at_the_opener_past_the_limit() -> None:
+    _, stopped = parsing.parse_text("a: " + "[" * 300)
+    assert (stopped[0].line, stopped[0].column) == (1, 3 + parsing.MAX_DEPTH)  # the mapping is a level too
+
+
+def test_brackets_in_a_block_scalar_are_text_not_nesting() -> None:
+    text = "a: |\n  " + "[" * 500 + "\nb: 1\n"
+    doc = _one(text)
+    assert doc.data == {"a": "[" * 500 + "\n", "b": 1}
+
+
+def test_the_librarys_own_nesting_error_is_said_in_our_words() -> None:
+    class Mark:
+        line, column = 2, 7
+
+    exc = parsing.yaml.YAMLError()
+    exc.problem = "exceeded maximum nesting depth"  # type: ignore[attr-defined]
+    exc.problem_mark = Mark()  # type: ignore[attr-defined]
+    problem = parsing._syntax_problem(exc, "")
+    assert (problem.line, problem.column, problem.message) == (
+        3, 8, f"nesting deeper than {parsing.MAX_DEPTH} levels is refused")
