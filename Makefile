@@ -44,7 +44,7 @@ demo: $(STAMP)
 	@bash scripts/demo.sh
 
 schemas: $(STAMP)
-	$(BIN)/python -m reconciler.schemagen
+	$(BIN)/python -m reconciler.manifests.schemagen
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

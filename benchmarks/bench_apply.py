@@ -32,10 +32,12 @@ from typing import Any
 
 import httpx
 
-from reconciler import applying, fetching, models, planning
 from reconciler.backend import client, retrying
-from reconciler.emulator import TenantState, create_app, fixtures
-from reconciler.emulator import state as state_module
+from reconciler.core import planning
+from reconciler.emulator.platform import TenantState, create_app, fixtures
+from reconciler.emulator.platform import state as state_module
+from reconciler.engine import applying, fetching
+from reconciler.manifests import models
 
 # context:write: apply records a pending retraining in the bot's context before slot writes.
 SCOPES = (

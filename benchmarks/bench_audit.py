@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reconciler import auditing
+from reconciler.records import auditing
 
 FIELDS = {
     "address": "Slot/support/order_number",

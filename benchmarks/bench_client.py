@@ -22,7 +22,7 @@ import httpx
 from starlette.types import Receive, Scope, Send
 
 from reconciler.backend import base, client
-from reconciler.emulator import TenantState, create_app, fixtures
+from reconciler.emulator.platform import TenantState, create_app, fixtures
 
 SCOPES = ("cognigy:platform:read",)
 UNLIMITED = 10_000_000

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from reconciler.emulator import TenantState, create_app, records, serving
+from reconciler.emulator.platform import TenantState, create_app, records, serving
 
 FIXTURE = Path(__file__).parents[1] / "tests" / "emulator" / "fixtures" / "tenant.yaml"
 SCOPE = "cognigy:platform:read cognigy:slots:write"

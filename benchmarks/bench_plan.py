@@ -24,10 +24,12 @@ import httpx
 from deepdiff import DeepDiff
 from pydantic import TypeAdapter
 
-from reconciler import fetching, models, normalizing, planning, plans, states
-from reconciler import livetypes as lt
 from reconciler.backend.client import PlatformBackend
-from reconciler.emulator import TenantState, create_app, fixtures
+from reconciler.core import livestate, normalizing, planning, plans
+from reconciler.core import livetypes as lt
+from reconciler.emulator.platform import TenantState, create_app, fixtures
+from reconciler.engine import fetching
+from reconciler.manifests import models
 
 _MANIFEST: TypeAdapter[Any] = TypeAdapter(models.Manifest)
 SCOPES = ("cognigy:platform:read",)
@@ -69,7 +71,7 @@ def _with_changed_slots(desired: list[Any], *, every: int) -> list[Any]:
     return out
 
 
-def _stored(plan: plans.Plan) -> states.LiveState:
+def _stored(plan: plans.Plan) -> livestate.LiveState:
     """The live state the Platform API holds once ``plan`` (all creates) is applied."""
     bots: dict[str, dict[str, list[Any]]] = {}
     for n, change in enumerate(plan.pending()):
@@ -86,8 +88,8 @@ def _stored(plan: plans.Plan) -> states.LiveState:
             write.pop("triggerRetrain")
             bucket["slots"].append({**write, "slotId": change.live_id, "version": "1",
                                     "updatedAt": "2026-01-01T00:00:00Z"})
-    return states.LiveState(bots={
-        bot_id: states.BotState(
+    return livestate.LiveState(bots={
+        bot_id: livestate.BotState(
             bot_id=bot_id,
             integrations=tuple(cast(list[lt.LiveIntegration], parts["integrations"])),
             slots=tuple(cast(list[lt.LiveSlot], parts["slots"])),
@@ -97,7 +99,7 @@ def _stored(plan: plans.Plan) -> states.LiveState:
     })
 
 
-def _deepdiff_everything(desired: list[Any], live: states.LiveState,
+def _deepdiff_everything(desired: list[Any], live: livestate.LiveState,
                          bot_ids: dict[str, str]) -> int:
     """The baseline: normalize both sides and deep-diff every pair, equal or not."""
     differing = 0
@@ -127,7 +129,7 @@ def _cpu(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
     return best, result
 
 
-async def _requests(live: states.LiveState) -> tuple[int, int, float]:
+async def _requests(live: livestate.LiveState) -> tuple[int, int, float]:
     bots = []
     for bot_id, bot in sorted(live.bots.items()):
         bots.append({
@@ -170,7 +172,7 @@ def main() -> None:
     parser.add_argument("--skip-requests", action="store_true")
     args = parser.parse_args()
     desired, bot_ids = _desired(args.bots, args.per_bot)
-    empty = planning.build_plan(desired, states.LiveState(), bot_ids=bot_ids, target="bench")
+    empty = planning.build_plan(desired, livestate.LiveState(), bot_ids=bot_ids, target="bench")
     live = _stored(empty)
     count = live.object_count()
 

@@ -18,10 +18,11 @@ import time
 
 import httpx
 
-from reconciler import livetypes as lt
-from reconciler import models, simulating
 from reconciler.backend import client
-from reconciler.emulator import TenantState, create_app, fixtures
+from reconciler.core import livetypes as lt
+from reconciler.emulator.platform import TenantState, create_app, fixtures
+from reconciler.engine import simulating
+from reconciler.manifests import models
 
 SIM_SECONDS = 0.3
 SCOPES = ("cognigy:platform:read", "simulation:execute")

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reconciler import parsing, regexes, validating
+from reconciler.manifests import parsing, regexes, validating
 
 CONFIG = """environments:
   local:

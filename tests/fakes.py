@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reconciler.emulator.serving import serve_in_thread
+from reconciler.emulator.platform.serving import serve_in_thread
 
 
 class FakeClock:

@@ -16,22 +16,12 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from reconciler import (
-    applying,
-    errors,
-    fetching,
-    models,
-    outcomes,
-    planning,
-    plans,
-    releasing,
-    reverting,
-    states,
-    validating,
-    writing,
-)
+from reconciler import errors
 from reconciler.backend import client, retrying
-from reconciler.emulator import TenantState, create_app
+from reconciler.core import livestate, planning, plans
+from reconciler.emulator.platform import TenantState, create_app
+from reconciler.engine import applying, applyresults, fetching, releasing, rollbackplans, writing
+from reconciler.manifests import models, validating
 
 HERE = Path(__file__).parent
 FIXTURE = HERE / "e2e" / "fixtures" / "tenant.yaml"
@@ -85,7 +75,7 @@ class Tenant:
 
     async def plan(
         self, backend: client.PlatformBackend, manifests: Sequence[Any] | None = None
-    ) -> tuple[plans.Plan, states.LiveState]:
+    ) -> tuple[plans.Plan, livestate.LiveState]:
         live = await fetching.fetch_live_state(backend, ["bot_support"])
         made = planning.build_plan(
             manifests if manifests is not None else self.manifests, live,
@@ -123,7 +113,7 @@ def _replace_slot(manifests: Sequence[Any], slot: models.Slot) -> list[Any]:
     return [slot if getattr(m, "address", None) == slot.address else m for m in manifests]
 
 
-def _outcomes(result: outcomes.ApplyResult) -> dict[str, str]:
+def _outcomes(result: applyresults.ApplyResult) -> dict[str, str]:
     return {c.address: c.outcome.value for c in result.changes}
 
 
@@ -358,7 +348,7 @@ def test_retraining_past_its_deadline_times_out() -> None:
         options = t.options(retrain_deadline_seconds=0.05, poll_seconds=0.01)
         result = await applying.apply_plan(backend, made, options=options)
         (retrain,) = result.retrains
-        assert retrain.status is outcomes.TrainingStatus.TIMED_OUT
+        assert retrain.status is applyresults.TrainingStatus.TIMED_OUT
         assert "after 0.05s" in (retrain.error or "")
         await backend.aclose()
 
@@ -383,7 +373,7 @@ def test_release_rolls_back_a_slot_that_extracts_worse() -> None:
         assert second.label == "after rollback"
         assert done.rollback is not None
         assert done.rollback.writes_ok
-        assert done.coverage == reverting.Coverage(restored=("Slot/support/order_number",))
+        assert done.coverage == rollbackplans.Coverage(restored=("Slot/support/order_number",))
         restored = await backend.list_slots("bot_support")
         assert [s["patterns"] for s in restored if s["name"] == "order_number"] == [[r"ORD-\d{6}"]]
         assert not (await t.plan(backend))[0].pending()  # back where the old manifests were
@@ -410,7 +400,7 @@ def test_release_rollback_deletes_a_slot_it_created() -> None:
         assert not done.verified  # no labelled utterances: the new slot cannot reach 1.0
         assert done.rollback is not None
         assert [c.action for c in done.rollback.changes] == ["delete"]
-        assert done.coverage == reverting.Coverage(removed=("Slot/support/ticket",))
+        assert done.coverage == rollbackplans.Coverage(removed=("Slot/support/ticket",))
         names = sorted(s["name"] for s in await backend.list_slots("bot_support"))
         assert names == ["email", "order_number"]
         await backend.aclose()

@@ -17,7 +17,8 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import auditing, errors
+from reconciler import errors
+from reconciler.records import auditing
 
 T0 = dt.datetime(2026, 11, 22, 0, 30, tzinfo=dt.timezone.utc)
 
@@ -240,7 +241,7 @@ def test_default_path(env: dict[str, str], expected: str) -> None:
 _APPENDER = """
 import sys
 from pathlib import Path
-from reconciler import auditing
+from reconciler.records import auditing
 log = auditing.AuditLog(Path(sys.argv[1]))
 for i in range(int(sys.argv[3])):
     log.append("concurrent", writer=sys.argv[2], n=i)

@@ -14,19 +14,12 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler import (
-    errors,
-    exporting,
-    fetching,
-    livetypes,
-    models,
-    normalizing,
-    planning,
-    plans,
-    states,
-    validating,
-)
+from reconciler import errors
 from reconciler.backend import base, embedded
+from reconciler.core import livestate, livetypes, normalizing, planning, plans
+from reconciler.engine import fetching
+from reconciler.manifests import models, validating
+from reconciler.ops import exporting
 
 CANARY = "canary-export-secret-31d9"
 
@@ -77,11 +70,11 @@ workspaces:
 """
 
 
-def _live(tmp_path: Path, bot_id: str = "bot_8f3a") -> states.LiveState:
+def _live(tmp_path: Path, bot_id: str = "bot_8f3a") -> livestate.LiveState:
     fixture = tmp_path / "tenant.yaml"
     fixture.write_text(FIXTURE, encoding="utf-8")
 
-    async def read() -> states.LiveState:
+    async def read() -> livestate.LiveState:
         async with embedded.open_embedded(
             fixture=fixture, state_path=tmp_path / "state.json", scopes=base.READ_SCOPES, env={}
         ) as (backend, _):
@@ -96,7 +89,7 @@ def _write(root: Path, files: dict[str, str]) -> None:
         (root / relative).write_text(text, encoding="utf-8")
 
 
-def _plan(root: Path, live: states.LiveState, secrets: dict[str, str | None]) -> plans.Plan:
+def _plan(root: Path, live: livestate.LiveState, secrets: dict[str, str | None]) -> plans.Plan:
     project = validating.require_valid(validating.load_project([root]))
     desired = [loaded.manifest for loaded in project.manifests]
     return planning.build_plan(desired, live, bot_ids={"support": "bot_8f3a"},
@@ -201,7 +194,7 @@ def _integration(name: str, **config: Any) -> livetypes.LiveIntegration:
 def test_objects_that_cannot_be_manifests_are_skipped_and_reported(
     integration: livetypes.LiveIntegration, skipped: str
 ) -> None:
-    bot = states.BotState(bot_id="b", integrations=(integration, _integration("fine")))
+    bot = livestate.BotState(bot_id="b", integrations=(integration, _integration("fine")))
     result = exporting.export_bot(bot, "b", "b")
     assert len(result.skipped) == 1
     assert result.skipped[0].startswith(skipped)

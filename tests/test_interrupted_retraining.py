@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 from test_applying import Tenant, _replace_slot, _slot, run
 
-from reconciler import applying, errors, outcomes, plans, releasing, retrainmarks
+from reconciler import errors
 from reconciler.backend import base
+from reconciler.core import plans, retrainmarker
+from reconciler.engine import applying, applyresults, releasing
 
 REASON = "Retraining pending from an interrupted apply: bot_support"
 CONTEXT = "/api/v1/bots/bot_support/context"
@@ -46,8 +48,8 @@ async def _converged(t: Tenant, backend: Any) -> None:
     assert result.training_ok
 
 
-async def _marker(backend: Any) -> retrainmarks.Marker | None:
-    return retrainmarks.marker_of(await backend.get_context("bot_support"))
+async def _marker(backend: Any) -> retrainmarker.Marker | None:
+    return retrainmarker.marker_of(await backend.get_context("bot_support"))
 
 
 async def _resume_and_converge(t: Tenant, backend: Any, *, checked: set[str]) -> None:
@@ -87,11 +89,11 @@ def test_a_fault_on_the_retrain_request_is_retrained_by_the_next_apply() -> None
         await t.admin("PUT", "faults", {})
         assert result.writes_ok
         (retrain,) = result.retrains
-        assert retrain.status is outcomes.TrainingStatus.NOT_STARTED
+        assert retrain.status is applyresults.TrainingStatus.NOT_STARTED
         writes = await _writes(t)
         assert writes[:2] == [("PATCH", CONTEXT), ("PUT", writes[1][1])]
         assert "/slots/" in writes[1][1]
-        assert await _marker(backend) == retrainmarks.Marker()
+        assert await _marker(backend) == retrainmarker.Marker()
         (slot,) = made.pending()
         with pytest.raises(errors.MetricsNotReadyError):  # the model is stale
             await backend.get_extraction_metrics("bot_support", slot.live_id or "")
@@ -111,7 +113,7 @@ def test_a_run_killed_after_its_writes_is_retrained_by_the_next_apply() -> None:
         with pytest.raises(asyncio.CancelledError):
             await applying.apply_plan(_KilledBeforeRetraining(backend), made,  # type: ignore[arg-type]
                                       options=t.options())
-        assert await _marker(backend) == retrainmarks.Marker()
+        assert await _marker(backend) == retrainmarker.Marker()
         await _resume_and_converge(
             t, backend, checked={"Slot/support/email", "Slot/support/order_number"}
         )
@@ -147,7 +149,7 @@ def test_a_context_change_of_the_same_plan_does_not_conflict_with_the_marker() -
         made, _ = await t.plan(backend)  # creates slots and patches context defaults
         assert {c.kind for c in made.pending()} >= {"Slot", "ContextDefaults"}
         result = await applying.apply_plan(backend, made, options=t.options(concurrency=1))
-        assert {c.outcome for c in result.changes} == {outcomes.Outcome.APPLIED}
+        assert {c.outcome for c in result.changes} == {applyresults.Outcome.APPLIED}
         assert await _marker(backend) is None
         assert not (await t.plan(backend))[0].summary().has_changes
         await backend.aclose()
@@ -162,8 +164,8 @@ def test_a_retraining_past_the_deadline_is_joined_not_restarted() -> None:
         short = t.options(retrain_deadline_seconds=0.05, poll_seconds=0.01)
         result = await applying.apply_plan(backend, made, options=short)
         (timed_out,) = result.retrains
-        assert timed_out.status is outcomes.TrainingStatus.TIMED_OUT
-        assert await _marker(backend) == retrainmarks.Marker(timed_out.job_id)
+        assert timed_out.status is applyresults.TrainingStatus.TIMED_OUT
+        assert await _marker(backend) == retrainmarker.Marker(timed_out.job_id)
         pending, _ = await t.plan(backend)
         assert pending.pending_retrain == (plans.PendingRetrain(
             "bot_support", f"{REASON} (job {timed_out.job_id} was still running)",

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from reconciler import errors, metrics
+from reconciler import errors
 from reconciler.backend import base
+from reconciler.records import metrics
 
 
 def _event(method: str, path: str, status: int | None, seconds: float = 0.02, *,

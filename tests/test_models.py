@@ -7,7 +7,7 @@ from typing import Any
 import pydantic
 import pytest
 
-from reconciler import models, rules
+from reconciler.manifests import models, rules
 
 
 def _integration(**spec: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from reconciler import regexes
+from reconciler.manifests import regexes
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_unsafe_patterns_are_refused_with_the_reason(pattern: str, reason: str) 
 
 def test_re2_parse_errors_do_not_reach_stderr() -> None:
     code = (
-        "from reconciler import regexes\n"
+        "from reconciler.manifests import regexes\n"
         "assert regexes.check_pattern(r'(a)\\1') is not None\n"
         "assert regexes.check_pattern(r'(?=a)b') is not None\n"
     )

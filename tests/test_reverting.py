@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from reconciler import livetypes as lt
-from reconciler import outcomes, plans, reverting, states
+from reconciler.core import livestate, plans
+from reconciler.core import livetypes as lt
+from reconciler.engine import applyresults, rollbackplans
 
 
 def _live_slot(name: str, patterns: list[str]) -> lt.LiveSlot:
@@ -31,8 +32,8 @@ def _change(name: str, action: plans.Action, kind: str = "Slot") -> plans.Change
     )
 
 
-def _done(address: str, outcome: outcomes.Outcome, version: str = "8") -> outcomes.ChangeOutcome:
-    return outcomes.ChangeOutcome(address, "x", outcome, version=version)
+def _done(address: str, outcome: applyresults.Outcome, version: str = "8") -> applyresults.ChangeOutcome:
+    return applyresults.ChangeOutcome(address, "x", outcome, version=version)
 
 
 def test_restores_updated_slots_then_removes_created_ones_in_reverse() -> None:
@@ -45,19 +46,19 @@ def test_restores_updated_slots_then_removes_created_ones_in_reverse() -> None:
         _change("old3", plans.Action.UPDATE),
     )
     plan = plans.Plan(target="t", fingerprint="f", changes=changes, retrain=("bot_a",))
-    live = states.LiveState({"bot_a": states.BotState(
+    live = livestate.LiveState({"bot_a": livestate.BotState(
         "bot_a", slots=(_live_slot("old1", ["A"]), _live_slot("old2", ["B"]),
                         _live_slot("old3", ["C"])),
     )})
-    result = outcomes.ApplyResult(changes=(
-        _done("Integration/a/hook", outcomes.Outcome.APPLIED),
-        _done("Slot/a/old1", outcomes.Outcome.APPLIED, "11"),
-        _done("Slot/a/new1", outcomes.Outcome.APPLIED, "12"),
-        _done("Slot/a/new2", outcomes.Outcome.APPLIED, "13"),
-        _done("Slot/a/old2", outcomes.Outcome.APPLIED, "14"),
-        _done("Slot/a/old3", outcomes.Outcome.CONFLICT),
+    result = applyresults.ApplyResult(changes=(
+        _done("Integration/a/hook", applyresults.Outcome.APPLIED),
+        _done("Slot/a/old1", applyresults.Outcome.APPLIED, "11"),
+        _done("Slot/a/new1", applyresults.Outcome.APPLIED, "12"),
+        _done("Slot/a/new2", applyresults.Outcome.APPLIED, "13"),
+        _done("Slot/a/old2", applyresults.Outcome.APPLIED, "14"),
+        _done("Slot/a/old3", applyresults.Outcome.CONFLICT),
     ))
-    undo = reverting.rollback_plan(plan, live, result)
+    undo = rollbackplans.rollback_plan(plan, live, result)
     assert [(c.address, c.action.value, c.live_version) for c in undo.changes] == [
         ("Slot/a/old1", "update", "11"),
         ("Slot/a/old2", "update", "14"),
@@ -74,14 +75,14 @@ def test_restores_updated_slots_then_removes_created_ones_in_reverse() -> None:
 
 def test_nothing_written_means_nothing_to_undo() -> None:
     plan = plans.Plan(target="t", fingerprint="f", changes=(_change("s", plans.Action.UPDATE),))
-    result = outcomes.ApplyResult(changes=(_done("Slot/a/s", outcomes.Outcome.FAILED),))
-    undo = reverting.rollback_plan(plan, states.LiveState(), result)
+    result = applyresults.ApplyResult(changes=(_done("Slot/a/s", applyresults.Outcome.FAILED),))
+    undo = rollbackplans.rollback_plan(plan, livestate.LiveState(), result)
     assert undo.changes == ()
     assert undo.retrain == ()
 
 
-_A = outcomes.Outcome.APPLIED
-_F = outcomes.Outcome.FAILED
+_A = applyresults.Outcome.APPLIED
+_F = applyresults.Outcome.FAILED
 
 
 @pytest.mark.parametrize(
@@ -89,39 +90,39 @@ _F = outcomes.Outcome.FAILED
     [
         # apply deleted a slot only: nothing to roll back, and the deletion is named
         ([("gone", plans.Action.DELETE, "Slot")], {"Slot/a/gone": _A}, {},
-         reverting.Coverage(deleted=("Slot/a/gone",))),
+         rollbackplans.Coverage(deleted=("Slot/a/gone",))),
         # an update restored, a create removed, a delete and an integration kept
         ([("old", plans.Action.UPDATE, "Slot"), ("new", plans.Action.CREATE, "Slot"),
           ("gone", plans.Action.DELETE, "Slot"), ("hook", plans.Action.UPDATE, "Integration")],
          {"Slot/a/old": _A, "Slot/a/new": _A, "Slot/a/gone": _A, "Integration/a/hook": _A},
          {"Slot/a/old": _A, "Slot/a/new": _A},
-         reverting.Coverage(restored=("Slot/a/old",), removed=("Slot/a/new",),
+         rollbackplans.Coverage(restored=("Slot/a/old",), removed=("Slot/a/new",),
                             deleted=("Slot/a/gone",), kept=("Integration/a/hook",))),
         # the rollback's write failed: not claimed as rolled back
         ([("old", plans.Action.UPDATE, "Slot")], {"Slot/a/old": _A}, {"Slot/a/old": _F},
-         reverting.Coverage(failed=("Slot/a/old",))),
+         rollbackplans.Coverage(failed=("Slot/a/old",))),
         # what apply did not write is not the rollback's business
         ([("old", plans.Action.UPDATE, "Slot"), ("gone", plans.Action.DELETE, "Slot")],
-         {"Slot/a/old": outcomes.Outcome.CONFLICT, "Slot/a/gone": _F}, {},
-         reverting.Coverage()),
+         {"Slot/a/old": applyresults.Outcome.CONFLICT, "Slot/a/gone": _F}, {},
+         rollbackplans.Coverage()),
     ],
 )
 def test_coverage_accounts_for_every_write(
     changes: list[tuple[str, plans.Action, str]],
-    applied: dict[str, outcomes.Outcome],
-    undone: dict[str, outcomes.Outcome],
-    expected: reverting.Coverage,
+    applied: dict[str, applyresults.Outcome],
+    undone: dict[str, applyresults.Outcome],
+    expected: rollbackplans.Coverage,
 ) -> None:
     plan = plans.Plan(target="t", fingerprint="f",
                       changes=tuple(_deleting(n, a, k) for n, a, k in changes))
-    live = states.LiveState({"bot_a": states.BotState(
+    live = livestate.LiveState({"bot_a": livestate.BotState(
         "bot_a", slots=(_live_slot("old", ["A"]), _live_slot("gone", ["G"])),
     )})
-    result = outcomes.ApplyResult(changes=tuple(_done(a, o) for a, o in applied.items()))
-    undo = reverting.rollback_plan(plan, live, result)
-    ran = outcomes.ApplyResult(changes=tuple(_done(a, o) for a, o in undone.items()))
-    assert reverting.coverage(plan, result, undo, ran if undone else None) == expected
-    assert reverting.coverage(plan, result, undo, ran if undone else None).undone is bool(
+    result = applyresults.ApplyResult(changes=tuple(_done(a, o) for a, o in applied.items()))
+    undo = rollbackplans.rollback_plan(plan, live, result)
+    ran = applyresults.ApplyResult(changes=tuple(_done(a, o) for a, o in undone.items()))
+    assert rollbackplans.coverage(plan, result, undo, ran if undone else None) == expected
+    assert rollbackplans.coverage(plan, result, undo, ran if undone else None).undone is bool(
         expected.restored or expected.removed
     )
 

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from reconciler import schemagen
+from reconciler.manifests import schemagen
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas"
@@ -37,11 +37,11 @@ def _example_documents() -> list[dict[str, Any]]:
 
 
 def test_checked_in_schemas_are_fresh() -> None:
-    assert schemagen.stale(SCHEMAS) == [], "run: python -m reconciler.schemagen"
+    assert schemagen.stale(SCHEMAS) == [], "run: python -m reconciler.manifests.schemagen"
 
 
 def test_the_packaged_openapi_document_is_the_schemas_one_byte_for_byte() -> None:
-    packaged = ROOT / "reconciler" / "emulator" / "openapi.yaml"
+    packaged = ROOT / "reconciler" / "emulator" / "platform" / "openapi.yaml"
     assert {"cognigy-api.openapi.yaml": packaged} == schemagen.PACKAGED
     assert packaged.read_bytes() == (SCHEMAS / "cognigy-api.openapi.yaml").read_bytes(), (
         "run: make schemas"
@@ -66,7 +66,7 @@ def test_usage_and_unknown_arguments_write_nothing(
     with pytest.raises(SystemExit) as exited:
         schemagen.main(argv)
     out, err = capsys.readouterr()
-    assert "usage: python -m reconciler.schemagen" in out + err
+    assert "usage: python -m reconciler.manifests.schemagen" in out + err
     assert exited.value.code == (0 if argv[0] in ("--help", "-h") else 2)
 
 

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from reconciler import errors, models, targeting
-from reconciler.emulator import TenantState
+from reconciler import errors
+from reconciler.backend import targeting
+from reconciler.emulator.platform import TenantState
+from reconciler.manifests import models
 
 FIXTURE = Path(__file__).parent / "backend" / "fixtures" / "tenant.yaml"
 READ = targeting.SCOPES_READ

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from reconciler import fetching, plans, progress, verifying
-from reconciler import livetypes as lt
+from reconciler.core import livetypes as lt
+from reconciler.core import plans
+from reconciler.engine import fetching, progress, verifying
 
 
 def _check(minimum: float | None = 0.85, regression: float | None = 0.05) -> plans.VerifyCheck:

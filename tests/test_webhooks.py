@@ -18,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reconciler import errors, webhooks
+from reconciler import errors
+from reconciler.records import webhooks
 
 CANARY = "canary-9f2c41d7e3b8"
 RAW_SECRET = f"raw-text-secret-{CANARY}"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from reconciler import livetypes as lt
+from reconciler.core import livetypes as lt
 
 READ_SCOPES: frozenset[str] = frozenset({"cognigy:platform:read"})
 

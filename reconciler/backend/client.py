@@ -18,8 +18,8 @@ from urllib.parse import quote
 import httpx
 
 from reconciler import errors
-from reconciler import livetypes as lt
 from reconciler.backend import base, pagination, ratelimit, requesting, retrying
+from reconciler.core import livetypes as lt
 
 TOKEN_PATH = "/api/v1/auth/oauth/token"
 

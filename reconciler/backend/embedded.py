@@ -1,7 +1,7 @@
 """The embedded emulator as a backend: ``PlatformBackend`` over ``httpx.ASGITransport``.
 
 The same client code as against a real tenant (tokens, retries, rate limit, error mapping)
-talks to ``reconciler.emulator.create_app`` in-process, so a dry run on a laptop exercises
+talks to ``reconciler.emulator.platform.create_app`` in-process, so a dry run on a laptop exercises
 what CI will. State is read from ``state_path`` if present, else seeded from the fixture;
 it is saved atomically when the block ends, also after a failure, since writes happened.
 The emulator is imported only here and only when a command opens it.
@@ -20,7 +20,7 @@ from reconciler import errors
 from reconciler.backend import base, client
 
 if TYPE_CHECKING:
-    from reconciler.emulator import state as emulator_state
+    from reconciler.emulator.platform import state as emulator_state
 
 BASE_URL = "http://emulator.cogctl.invalid"
 ENV_CLIENT_ID = "COGNIGY_CLIENT_ID"
@@ -29,7 +29,7 @@ ENV_CLIENT_SECRET = "COGNIGY_CLIENT_SECRET"
 
 
 def _load_state(fixture: Path | None, state_path: Path) -> emulator_state.TenantState:
-    from reconciler.emulator import state as emulator_state
+    from reconciler.emulator.platform import state as emulator_state
 
     if state_path.exists():
         return emulator_state.TenantState.load(state_path)
@@ -97,7 +97,7 @@ async def open_embedded(
     rate_limit_per_minute: int | None = None,
 ) -> AsyncIterator[tuple[client.PlatformBackend, str]]:
     """A backend on the in-process emulator and the line that describes it."""
-    from reconciler import emulator
+    from reconciler.emulator import platform as emulator
 
     state = _load_state(fixture, state_path)
     client_id, secret = _credentials(state, env)

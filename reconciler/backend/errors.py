@@ -18,8 +18,8 @@ from typing import TypedDict
 import httpx
 
 from reconciler import errors
-from reconciler import livetypes as lt
 from reconciler.backend import retrying
+from reconciler.core import livetypes as lt
 
 # Codes of the contract's error bodies that refine a status.
 _HINTS: dict[str, str] = {

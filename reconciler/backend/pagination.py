@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from reconciler import errors
-from reconciler import livetypes as lt
+from reconciler.core import livetypes as lt
 
 PAGE_SIZE = 100
 

@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler import errors
-from reconciler import livetypes as lt
 from reconciler.backend import auth, base, ratelimit, retrying
 from reconciler.backend import errors as backend_errors
+from reconciler.core import livetypes as lt
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 POOL = httpx.Limits(max_connections=20, max_keepalive_connections=20)

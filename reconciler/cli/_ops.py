@@ -14,9 +14,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from reconciler import livetypes as lt
-from reconciler import validating
 from reconciler.cli import _options
+from reconciler.core import livetypes as lt
+from reconciler.manifests import validating
 
 F = TypeVar("F", bound=Callable[..., Any])
 

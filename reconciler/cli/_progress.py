@@ -18,7 +18,7 @@ import click
 from rich import progress as rich_progress
 from rich.console import Console
 
-from reconciler import progress
+from reconciler.engine import progress
 
 _MARKS = {
     "applied": "+",

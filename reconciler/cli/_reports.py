@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reconciler import outcomes, reverting, verifying
+from reconciler.engine import applyresults, rollbackplans, verifying
 from reconciler.rendering import _lines
 
 bot_label = _lines.bot_label
@@ -21,7 +21,7 @@ def bot_names(bots: Mapping[str, str]) -> dict[str, str]:
 
 
 def apply_summary(
-    result: outcomes.ApplyResult, *, what: str = "Apply", names: Mapping[str, str] | None = None
+    result: applyresults.ApplyResult, *, what: str = "Apply", names: Mapping[str, str] | None = None
 ) -> str:
     counts = result.counts()
     parts = [f"{n} {name}" for name, n in counts.items() if n]
@@ -85,7 +85,7 @@ def verify_table(
     return "\n".join(lines)
 
 
-def rollback_line(coverage: reverting.Coverage) -> str:
+def rollback_line(coverage: rollbackplans.Coverage) -> str:
     """What the rollback did and did not undo, e.g. ``nothing was rolled back: deleted slots
     are not restored (Slot/support/ticket_id)``; every address apply wrote is accounted for."""
     done = []

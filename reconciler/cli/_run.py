@@ -17,19 +17,12 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler import (
-    auditing,
-    fetching,
-    metrics,
-    models,
-    planning,
-    plans,
-    states,
-    targeting,
-    validating,
-    webhooks,
-)
+from reconciler.backend import targeting
 from reconciler.cli import _options
+from reconciler.core import livestate, planning, plans
+from reconciler.engine import fetching
+from reconciler.manifests import models, validating
+from reconciler.records import auditing, metrics, webhooks
 
 T = TypeVar("T")
 Desired = models.Integration | models.Slot | models.ContextDefaults
@@ -144,7 +137,7 @@ class Run:
             yield target
 
 
-async def fetch_live(target: targeting.Target, project: validating.Project) -> states.LiveState:
+async def fetch_live(target: targeting.Target, project: validating.Project) -> livestate.LiveState:
     return await fetching.fetch_live_state(
         target.backend, sorted(set(bot_ids(project).values())), project=project
     )
@@ -152,7 +145,7 @@ async def fetch_live(target: targeting.Target, project: validating.Project) -> s
 
 async def make_plan(
     target: targeting.Target, project: validating.Project, *, prune: bool
-) -> tuple[plans.Plan, states.LiveState]:
+) -> tuple[plans.Plan, livestate.LiveState]:
     """Fetch the live state of the manifests' bots and diff it into a plan."""
     live = await fetch_live(target, project)
     wanted = desired(project)

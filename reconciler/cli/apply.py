@@ -11,20 +11,13 @@ from typing import Any
 
 import click
 
-from reconciler import (
-    applying,
-    errors,
-    fetching,
-    planning,
-    plans,
-    progress,
-    releasing,
-    states,
-    targeting,
-    validating,
-)
+from reconciler import errors
+from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _progress, _reports, _run
 from reconciler.cli import plan as plan_cmd
+from reconciler.core import livestate, planning, plans
+from reconciler.engine import applying, fetching, progress, releasing
+from reconciler.manifests import validating
 from reconciler.rendering import _lines, jsonout
 
 _WRITABLE_KINDS = frozenset({"Integration", "Slot", "ContextDefaults"})
@@ -63,7 +56,7 @@ async def _plan_for(
     saved: plans.Plan | None,
     *,
     prune: bool,
-) -> tuple[plans.Plan, states.LiveState]:
+) -> tuple[plans.Plan, livestate.LiveState]:
     """A fresh plan, or the saved one after proving live state has not moved since."""
     if saved is None:
         return await _run.make_plan(target, project, prune=prune)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from reconciler import auditing
 from reconciler.cli import _common
+from reconciler.records import auditing
 
 
 @click.group()

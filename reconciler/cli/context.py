@@ -6,9 +6,11 @@ import sys
 
 import click
 
-from reconciler import contexts, targeting, validating
-from reconciler import livetypes as lt
+from reconciler.backend import targeting
 from reconciler.cli import _common, _ops, _options, _run
+from reconciler.core import livetypes as lt
+from reconciler.manifests import validating
+from reconciler.ops import contexts
 
 
 @click.group()

@@ -6,9 +6,10 @@ from typing import Any
 
 import click
 
-from reconciler import plans, targeting
+from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _run
 from reconciler.cli import plan as plan_cmd
+from reconciler.core import plans
 from reconciler.rendering import _lines
 
 

@@ -33,7 +33,7 @@ def emulator() -> None:
               help="JSON state file: loaded on start if present, saved after every write.")
 def serve(host: str, port: int, fixture: Path | None, state_file: Path | None) -> None:
     """Serve the Platform API on HOST:PORT until interrupted (SIGINT/SIGTERM)."""
-    from reconciler.emulator import TenantState, create_app, serving
+    from reconciler.emulator.platform import TenantState, create_app, serving
 
     if state_file is not None and state_file.exists():
         state = TenantState.load(state_file)

@@ -13,8 +13,13 @@ from pathlib import Path
 
 import click
 
-from reconciler import errors, exporting, fetching, loading, metrics, models, targeting, validating
+from reconciler import errors
+from reconciler.backend import targeting
 from reconciler.cli import _options
+from reconciler.engine import fetching
+from reconciler.manifests import loading, models, validating
+from reconciler.ops import exporting
+from reconciler.records import metrics
 
 DEFAULT_OUT = Path("exported")
 

@@ -2,7 +2,7 @@
 
 Each subcommand reads the standard ``GITHUB_*`` variables of a workflow run
 (``GITHUB_TOKEN``, ``GITHUB_REPOSITORY``, ``GITHUB_API_URL``, ``GITHUB_EVENT_PATH``,
-``GITHUB_SHA``), calls one function of ``reconciler.github`` and prints one line.
+``GITHUB_SHA``), calls one function of ``reconciler.github.publishing`` and prints one line.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ import click
 import pydantic
 import yaml
 
-from reconciler import errors, githubapi, models, plans, planstamps
+from reconciler import errors
+from reconciler.core import plans
+from reconciler.github import api, planstamps
 
 # ``github`` names the click group below, as the command registry expects.
-from reconciler import github as gh
+from reconciler.github import publishing as gh
+from reconciler.manifests import models
 from reconciler.rendering import markdown
 
 T = TypeVar("T")
@@ -36,17 +39,17 @@ def _env(name: str, env: Mapping[str, str], *, hint: str) -> str:
 
 
 def _with_client(
-    action: Callable[[githubapi.GitHubClient, gh.Repository], Awaitable[T]],
+    action: Callable[[api.GitHubClient, gh.Repository], Awaitable[T]],
 ) -> T:
     env = os.environ
     token = _env("GITHUB_TOKEN", env, hint="pass env GITHUB_TOKEN: ${{ github.token }}")
     repo = gh.Repository.from_slug(
         _env("GITHUB_REPOSITORY", env, hint="set it to owner/name (GitHub sets it in Actions)")
     )
-    api_url = env.get("GITHUB_API_URL") or githubapi.DEFAULT_API_URL
+    api_url = env.get("GITHUB_API_URL") or api.DEFAULT_API_URL
 
     async def run() -> T:
-        async with githubapi.GitHubClient(token=token, api_url=api_url) as client:
+        async with api.GitHubClient(token=token, api_url=api_url) as client:
             return await action(client, repo)
 
     return asyncio.run(run())
@@ -147,7 +150,7 @@ def check_plan(environment: str, plan_file: Path, sha: str | None, pr: int | Non
     fresh = _stamp(plan_file, environment)
     commit = sha or _env("GITHUB_SHA", os.environ, hint="pass --sha")
 
-    async def shown(client: githubapi.GitHubClient, repo: gh.Repository
+    async def shown(client: api.GitHubClient, repo: gh.Repository
                     ) -> tuple[int, planstamps.PlanStamp | None]:
         number = pr
         if number is None:

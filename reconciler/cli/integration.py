@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from reconciler import livetypes as lt
-from reconciler import models, probing, validating
 from reconciler.cli import _common, _ops, _options, _run
+from reconciler.core import livetypes as lt
+from reconciler.manifests import models, validating
+from reconciler.ops import probing
 
 
 @click.group()

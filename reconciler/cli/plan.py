@@ -10,8 +10,10 @@ from typing import Any
 
 import click
 
-from reconciler import fileio, plans, targeting
+from reconciler import fileio
+from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _run
+from reconciler.core import plans
 from reconciler.rendering import jsonout, markdown, text
 
 

@@ -6,8 +6,12 @@ import time
 
 import click
 
-from reconciler import errors, sessions, targeting, validating, webhooks
+from reconciler import errors
+from reconciler.backend import targeting
 from reconciler.cli import _ops, _options, _run
+from reconciler.manifests import validating
+from reconciler.ops import sessions
+from reconciler.records import webhooks
 
 
 def render_text(snapshot: sessions.Snapshot) -> str:

@@ -8,8 +8,12 @@ from pathlib import Path
 
 import click
 
-from reconciler import fileio, models, simulating, simulations, targeting, validating
+from reconciler import fileio
+from reconciler.backend import targeting
 from reconciler.cli import _common, _ops, _options, _run
+from reconciler.core import simulations
+from reconciler.engine import simulating
+from reconciler.manifests import models, validating
 from reconciler.rendering import junit
 
 _ICON = {"passed": "ok", "failed": "FAIL", "misconfigured": "MISCONF", "timed_out": "TIMEOUT"}

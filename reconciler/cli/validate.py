@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from reconciler import validating
 from reconciler.cli import _common
+from reconciler.manifests import validating
 
 
 def _summary(project: validating.Project) -> str:

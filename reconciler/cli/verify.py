@@ -8,8 +8,10 @@ from typing import Any
 
 import click
 
-from reconciler import models, targeting, validating, verifying
+from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _reports, _run
+from reconciler.engine import verifying
+from reconciler.manifests import models, validating
 
 
 async def _verify(

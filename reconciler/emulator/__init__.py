@@ -1,15 +1,3 @@
-"""A local Cognigy tenant: the Platform API contract as a Starlette app.
-
-``TenantState`` is the whole tenant (JSON-serialisable, seeded from a YAML fixture);
-``create_app`` serves it, in-process (``httpx.ASGITransport``) or over uvicorn
-(``serving.serve_in_thread``, ``cogctl emulator serve``). All time-dependent behaviour
-(training, simulations, token expiry, rate-limit windows) is derived from the injected clock
-and stored timestamps, never from background tasks.
-"""
-
-from reconciler.emulator.app import create_app
-from reconciler.emulator.faults import ConnectionDropped
-from reconciler.emulator.serving import ServerHandle, serve_in_thread
-from reconciler.emulator.state import TenantState
-
-__all__ = ["ConnectionDropped", "ServerHandle", "TenantState", "create_app", "serve_in_thread"]
+"""Local Cognigy tenants for dry runs and tests, one subpackage per API: ``platform`` serves the
+Platform API contract (``shared/cognigy-api.md``). Product code: never imports the client, the
+CLI or the core."""

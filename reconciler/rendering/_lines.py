@@ -16,7 +16,7 @@ import json
 
 from pydantic import JsonValue
 
-from reconciler import diffing, plans
+from reconciler.core import diffing, plans
 
 SIGN = {
     plans.Action.CREATE: "+",

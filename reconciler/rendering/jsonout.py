@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler import plans
+from reconciler.core import plans
 
 # The public document's version, apart from the saved plan's (``plans.FORMAT_VERSION``).
 PUBLIC_FORMAT_VERSION = "1.0"

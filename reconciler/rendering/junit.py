@@ -17,7 +17,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from reconciler import simulations
+from reconciler.core import simulations
 
 # Characters XML 1.0 cannot carry at all, even escaped; a bot's answer may contain them.
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

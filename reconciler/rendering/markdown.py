@@ -16,7 +16,8 @@ from __future__ import annotations
 import html
 import re
 
-from reconciler import errors, plans
+from reconciler import errors
+from reconciler.core import plans
 from reconciler.rendering import _lines
 
 DEFAULT_LIMIT = 65_000

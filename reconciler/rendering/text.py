@@ -8,7 +8,7 @@ decides from the terminal and ``NO_COLOR``; the rendered words are the same eith
 
 from __future__ import annotations
 
-from reconciler import plans
+from reconciler.core import plans
 from reconciler.rendering import _lines
 
 _COLORS = {"+": "\x1b[32m", "~": "\x1b[33m", "-": "\x1b[31m", "!": "\x1b[35m"}

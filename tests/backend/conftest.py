@@ -18,7 +18,7 @@ import pytest
 from fakes import FakeClock
 
 from reconciler.backend import client, retrying
-from reconciler.emulator import TenantState, create_app
+from reconciler.emulator.platform import TenantState, create_app
 
 TENANT = Path(__file__).parent / "fixtures" / "tenant.yaml"
 ALL_SCOPES = (

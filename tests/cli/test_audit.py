@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import auditing
+from reconciler.records import auditing
 
 
 def _cogctl(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import plans
 from reconciler.cli import drift
+from reconciler.core import plans
 
 
 def _change(name: str, action: plans.Action, *, outside: bool) -> plans.Change:

@@ -16,10 +16,11 @@ import httpx
 import pytest
 import yaml
 
-from reconciler import errors, models
+from reconciler import errors
 from reconciler.cli import export as export_command
-from reconciler.emulator import TenantState, create_app, serve_in_thread
-from reconciler.emulator.serving import ServerHandle
+from reconciler.emulator.platform import TenantState, create_app, serve_in_thread
+from reconciler.emulator.platform.serving import ServerHandle
+from reconciler.manifests import models
 
 pytestmark = pytest.mark.e2e
 

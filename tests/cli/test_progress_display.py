@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import progress
 from reconciler.cli import _progress
+from reconciler.engine import progress
 
 
 class Clock:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import outcomes, reverting, verifying
 from reconciler.cli import _reports
 from reconciler.cli import verify as verify_cmd
+from reconciler.engine import applyresults, rollbackplans, verifying
 
-C = reverting.Coverage
+C = rollbackplans.Coverage
 
 
 @pytest.mark.parametrize(
@@ -29,12 +29,12 @@ C = reverting.Coverage
          "integrations and context defaults stay as applied (Integration/s/crm)"),
     ],
 )
-def test_rollback_line(coverage: reverting.Coverage, line: str) -> None:
+def test_rollback_line(coverage: rollbackplans.Coverage, line: str) -> None:
     assert _reports.rollback_line(coverage) == line
 
 
-def _retrain(bot_id: str) -> outcomes.RetrainOutcome:
-    return outcomes.RetrainOutcome(bot_id, outcomes.TrainingStatus.SUCCEEDED,
+def _retrain(bot_id: str) -> applyresults.RetrainOutcome:
+    return applyresults.RetrainOutcome(bot_id, applyresults.TrainingStatus.SUCCEEDED,
                                    model_version="mv30", seconds=1.25)
 
 
@@ -47,7 +47,7 @@ def _slot(address: str) -> verifying.SlotVerdict:
 def test_apply_verify_and_training_lines_name_bots_alike() -> None:
     names = _reports.bot_names({"orders": "bot_orders", "bot_x": "bot_x"})
     assert names == {"bot_orders": "orders (bot_orders)", "bot_x": "bot_x"}
-    result = outcomes.ApplyResult(retrains=(_retrain("bot_orders"), _retrain("bot_x")))
+    result = applyresults.ApplyResult(retrains=(_retrain("bot_orders"), _retrain("bot_x")))
     summary = _reports.apply_summary(result, names=names).splitlines()
     assert summary[1:] == ["Retraining orders (bot_orders): succeeded in 1.2s (model mv30)",
                            "Retraining bot_x: succeeded in 1.2s (model mv30)"]

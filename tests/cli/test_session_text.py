@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import sessions
 from reconciler.cli import session
+from reconciler.ops import sessions
 
 
 def _variable(name: str) -> sessions.Variable:

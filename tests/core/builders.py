@@ -15,8 +15,9 @@ from typing import Any, cast
 
 from pydantic import TypeAdapter
 
-from reconciler import livetypes as lt
-from reconciler import models, normalizing, plans, states
+from reconciler.core import livestate, normalizing, plans
+from reconciler.core import livetypes as lt
+from reconciler.manifests import models
 
 _MANIFEST = TypeAdapter(models.Manifest)
 CANARY = "canary-Zx9-7f3a-SECRET-do-not-print"
@@ -77,11 +78,11 @@ class FakeTenant:
             bot_id, {"botId": bot_id, "contextVersion": self._version(), "context": {}}
         )
 
-    def state(self) -> states.LiveState:
+    def state(self) -> livestate.LiveState:
         bot_ids = {i["bot_id"] for i in self.integrations.values()}
         bot_ids |= {s["botId"] for s in self.slots.values()} | set(self.contexts)
-        return states.LiveState(bots={
-            b: states.BotState(
+        return livestate.LiveState(bots={
+            b: livestate.BotState(
                 bot_id=b,
                 integrations=tuple(copy.deepcopy(i) for i in self.integrations.values()
                                    if i["bot_id"] == b),

@@ -13,11 +13,11 @@ from typing import Any, cast
 
 import httpx
 
-from reconciler import livetypes as lt
-from reconciler import plans
 from reconciler.backend import base
 from reconciler.backend.client import PlatformBackend
-from reconciler.emulator import TenantState, create_app, fixtures
+from reconciler.core import livetypes as lt
+from reconciler.core import plans
+from reconciler.emulator.platform import TenantState, create_app, fixtures
 
 SCOPES = (
     "cognigy:platform:read", "cognigy:integrations:write", "cognigy:slots:write", "context:write",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler import plans
+from reconciler.core import plans
 
 S = plans.SENSITIVE
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from reconciler import planning, plans
+from reconciler.core import planning, plans
 from reconciler.rendering import jsonout, markdown, text
 
 from . import builders as b

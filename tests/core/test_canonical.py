@@ -6,7 +6,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import canonical
+from reconciler.core import canonical
 
 _SAFE_INT = st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)

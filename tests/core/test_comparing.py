@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import comparing, diffing, plans
+from reconciler.core import comparing, diffing, plans
 
 OLD = {"spec": {"url": "https://a.example.com"}}
 NEW = {"spec": {"url": "https://b.example.com"}}

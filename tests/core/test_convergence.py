@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from reconciler import fetching, planning, plans
-from reconciler import livetypes as lt
+from reconciler.core import livetypes as lt
+from reconciler.core import planning, plans
+from reconciler.engine import fetching
 
 from . import builders as b
 from .emulated import Tenant, api_requests, execute

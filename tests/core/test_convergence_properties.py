@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import planning, plans
+from reconciler.core import planning, plans
 
 from . import builders as b
 

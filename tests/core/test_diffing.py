@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import diffing, plans
+from reconciler.core import diffing, plans
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import errors, fetching, validating
+from reconciler import errors
+from reconciler.engine import fetching
+from reconciler.manifests import validating
 
 from .emulated import Tenant, api_requests, minimum_reads
 

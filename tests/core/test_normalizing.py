@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import livetypes as lt
-from reconciler import normalizing
+from reconciler.core import livetypes as lt
+from reconciler.core import normalizing
 
 from . import builders as b
 

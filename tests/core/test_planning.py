@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import bodies, errors, planning, plans, states
+from reconciler import errors
+from reconciler.core import livestate, planning, plans, writebodies
 
 from . import builders as b
 
@@ -14,7 +15,7 @@ BOTS = {"support": "bot_sup", "sales": "bot_sal"}
 ENV = {"CRM_TOKEN": b.CANARY}
 
 
-def _plan(desired: list[Any], live: states.LiveState, **kw: Any) -> plans.Plan:
+def _plan(desired: list[Any], live: livestate.LiveState, **kw: Any) -> plans.Plan:
     kw.setdefault("secrets", ENV)
     return planning.build_plan(desired, live, bot_ids=BOTS, target="test", **kw)
 
@@ -58,7 +59,7 @@ def test_everything_new_is_created_with_stamps_and_absent_observations() -> None
         "managed-by": "cogctl",
         "cogctl/applied-hash": slot_write["labels"]["cogctl/applied-hash"],  # type: ignore[index,call-overload]
     }
-    assert slot_write["dependencies"] == [bodies.slot_id_for("bot_sup", "order_number")]
+    assert slot_write["dependencies"] == [writebodies.slot_id_for("bot_sup", "order_number")]
     assert slot_write["triggerRetrain"] is False
     assert plan.summary() == plans.Summary(create=5, update=0, delete=0, unchanged=0)
     assert plan.retrain == ("bot_sal", "bot_sup")
@@ -190,7 +191,7 @@ def test_prune_deletes_only_managed_objects_of_named_bots() -> None:
     ]
     assert deletes[0].after is None
     assert deletes[0].write is None
-    assert deletes[0].live_id == bodies.slot_id_for("bot_sup", "order_item")
+    assert deletes[0].live_id == writebodies.slot_id_for("bot_sup", "order_item")
     assert pruned.unmanaged == ("Slot/support/hand_made",)
     assert pruned.retrain == ("bot_sup",)
     tenant.apply(pruned, ENV)
@@ -225,11 +226,11 @@ def test_ids_and_idempotency_keys_are_deterministic() -> None:
     one, two = _plan(_desired(), live), _plan(_desired(), live)
     assert one == two
     slot = _by_address(one)["Slot/support/order_number"]
-    assert slot.live_id == bodies.slot_id_for("bot_sup", "order_number")
+    assert slot.live_id == writebodies.slot_id_for("bot_sup", "order_number")
     assert slot.live_id is not None
     assert slot.live_id.startswith("slot_")
     assert len(slot.live_id) == 21
-    assert bodies.slot_id_for("bot_sal", "order_number") != slot.live_id
+    assert writebodies.slot_id_for("bot_sal", "order_number") != slot.live_id
     crm = _by_address(one)["Integration/support/crm_lookup"]
     assert crm.idempotency_key
     assert crm.live_id is None
@@ -304,7 +305,7 @@ def test_verify_lists_changed_slots_and_suites_of_changed_bots() -> None:
     assert plan.retrain == ("bot_sal",)
     assert plan.verify == (
         plans.VerifyCheck("Slot/sales/region", "extraction", "bot_sal",
-                          slot_id=bodies.slot_id_for("bot_sal", "region"),
+                          slot_id=writebodies.slot_id_for("bot_sal", "region"),
                           min_extraction_rate=0.9, max_regression=0.05),
         plans.VerifyCheck("SimulationSuite/sales/sales_smoke", "simulation", "bot_sal",
                           min_pass_rate=0.95),
@@ -313,7 +314,7 @@ def test_verify_lists_changed_slots_and_suites_of_changed_bots() -> None:
 
 def test_two_context_documents_for_one_bot_are_refused() -> None:
     with pytest.raises(errors.ManifestError, match="ContextDefaults"):
-        _plan([b.context({}, name="a"), b.context({}, name="b")], states.LiveState())
+        _plan([b.context({}, name="a"), b.context({}, name="b")], livestate.LiveState())
 
 
 def test_stale_addresses() -> None:
@@ -345,7 +346,7 @@ def test_fingerprint_covers_every_observed_object() -> None:
 
 
 def test_logical_bot_without_mapping_is_its_own_bot_id() -> None:
-    plan = planning.build_plan([b.slot("x", bot="bot_raw")], states.LiveState(), bot_ids={},
+    plan = planning.build_plan([b.slot("x", bot="bot_raw")], livestate.LiveState(), bot_ids={},
                                target="t")
     assert plan.changes[0].bot_id == "bot_raw"
     assert plan.changes[0].address == "Slot/bot_raw/x"
@@ -355,7 +356,7 @@ def test_prune_names_an_unmanaged_slot_that_still_depends_on_the_deleted_one() -
     desired = [b.slot("base"), b.slot("kept")]
     tenant = b.FakeTenant(BOTS)
     tenant.apply(_plan(desired, tenant.state()))
-    tenant.add_slot("bot_sup", "theirs", dependencies=(bodies.slot_id_for("bot_sup", "base"),))
+    tenant.add_slot("bot_sup", "theirs", dependencies=(writebodies.slot_id_for("bot_sup", "base"),))
     pruned = _plan(desired[1:], tenant.state(), prune=True)
     [delete] = [c for c in pruned.changes if c.action is plans.Action.DELETE]
     assert delete.address == "Slot/support/base"

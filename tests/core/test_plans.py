@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import errors, planning, plans
+from reconciler import errors
+from reconciler.core import planning, plans
 
 from . import builders as b
 

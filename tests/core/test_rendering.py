@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from reconciler import errors, plans
+from reconciler import errors
+from reconciler.core import plans
 from reconciler.rendering import jsonout, markdown, text
 
 from .sample_plans import empty_plan, many_changes, small_plan

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from pydantic import JsonValue
 
-from reconciler import diffing, plans
+from reconciler.core import diffing, plans
 from reconciler.rendering import markdown, text
 
 

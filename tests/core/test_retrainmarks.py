@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import planning, plans, retrainmarks, states
+from reconciler.core import livestate, planning, plans, retrainmarker
 from reconciler.rendering import jsonout, markdown, text
 
 from . import builders as b
@@ -27,7 +27,7 @@ def _desired() -> list[Any]:
     ]
 
 
-def _plan(desired: list[Any], live: states.LiveState, **kw: Any) -> plans.Plan:
+def _plan(desired: list[Any], live: livestate.LiveState, **kw: Any) -> plans.Plan:
     return planning.build_plan(desired, live, bot_ids=BOTS, target="test", secrets=ENV, **kw)
 
 
@@ -39,7 +39,7 @@ def _converged(desired: list[Any]) -> b.FakeTenant:
 
 
 def _mark(tenant: b.FakeTenant, bot_id: str, entry: Any) -> None:
-    tenant.context_of(bot_id)["context"][retrainmarks.MARKER_KEY] = entry
+    tenant.context_of(bot_id)["context"][retrainmarker.MARKER_KEY] = entry
     tenant.context_of(bot_id)["contextVersion"] += "m"
 
 
@@ -50,27 +50,27 @@ def _mark(tenant: b.FakeTenant, bot_id: str, entry: Any) -> None:
         ({"context": {}}, None),
         ({"context": {"other": {"value": 1, "scope": "global"}}}, None),
         ({"context": {"_cogctl_retrain": {"value": {"jobId": None}, "scope": "global"}}},
-         retrainmarks.Marker()),
+         retrainmarker.Marker()),
         ({"context": {"_cogctl_retrain": {"value": {"jobId": "job_1"}, "scope": "global"}}},
-         retrainmarks.Marker("job_1")),
+         retrainmarker.Marker("job_1")),
         ({"context": {"_cogctl_retrain": {"value": {"jobId": ""}, "scope": "global"}}},
-         retrainmarks.Marker()),
-        ({"context": {"_cogctl_retrain": "garbled"}}, retrainmarks.Marker()),  # still pending
-        ({"context": {"_cogctl_retrain": None}}, retrainmarks.Marker()),
+         retrainmarker.Marker()),
+        ({"context": {"_cogctl_retrain": "garbled"}}, retrainmarker.Marker()),  # still pending
+        ({"context": {"_cogctl_retrain": None}}, retrainmarker.Marker()),
     ],
 )
-def test_marker_of(context: Any, expected: retrainmarks.Marker | None) -> None:
+def test_marker_of(context: Any, expected: retrainmarker.Marker | None) -> None:
     live = None if context is None else {"botId": "b", "contextVersion": "1", **context}
-    assert retrainmarks.marker_of(live) == expected
+    assert retrainmarker.marker_of(live) == expected
 
 
 def test_entries_round_trip_and_touch_only_the_marker_key() -> None:
-    for marker in (retrainmarks.Marker(), retrainmarks.Marker("job_9")):
-        changes = retrainmarks.set_changes(marker)
+    for marker in (retrainmarker.Marker(), retrainmarker.Marker("job_9")):
+        changes = retrainmarker.set_changes(marker)
         assert list(changes) == ["_cogctl_retrain"]
         live: Any = {"botId": "b", "contextVersion": "1", "context": changes}
-        assert retrainmarks.marker_of(live) == marker
-    assert retrainmarks.clear_changes() == {"_cogctl_retrain": None}
+        assert retrainmarker.marker_of(live) == marker
+    assert retrainmarker.clear_changes() == {"_cogctl_retrain": None}
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from pathlib import Path
 import fakes
 import pytest
 
-from reconciler.emulator import TenantState, create_app
-from reconciler.emulator.serving import ServerHandle, serve_in_thread
+from reconciler.emulator.platform import TenantState, create_app
+from reconciler.emulator.platform.serving import ServerHandle, serve_in_thread
 
 from .harness import FIXTURE, PROJECT, Cli
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from reconciler.emulator.serving import ServerHandle
+from reconciler.emulator.platform.serving import ServerHandle
 
 HERE = Path(__file__).parent
 FIXTURE = HERE / "fixtures" / "tenant.yaml"

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.emulator import TenantState, create_app
+from reconciler.emulator.platform import TenantState, create_app
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TENANT = FIXTURES / "tenant.yaml"

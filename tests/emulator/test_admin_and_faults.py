@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from reconciler.emulator import ConnectionDropped, TenantState, create_app, serving
+from reconciler.emulator.platform import ConnectionDropped, TenantState, create_app, serving
 
 from .conftest import Api, Authed, Clock, integration_body
 

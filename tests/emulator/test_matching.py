@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.emulator import matching, records
+from reconciler.emulator.platform import matching, records
 
 
 def _slot(patterns: list[str], strategy: str = "firstMatch", kind: str = "regex") -> records.SlotRecord:

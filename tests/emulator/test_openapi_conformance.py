@@ -15,7 +15,7 @@ import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
 
-from reconciler.emulator import TenantState, app, create_app, serving
+from reconciler.emulator.platform import TenantState, app, create_app, serving
 
 from .conftest import ALL_SCOPES, TENANT
 

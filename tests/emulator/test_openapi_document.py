@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.emulator import app
+from reconciler.emulator.platform import app
 
 DOC: dict[str, Any] = yaml.safe_load(app.OPENAPI_PATH.read_text(encoding="utf-8"))
 OPERATIONS = [

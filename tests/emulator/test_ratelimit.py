@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.emulator import TenantState, create_app
+from reconciler.emulator.platform import TenantState, create_app
 
 from .conftest import Api, Authed, Clock
 

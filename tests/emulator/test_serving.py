@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.emulator import TenantState, create_app, serving
+from reconciler.emulator.platform import TenantState, create_app, serving
 
 from .conftest import TENANT, integration_body
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import errors
-from reconciler.emulator import TenantState, create_app
+from reconciler.emulator.platform import TenantState, create_app
 
 from .conftest import TENANT, Api, Clock, integration_body, slot_body
 
@@ -108,7 +108,7 @@ def test_latency_delays_every_answer(state: TenantState, clock: Clock) -> None:
 def test_saved_state_stays_bounded(
     state: TenantState, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reconciler.emulator import state as state_module
+    from reconciler.emulator.platform import state as state_module
 
     monkeypatch.setattr(state_module, "MAX_IDEMPOTENCY_KEYS", 2)
     monkeypatch.setattr(state_module, "MAX_LOG_ENTRIES", 3)

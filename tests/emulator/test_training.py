@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.emulator import TenantState, create_app
+from reconciler.emulator.platform import TenantState, create_app
 
 from .conftest import Api, Authed, Clock, slot_body
 

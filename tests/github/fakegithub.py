@@ -1,6 +1,6 @@
 """A fake GitHub REST API keeping comments, issues and pull requests in dicts.
 
-Serves the calls ``reconciler.github`` makes, with GitHub's pagination (``Link`` headers),
+Serves the calls ``reconciler.github.publishing`` makes, with GitHub's pagination (``Link`` headers),
 its 65,536-character body limit, bearer-token checks and injectable faults. Usable through
 ``httpx.MockTransport`` (``transport()``) or as an ASGI app over real HTTP (``asgi()``).
 """
@@ -17,13 +17,14 @@ from urllib.parse import parse_qs, urlencode
 
 import httpx
 
-from reconciler import github, githubapi, plans
 from reconciler.backend import retrying
+from reconciler.core import plans
+from reconciler.github import api, publishing
 
 T = TypeVar("T")
 TOKEN = "ghs_test_token"
 BODY_LIMIT = 65_536
-REPO = github.Repository("octo", "bots")
+REPO = publishing.Repository("octo", "bots")
 NOW = 1_800_000_000.0
 
 
@@ -227,7 +228,7 @@ class FakeGitHub:
 
 def run(
     fake: FakeGitHub,
-    action: Callable[[githubapi.GitHubClient], Awaitable[T]],
+    action: Callable[[api.GitHubClient], Awaitable[T]],
     sleeps: list[float] | None = None,
 ) -> T:
     """Run ``action`` with a client on the fake; sleeps are recorded, never waited."""
@@ -240,7 +241,7 @@ def run(
                                   max_wait_seconds=60.0)
 
     async def go() -> T:
-        async with githubapi.GitHubClient(
+        async with api.GitHubClient(
             token=TOKEN, api_url="https://api.github.test", transport=fake.transport(),
             retry=policy, wall_clock=lambda: NOW,
         ) as client:

@@ -24,8 +24,8 @@ import pytest
 import yaml
 from fakegithub import TOKEN, FakeGitHub
 
-from reconciler import github, planstamps
-from reconciler.emulator import TenantState, create_app, serving
+from reconciler.emulator.platform import TenantState, create_app, serving
+from reconciler.github import planstamps, publishing
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION_DIR = ROOT / ".github" / "actions" / "cogctl"
@@ -177,7 +177,7 @@ def _merge(fake: FakeGitHub) -> None:
 
 
 def _plan_comment(fake: FakeGitHub) -> str:
-    marker = github.marker_comment("cogctl-plan:local")
+    marker = publishing.marker_comment("cogctl-plan:local")
     [comment] = [c for c in fake.comments_on(7) if c["body"].startswith(marker)]
     return str(comment["body"])
 

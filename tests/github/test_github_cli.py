@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from fakegithub import TOKEN, FakeGitHub, Fault, saved_plan
 
-from reconciler import github, planstamps
-from reconciler.emulator import serving
+from reconciler.emulator.platform import serving
+from reconciler.github import planstamps, publishing
 from reconciler.rendering import jsonout
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +132,7 @@ def _merged_with_comment(fake: FakeGitHub, document: Path, environment: str = "s
     fake.issues[7].update(merged_at="2026-01-01T00:00:00Z", merge_commit_sha=SHA)
     fake.commit_pulls[SHA] = [7]
     stamp = planstamps.stamp_document(json.loads(document.read_text()), environment=environment)
-    fake.add_comment(7, f"{github.marker_comment(f'cogctl-plan:{environment}')}\n"
+    fake.add_comment(7, f"{publishing.marker_comment(f'cogctl-plan:{environment}')}\n"
                         f"plan\n{stamp.render()}")
 
 

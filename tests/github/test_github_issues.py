@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from fakegithub import REPO, FakeGitHub, Fault, run
 
-from reconciler import github, planstamps
+from reconciler.github import planstamps, publishing
 
 RUN_URL = "https://github.test/octo/bots/actions/runs/1"
 
 
-def sync(fake: FakeGitHub, environment: str, body: str, *, drifted: bool) -> github.Outcome:
-    return run(fake, lambda c: github.sync_drift_issue(
+def sync(fake: FakeGitHub, environment: str, body: str, *, drifted: bool) -> publishing.Outcome:
+    return run(fake, lambda c: publishing.sync_drift_issue(
         c, REPO, environment=environment, body=body, drifted=drifted, run_url=RUN_URL), [])
 
 
@@ -27,7 +27,7 @@ def test_drift_opens_one_issue_updates_it_and_closes_it_when_gone() -> None:
     [issue] = open_issues(fake)
     assert issue["title"] == "Drift detected in prod"
     assert str(issue["body"]).endswith("2 objects drifted")
-    assert issue["labels"] == [{"name": github.DRIFT_LABEL}]
+    assert issue["labels"] == [{"name": publishing.DRIFT_LABEL}]
 
     closed = sync(fake, "prod", "no drift", drifted=False)
     assert (closed.action, closed.number) == ("closed", issue["number"])
@@ -45,7 +45,7 @@ def test_no_drift_and_no_issue_writes_nothing() -> None:
 def test_environments_have_separate_issues_and_others_are_untouched() -> None:
     fake = FakeGitHub()
     fake.issues[1] = {"number": 1, "title": "bug", "body": "unrelated", "state": "open",
-                      "labels": [{"name": github.DRIFT_LABEL}]}
+                      "labels": [{"name": publishing.DRIFT_LABEL}]}
     sync(fake, "prod", "prod drift", drifted=True)
     sync(fake, "staging", "staging drift", drifted=True)
     sync(fake, "prod", "prod drift", drifted=True)
@@ -81,16 +81,16 @@ def test_the_stamp_shown_on_the_merged_pull_request_is_found() -> None:
     fake = FakeGitHub()
     fake.add_pull(3, merged_sha="abc123")
     fake.add_pull(4)
-    fake.add_comment(3, f"{github.marker_comment('cogctl-plan:staging')}\nplan\n"
+    fake.add_comment(3, f"{publishing.marker_comment('cogctl-plan:staging')}\nplan\n"
                         f"{stamp('sha256:old').render()}")
-    fake.add_comment(3, f"{github.marker_comment('cogctl-plan:prod')}\nplan\n"
+    fake.add_comment(3, f"{publishing.marker_comment('cogctl-plan:prod')}\nplan\n"
                         f"{stamp('sha256:prod').render()}")
 
     async def find(client: object) -> tuple[object, object]:
-        assert isinstance(client, github.githubapi.GitHubClient)
-        pull = await github.merged_pull_request(client, REPO, "abc123")
+        assert isinstance(client, publishing.api.GitHubClient)
+        pull = await publishing.merged_pull_request(client, REPO, "abc123")
         assert pull is not None
-        found = await github.shown_stamp(client, REPO, int(pull["number"]),
+        found = await publishing.shown_stamp(client, REPO, int(pull["number"]),
                                          environment="staging")
         return pull["number"], found
 
@@ -102,7 +102,7 @@ def test_the_stamp_shown_on_the_merged_pull_request_is_found() -> None:
 def test_a_commit_without_merged_pull_request_has_none() -> None:
     fake = FakeGitHub()
     fake.add_pull(4)
-    assert run(fake, lambda c: github.merged_pull_request(c, REPO, "def456")) is None
+    assert run(fake, lambda c: publishing.merged_pull_request(c, REPO, "def456")) is None
 
 
 @pytest.mark.parametrize(("shown", "fresh", "expected"), [

@@ -11,16 +11,17 @@ from typing import Any
 import pytest
 from fakegithub import NOW, REPO, FakeGitHub, Fault, run, saved_plan
 
-from reconciler import errors, github, githubapi, planstamps
+from reconciler import errors
+from reconciler.github import api, planstamps, publishing
 from reconciler.rendering import jsonout, markdown
 
-MARKER = github.marker_comment("cogctl-plan:staging")
+MARKER = publishing.marker_comment("cogctl-plan:staging")
 
 
 def upsert(fake: FakeGitHub, body: str, *, marker: str = MARKER, pr: int = 7,
-           sleeps: list[float] | None = None) -> github.Outcome:
-    text = github.fit_body(body, marker=marker)
-    return run(fake, lambda c: github.upsert_comment(c, REPO, pr, marker=marker, body=text),
+           sleeps: list[float] | None = None) -> publishing.Outcome:
+    text = publishing.fit_body(body, marker=marker)
+    return run(fake, lambda c: publishing.upsert_comment(c, REPO, pr, marker=marker, body=text),
                sleeps)
 
 
@@ -54,7 +55,7 @@ def test_unchanged_body_makes_no_write(fake: FakeGitHub) -> None:
 
 
 def test_one_comment_per_environment(fake: FakeGitHub) -> None:
-    prod = github.marker_comment("cogctl-plan:prod")
+    prod = publishing.marker_comment("cogctl-plan:prod")
     upsert(fake, "staging plan")
     upsert(fake, "prod plan", marker=prod)
     upsert(fake, "staging plan again")
@@ -133,10 +134,10 @@ def test_bad_token_is_a_clear_error() -> None:
     fake = FakeGitHub()
     fake.add_pull(7)
 
-    async def with_wrong_token() -> github.Outcome:
-        async with githubapi.GitHubClient(token="wrong", api_url="https://api.github.test",
+    async def with_wrong_token() -> publishing.Outcome:
+        async with api.GitHubClient(token="wrong", api_url="https://api.github.test",
                                           transport=fake.transport()) as client:
-            return await github.upsert_comment(client, REPO, 7, marker=MARKER, body="x")
+            return await publishing.upsert_comment(client, REPO, 7, marker=MARKER, body="x")
 
     with pytest.raises(errors.UnauthorizedError, match="GITHUB_TOKEN"):
         asyncio.run(with_wrong_token())
@@ -145,16 +146,16 @@ def test_bad_token_is_a_clear_error() -> None:
 def test_too_long_body_is_cut_but_fits_and_keeps_head_and_stamp() -> None:
     stamp = "<!-- cogctl-plan-fingerprint:staging sha256:x create=0 update=0 delete=5000 -->"
     body = "## Summary\n\n> [!CAUTION]\n> 5000 to destroy\n" + "x" * 200_000
-    fitted = github.fit_body(body, marker=MARKER, trailer=stamp)
-    assert len(fitted) <= github.BODY_LIMIT
+    fitted = publishing.fit_body(body, marker=MARKER, trailer=stamp)
+    assert len(fitted) <= publishing.BODY_LIMIT
     assert fitted.startswith(f"{MARKER}\n## Summary\n\n> [!CAUTION]\n> 5000 to destroy")
     assert fitted.endswith(stamp)
     assert "Cut to fit" in fitted
 
 
 def test_body_under_the_limit_is_kept_whole() -> None:
-    assert github.fit_body(f"{MARKER}\nhello", marker=MARKER) == f"{MARKER}\nhello"
-    assert github.fit_body("hello", marker=MARKER, trailer="t") == f"{MARKER}\nhello\nt"
+    assert publishing.fit_body(f"{MARKER}\nhello", marker=MARKER) == f"{MARKER}\nhello"
+    assert publishing.fit_body("hello", marker=MARKER, trailer="t") == f"{MARKER}\nhello\nt"
 
 
 @pytest.mark.parametrize(
@@ -166,13 +167,13 @@ def test_body_under_the_limit_is_kept_whole() -> None:
     ],
 )
 def test_marker_forms(given: str, expected: str) -> None:
-    assert github.marker_comment(given) == expected
+    assert publishing.marker_comment(given) == expected
 
 
 @pytest.mark.parametrize("bad", ["", "two words", "a-->b", "<!-- x --> y"])
 def test_bad_markers_are_refused(bad: str) -> None:
     with pytest.raises(errors.ConfigError, match="marker"):
-        github.marker_comment(bad)
+        publishing.marker_comment(bad)
 
 
 @pytest.mark.parametrize(
@@ -189,14 +190,14 @@ def test_pull_request_number_from_the_event(tmp_path: Path, event: Any, number: 
                                             ) -> None:
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event))
-    assert github.pull_request_number(path) == number
+    assert publishing.pull_request_number(path) == number
 
 
 def test_unreadable_event_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "event.json"
     path.write_text("{not json")
     with pytest.raises(errors.ConfigError, match=r"event\.json"):
-        github.pull_request_number(path)
+        publishing.pull_request_number(path)
 
 
 def test_a_5000_change_plan_comment_fits_and_keeps_summary_and_deletion_banner(
@@ -205,13 +206,13 @@ def test_a_5000_change_plan_comment_fits_and_keeps_summary_and_deletion_banner(
     plan = saved_plan(creates=2000, updates=2000, deletes=1000)
     stamp = planstamps.stamp_document(jsonout.plan_document(plan), environment="staging")
     rendered = markdown.render_plan(plan, environment="staging")
-    body = github.fit_body(rendered, marker=MARKER, trailer=stamp.render())
-    outcome = run(fake, lambda c: github.upsert_comment(c, REPO, 7, marker=MARKER, body=body))
+    body = publishing.fit_body(rendered, marker=MARKER, trailer=stamp.render())
+    outcome = run(fake, lambda c: publishing.upsert_comment(c, REPO, 7, marker=MARKER, body=body))
 
     assert outcome.action == "created"
     [posted] = fake.comments_on(7)
     text = posted["body"]
-    assert len(text) <= github.BODY_LIMIT
+    assert len(text) <= publishing.BODY_LIMIT
     assert text.startswith(MARKER)
     assert "| 2000 | 2000 | 1000 |" in text
     assert "This plan **deletes 1000 object(s)**" in text
@@ -219,7 +220,7 @@ def test_a_5000_change_plan_comment_fits_and_keeps_summary_and_deletion_banner(
 
 
 def test_a_body_of_wide_characters_is_cut_by_utf16_size() -> None:
-    fitted = github.fit_body("🚀" * 40_000, marker=MARKER, trailer="<!-- stamp -->")
-    assert 65_000 < len(fitted.encode("utf-16-le")) // 2 <= github.BODY_LIMIT
+    fitted = publishing.fit_body("🚀" * 40_000, marker=MARKER, trailer="<!-- stamp -->")
+    assert 65_000 < len(fitted.encode("utf-16-le")) // 2 <= publishing.BODY_LIMIT
     assert fitted.endswith("<!-- stamp -->")
     assert fitted.startswith(f"{MARKER}\n🚀🚀")

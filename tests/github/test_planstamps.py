@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import planstamps
+from reconciler.github import planstamps
 
 
 def document(**overrides: Any) -> dict[str, Any]:

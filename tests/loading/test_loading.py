@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import loading, models
+from reconciler.manifests import loading, models
 
 SLOT = """apiVersion: cogctl/v1
 kind: Slot

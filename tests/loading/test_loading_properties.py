@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import loading
+from reconciler.manifests import loading
 
 ROOT = Path(__file__).resolve().parents[2]
 _COUNTER = itertools.count()

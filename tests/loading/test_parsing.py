@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import parsing
+from reconciler.manifests import parsing
 
 
 def _one(text: str) -> parsing.ParsedDocument:

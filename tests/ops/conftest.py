@@ -11,8 +11,8 @@ import httpx
 import pytest
 from fakes import FakeClock
 
-from reconciler import emulator
 from reconciler.backend import client, retrying
+from reconciler.emulator import platform as emulator
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ops-tenant.yaml"
 ALL_SCOPES = (

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import xmlschema
 
-from reconciler.emulator import TenantState, create_app, serve_in_thread
+from reconciler.emulator.platform import TenantState, create_app, serve_in_thread
 
 from . import tls_service
 from .conftest import FIXTURE

@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler import contexts, errors
-from reconciler import livetypes as lt
+from reconciler import errors
+from reconciler.core import livetypes as lt
+from reconciler.ops import contexts
 
 from .conftest import Tenant
 

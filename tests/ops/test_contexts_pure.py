@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import contexts, errors, scoping
+from reconciler import errors
+from reconciler.core import scoping
+from reconciler.ops import contexts
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import errors, mappings
+from reconciler import errors
+from reconciler.ops import mappings
 
 PAYLOAD = {"order": {"id": 7, "items": [{"sku": "A1"}]}, "name": "Ann", "none": None}
 

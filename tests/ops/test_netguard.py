@@ -7,7 +7,8 @@ import ipaddress
 
 import pytest
 
-from reconciler import errors, netguard
+from reconciler import errors
+from reconciler.ops import netguard
 
 
 def _check(host: str, **kw: object) -> list[netguard.IPAddress]:

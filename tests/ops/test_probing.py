@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from reconciler import errors, models, netguard, probing
+from reconciler import errors
 from reconciler.backend import retrying
+from reconciler.manifests import models
+from reconciler.ops import netguard, probing
 
 from . import tls_service
 from .conftest import FakeClock

@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from reconciler import errors, scoping
+from reconciler import errors
+from reconciler.core import scoping
 
 ORDER = ["global", "bot", "user", "conversation", "session"]
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from reconciler import sessions
+from reconciler.ops import sessions
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import errors, sessions
+from reconciler import errors
+from reconciler.ops import sessions
 
 from .conftest import Tenant
 

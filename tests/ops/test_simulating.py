@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
-from reconciler import errors, models, simulating, simulations
-from reconciler import livetypes as lt
+from reconciler import errors
+from reconciler.core import livetypes as lt
+from reconciler.core import simulations
+from reconciler.engine import simulating
+from reconciler.manifests import models
 
 from .conftest import FakeClock, Tenant
 

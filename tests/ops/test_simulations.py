@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import xmlschema
 
-from reconciler import models, simulations
+from reconciler.core import simulations
+from reconciler.manifests import models
 from reconciler.rendering import junit
 
 XSD = Path(__file__).parent / "data" / "JUnit.xsd"

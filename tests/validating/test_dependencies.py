@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import dependencies, outlines
+from reconciler.manifests import crossdoc, dependencies
 
 
 @pytest.mark.parametrize(
@@ -38,8 +38,8 @@ def test_a_long_chain_does_not_exhaust_the_stack() -> None:
 
 
 def _slot(name: str | None, depends: list[str], *, line: int = 1,
-          bot: str | None = "support") -> outlines.Outline:
-    return outlines.Outline("Slot", bot, name, tuple(enumerate(depends)), "m.yaml", line, 1,
+          bot: str | None = "support") -> crossdoc.Outline:
+    return crossdoc.Outline("Slot", bot, name, tuple(enumerate(depends)), "m.yaml", line, 1,
                             f"Slot/{bot}/{name}")
 
 
@@ -65,7 +65,7 @@ def _slot(name: str | None, depends: list[str], *, line: int = 1,
     ],
 )
 def test_check_dependencies_over_outlines(
-    slots: list[outlines.Outline], invalid: set[tuple[str, str, str]],
+    slots: list[crossdoc.Outline], invalid: set[tuple[str, str, str]],
     found: list[tuple[int, str]],
 ) -> None:
     diagnostics = dependencies.check_dependencies(slots, invalid=frozenset(invalid))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler import outlines, validating
+from reconciler.manifests import crossdoc, validating
 
 
 def _doc(kind: str, name: str | None, *, line: int, bot: str | None = "support") -> (
-        outlines.Outline):
-    return outlines.Outline(kind, bot, name, (), "m.yaml", line, 1, f"{kind}/{bot}/{name}")
+        crossdoc.Outline):
+    return crossdoc.Outline(kind, bot, name, (), "m.yaml", line, 1, f"{kind}/{bot}/{name}")
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def _doc(kind: str, name: str | None, *, line: int, bot: str | None = "support")
     ],
 )
 def test_address_rules_over_outlines(
-    documents: list[outlines.Outline], found: list[tuple[int, str]]
+    documents: list[crossdoc.Outline], found: list[tuple[int, str]]
 ) -> None:
     diagnostics = validating.check_documents(documents)
 

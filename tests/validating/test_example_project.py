@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import models, simulations, validating
-from reconciler.emulator import fixtures, matching, records
+from reconciler.core import simulations
+from reconciler.emulator.platform import fixtures, matching, records
+from reconciler.manifests import models, validating
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "manifests"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import errors, validating
+from reconciler import errors
+from reconciler.manifests import validating
 
 ROOT = Path(__file__).resolve().parents[2]
 INVALID = Path("tests/data/invalid")

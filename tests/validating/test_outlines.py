@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import outlines, parsing
+from reconciler.manifests import crossdoc, parsing
 
 SLOT = """apiVersion: cogctl/v1
 kind: Slot
@@ -28,12 +28,12 @@ DEPS = ("spec", "dependencies")
 
 
 def _outline(text: str, problems: set[parsing.FieldPath]) -> tuple[
-        outlines.Outline, list[tuple[parsing.FieldPath, str]]]:
+        crossdoc.Outline, list[tuple[parsing.FieldPath, str]]]:
     [doc], stopped = parsing.parse_text(text)
     assert not stopped
     assert isinstance(doc.data, dict)
-    return outlines.outline_document(doc.data, problems, file="m.yaml", doc=doc,
-                                     address=outlines.raw_address(doc.data))
+    return crossdoc.outline_document(doc.data, problems, file="m.yaml", doc=doc,
+                                     address=crossdoc.raw_address(doc.data))
 
 
 @pytest.mark.parametrize(
@@ -136,5 +136,5 @@ def test_every_repeated_case_id_is_reported(
 def test_raw_identity_and_address(
     data: Any, identity: tuple[str, str, str] | None, address: str | None
 ) -> None:
-    assert outlines.raw_identity(data) == identity
-    assert outlines.raw_address(data) == address
+    assert crossdoc.raw_identity(data) == identity
+    assert crossdoc.raw_address(data) == address

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import errors, validating
+from reconciler import errors
+from reconciler.manifests import validating
 
 SLOT = """apiVersion: cogctl/v1
 kind: Slot

@@ -1,0 +1,174 @@
+"""Which tenant a command talks to, with which credentials and scopes: a ``Target``.
+
+Rules (``shared/interfaces.md``, "Target and environments"): credentials come only from the
+environment (``COGNIGY_CLIENT_ID``, ``COGNIGY_CLIENT_SECRET``); ``COGNIGY_TENANT_URL`` and
+``COGNIGY_TOKEN_URL`` override the environment's ``tenantUrl`` and ``tokenUrl`` in
+cogctl.yaml. With no tenant URL from either, the command runs against the embedded emulator
+in-process: its state lives in ``<state_dir>/local-tenant.json``, seeded on first use from
+the environment's ``emulator.fixture`` (relative to cogctl.yaml) or ``--emulator-fixture``,
+and is saved atomically when the command ends, failed or not, since writes happened.
+
+Each command asks for the scopes it needs and no more: plan, validate, drift and export
+read; apply asks for what its plan writes (``scopes_for_apply``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler import errors
+from reconciler.backend import base, client, embedded
+from reconciler.manifests import models
+
+SCOPE_READ = "cognigy:platform:read"
+SCOPES_READ: frozenset[str] = frozenset({SCOPE_READ})
+SCOPES_SIMULATE: frozenset[str] = frozenset({SCOPE_READ, "simulation:execute"})
+SCOPES_SESSION_VARS: frozenset[str] = frozenset({"session:read", "variable:read"})
+SCOPES_CONTEXT_INJECT: frozenset[str] = frozenset({"conversation:read", "context:write"})
+
+# Manifest kind -> the scope its writes need.
+_WRITE_SCOPES: dict[str, str] = {
+    "Integration": "cognigy:integrations:write",
+    "Slot": "cognigy:slots:write",
+    "ContextDefaults": "context:write",
+}
+STATE_FILE = "local-tenant.json"
+ENV_CLIENT_ID = embedded.ENV_CLIENT_ID
+ENV_CLIENT_SECRET = embedded.ENV_CLIENT_SECRET
+ENV_TENANT_URL = "COGNIGY_TENANT_URL"
+ENV_TOKEN_URL = "COGNIGY_TOKEN_URL"
+
+
+def scopes_for_apply(
+    kinds: Iterable[str], *, retrain: bool, simulate: bool = False
+) -> frozenset[str]:
+    """Scopes an apply needs: read, the write scope of each changed kind, and retraining.
+
+    ``kinds`` are manifest kind names of the plan's changes (``Slot``, ...); kinds that
+    write nothing (``SimulationSuite``) add nothing. ``simulate`` adds what verify's
+    simulation suites need.
+    """
+    scopes = set(SCOPES_READ)
+    scopes.update(_WRITE_SCOPES[kind] for kind in kinds if kind in _WRITE_SCOPES)
+    if retrain:
+        scopes.add("cognigy:nlp:retrain")
+    if simulate:
+        scopes |= SCOPES_SIMULATE
+    return frozenset(scopes)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a command runs. ``embedded`` is true exactly for the in-process emulator.
+
+    ``description`` is what commands print on their first line, e.g. ``tenant https://...``
+    or ``embedded emulator (state .cogctl/local-tenant.json, fixture ...)``.
+    """
+
+    environment: str | None
+    backend: base.Backend
+    description: str
+    embedded: bool
+    settings: models.Environment | None = None
+
+
+def choose_environment(
+    config: models.ProjectConfig | None, environment: str | None
+) -> tuple[str | None, models.Environment | None]:
+    """The environment's name and settings: ``--env``, else the default, sole or ``local`` one.
+
+    With no cogctl.yaml, ``--env`` is only a label: environment variables are enough.
+    """
+    if config is None:
+        return environment, None
+    names = sorted(config.environments)
+    if environment is None:
+        if config.defaultEnvironment is not None:
+            environment = config.defaultEnvironment
+        elif len(names) == 1:
+            environment = names[0]
+        elif "local" in config.environments:
+            environment = "local"
+        else:
+            raise errors.ConfigError(
+                f"cogctl.yaml defines several environments ({', '.join(names)}) and none is chosen",
+                hint="pass --env NAME or set defaultEnvironment in cogctl.yaml",
+            )
+    settings = config.environments.get(environment)
+    if settings is None:
+        raise errors.ConfigError(
+            f"unknown environment {environment!r} in cogctl.yaml",
+            hint=f"pass --env with one of: {', '.join(names)}",
+        )
+    return environment, settings
+
+
+@contextlib.asynccontextmanager
+async def connect(
+    *,
+    config: models.ProjectConfig | None,
+    config_path: Path | None,
+    environment: str | None,
+    scopes: Collection[str],
+    emulator_fixture: Path | None = None,
+    state_dir: Path = Path(".cogctl"),
+    observers: Sequence[base.RequestObserver] = (),
+    env: Mapping[str, str] = os.environ,
+) -> AsyncIterator[Target]:
+    """Open the command's backend; close it (and save embedded state) when the block ends."""
+    name, settings = choose_environment(config, environment)
+    tenant_url = env.get(ENV_TENANT_URL) or (settings.tenantUrl if settings else None)
+    if tenant_url:
+        backend = _tenant_backend(tenant_url, settings, scopes, observers, env)
+        try:
+            yield Target(name, backend, f"tenant {backend.base_url}", False, settings)
+        finally:
+            await backend.aclose()
+        return
+    fixture = emulator_fixture or _configured_fixture(settings, config_path)
+    async with embedded.open_embedded(
+        fixture=fixture, state_path=state_dir / STATE_FILE, scopes=scopes,
+        observers=observers, env=env,
+        rate_limit_per_minute=settings.rateLimitPerMinute if settings else None,
+    ) as (local, description):
+        yield Target(name, local, description, True, settings)
+
+
+def _tenant_backend(
+    tenant_url: str,
+    settings: models.Environment | None,
+    scopes: Collection[str],
+    observers: Sequence[base.RequestObserver],
+    env: Mapping[str, str],
+) -> client.PlatformBackend:
+    missing = [var for var in (ENV_CLIENT_ID, ENV_CLIENT_SECRET) if not env.get(var)]
+    if missing:
+        raise errors.ConfigError(
+            f"no credentials for tenant {tenant_url}: {' and '.join(missing)} not set",
+            hint=f"export {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET} of an OAuth client "
+            "with the scopes this command needs",
+        )
+    return client.PlatformBackend(
+        base_url=tenant_url,
+        client_id=env[ENV_CLIENT_ID],
+        client_secret=env[ENV_CLIENT_SECRET],
+        scopes=scopes,
+        token_url=env.get(ENV_TOKEN_URL) or (settings.tokenUrl if settings else None),
+        rate_limit_per_minute=settings.rateLimitPerMinute if settings else None,
+        observers=observers,
+    )
+
+
+def _configured_fixture(
+    settings: models.Environment | None, config_path: Path | None
+) -> Path | None:
+    if settings is None or settings.emulator is None:
+        return None
+    fixture = Path(settings.emulator.fixture)
+    if not fixture.is_absolute() and config_path is not None:
+        fixture = config_path.parent / fixture
+    return fixture

@@ -1,0 +1,339 @@
+"""Per-kind planning of one bot's objects; ``planning.build_plan`` drives it and orders.
+
+Each ``plan_*`` function matches manifests with live objects by name, normalizes both
+sides, decides through ``comparing.compare`` and appends ``plans.Change`` objects (and what
+it observed, and what it leaves alone) to the ``Accumulator``. Policy is described in
+``planning``; the normalized form in ``normalizing``; write bodies in ``bodies``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Sequence
+
+from reconciler.core import comparing, diffing, livestate, normalizing, plans, writebodies
+from reconciler.core import livetypes as lt
+from reconciler.manifests import models
+
+
+@dataclasses.dataclass
+class Accumulator:
+    """Mutable while one plan is built; frozen into a ``plans.Plan`` at the end."""
+
+    prune: bool
+    secrets: dict[str, str | None]
+    changes: list[plans.Change] = dataclasses.field(default_factory=list)
+    observed: dict[str, str] = dataclasses.field(default_factory=dict)
+    unmanaged: list[str] = dataclasses.field(default_factory=list)
+    orphaned: list[str] = dataclasses.field(default_factory=list)
+    checks: dict[str, plans.VerifyCheck] = dataclasses.field(default_factory=dict)
+    pending: list[plans.PendingRetrain] = dataclasses.field(default_factory=list)
+    context_versions: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class BotContext:
+    logical: str
+    bot_id: str
+    live: livestate.BotState
+
+    def address(self, kind: str, name: str) -> str:
+        return f"{kind}/{self.logical}/{name}"
+
+    def change(self, kind: str, name: str, **fields: object) -> plans.Change:
+        return plans.Change(
+            address=self.address(kind, name),
+            kind=kind,
+            bot=self.logical,
+            bot_id=self.bot_id,
+            name=name,
+            **fields,  # type: ignore[arg-type]
+        )
+
+
+def _leftover(
+    acc: Accumulator,
+    ctx: BotContext,
+    kind: str,
+    name: str,
+    *,
+    managed: bool,
+    version: str | None,
+    delete: dict[str, object],
+    note: str = "",
+) -> None:
+    """A live object the manifests do not name: prune, list as orphaned, or leave alone."""
+    address = ctx.address(kind, name)
+    if not managed:
+        acc.unmanaged.append(address)
+    elif not acc.prune:
+        acc.orphaned.append(address)
+    else:
+        acc.observed[address] = version or plans.ABSENT
+        acc.changes.append(
+            ctx.change(
+                kind,
+                name,
+                action=plans.Action.DELETE,
+                reason=comparing.ORPHAN + note,
+                drift=False,
+                after=None,
+                live_version=version,
+                **delete,
+            )
+        )
+
+
+# --- integrations --------------------------------------------------------------------------
+
+
+def plan_integrations(
+    acc: Accumulator, ctx: BotContext, manifests: Sequence[models.Integration]
+) -> None:
+    live_by_name = {i["name"]: i for i in ctx.live.integrations}
+    for manifest in sorted(manifests, key=lambda m: m.metadata.name):
+        live = live_by_name.pop(manifest.metadata.name, None)
+        acc.changes.append(_plan_integration(acc, ctx, manifest, live))
+    for name, live in sorted(live_by_name.items()):
+        _leftover(
+            acc, ctx, "Integration", name,
+            managed=normalizing.stamp_of(live.get("labels")).managed,
+            version=live.get("version"),
+            delete={"before": normalizing.integration_from_live(live), "live_id": live["id"]},
+        )
+
+
+def _plan_integration(
+    acc: Accumulator,
+    ctx: BotContext,
+    manifest: models.Integration,
+    live: lt.LiveIntegration | None,
+) -> plans.Change:
+    name = manifest.metadata.name
+    after = normalizing.integration_from_manifest(manifest)
+    applied = diffing.content_hash(after)
+    secret_env = manifest.spec.auth.secret.fromEnv if manifest.spec.auth.secret else None
+    common: dict[str, object] = {
+        "after": after,
+        "secret_env": secret_env,
+        "write": functools.partial(
+            writebodies.integration_write, manifest, bot_id=ctx.bot_id, applied_hash=applied
+        ),
+    }
+    address = ctx.address("Integration", name)
+    if live is None:
+        acc.observed[address] = plans.ABSENT
+        return ctx.change(
+            "Integration", name, action=plans.Action.CREATE, reason=comparing.NEW,
+            drift=False, before=None, **_resolved(common),
+            idempotency_key=writebodies.idempotency_key_for(ctx.bot_id, name, applied),
+        )
+    acc.observed[address] = live["version"]
+    extra, extra_reason = _secret_change(acc, live, secret_env)
+    before = normalizing.integration_from_live(live)
+    verdict = comparing.compare(
+        before,
+        after,
+        applied_hash=normalizing.stamp_of(live.get("labels")).applied_hash,
+        wanted_hash=applied,
+        extra=extra,
+        extra_reason=extra_reason,
+    )
+    return _existing(ctx, "Integration", name, live["id"], live["version"], before, verdict,
+                     common)
+
+
+def _secret_change(
+    acc: Accumulator, live: lt.LiveIntegration, secret_env: str | None
+) -> tuple[tuple[plans.FieldDiff, ...], str]:
+    """A stored secret that differs from the environment's value (when that is known)."""
+    wanted = acc.secrets.get(secret_env) if secret_env else None
+    if live.get("auth_secret_sha256") and normalizing.secret_matches(live, wanted) is False:
+        why = f"the value of {secret_env} differs from the stored secret"
+        return (comparing.secret_diff(),), why
+    return (), ""
+
+
+def _resolved(common: dict[str, object], *, noop: bool = False) -> dict[str, object]:
+    """``common`` with its write-body factory called, or dropped for a no-op (most objects
+    of a converged tenant: building bodies nobody sends is most of a no-op plan's cost)."""
+    fields = dict(common)
+    make = fields.pop("write")
+    fields["write"] = None if noop or not callable(make) else make()
+    return fields
+
+
+def _existing(
+    ctx: BotContext,
+    kind: str,
+    name: str,
+    live_id: str | None,
+    version: str | None,
+    before: plans.JsonObject,
+    verdict: comparing.Verdict,
+    common: dict[str, object],
+) -> plans.Change:
+    fields = _resolved(common, noop=verdict.action is plans.Action.NOOP)
+    return ctx.change(
+        kind, name, action=verdict.action, reason=verdict.reason, drift=verdict.drift,
+        before=before, diff=verdict.diff, live_id=live_id, live_version=version, **fields,
+    )
+
+
+# --- slots ---------------------------------------------------------------------------------
+
+
+def plan_slots(acc: Accumulator, ctx: BotContext, manifests: Sequence[models.Slot]) -> None:
+    live_by_name = {s["name"]: s for s in ctx.live.slots}
+    names_by_id = {s["slotId"]: s["name"] for s in ctx.live.slots}
+    ids = {n: s["slotId"] for n, s in live_by_name.items()}
+    for manifest in manifests:
+        name = manifest.metadata.name
+        ids.setdefault(name, writebodies.slot_id_for(ctx.bot_id, name))
+    for manifest in sorted(manifests, key=lambda m: m.metadata.name):
+        _plan_slot(acc, ctx, manifest, live_by_name.pop(manifest.metadata.name, None),
+                   ids=ids, names_by_id=names_by_id)
+    dependants: dict[str, list[str]] = {}
+    for slot in ctx.live.slots:
+        for dep in slot.get("dependencies") or ():
+            dependants.setdefault(names_by_id.get(dep, dep), []).append(slot["name"])
+    managed = {n: normalizing.stamp_of(s.get("labels")).managed for n, s in live_by_name.items()}
+    for name, live in sorted(live_by_name.items()):
+        # A slot nobody deletes or rewrites still depends on it: the API will refuse (409).
+        blockers = [d for d in dependants.get(name, ()) if d in managed and not managed[d]]
+        _leftover(
+            acc, ctx, "Slot", name,
+            managed=managed[name],
+            version=live.get("version"),
+            note=f"; still a dependency of {', '.join(sorted(blockers))}, which cogctl does not "
+            "manage: the API refuses the delete until that changes" if blockers else "",
+            delete={
+                "before": normalizing.slot_from_live(live, names_by_id),
+                "live_id": live["slotId"],
+                # Whatever still depends on this slot must be rewritten or deleted first.
+                "depends_on": tuple(
+                    ctx.address("Slot", d) for d in sorted(dependants.get(name, ()))
+                ),
+            },
+        )
+
+
+def _plan_slot(
+    acc: Accumulator,
+    ctx: BotContext,
+    manifest: models.Slot,
+    live: lt.LiveSlot | None,
+    *,
+    ids: dict[str, str],
+    names_by_id: dict[str, str],
+) -> None:
+    name = manifest.metadata.name
+    after = normalizing.slot_from_manifest(manifest)
+    applied = diffing.content_hash(after)
+    dependencies = sorted(set(manifest.spec.dependencies))
+    common: dict[str, object] = {
+        "after": after,
+        "write": functools.partial(
+            writebodies.slot_write, manifest, bot_id=ctx.bot_id, applied_hash=applied,
+            dependency_ids=[
+                ids.get(d) or writebodies.slot_id_for(ctx.bot_id, d) for d in dependencies
+            ],
+        ),
+        "depends_on": tuple(ctx.address("Slot", d) for d in dependencies),
+    }
+    address = ctx.address("Slot", name)
+    if live is None:
+        acc.observed[address] = plans.ABSENT
+        change = ctx.change("Slot", name, action=plans.Action.CREATE, reason=comparing.NEW,
+                            drift=False, before=None, live_id=ids[name], **_resolved(common))
+    else:
+        acc.observed[address] = live["version"]
+        before = normalizing.slot_from_live(live, names_by_id)
+        verdict = comparing.compare(
+            before,
+            after,
+            applied_hash=normalizing.stamp_of(live.get("labels")).applied_hash,
+            wanted_hash=applied,
+        )
+        change = _existing(ctx, "Slot", name, live["slotId"], live["version"], before, verdict,
+                           common)
+    acc.changes.append(change)
+    if change.action is not plans.Action.NOOP:
+        acc.checks[address] = _extraction_check(ctx, manifest, ids[name])
+
+
+def check_slots(acc: Accumulator, ctx: BotContext, manifests: Sequence[models.Slot]) -> None:
+    """An extraction check for every slot of ``manifests`` (a bot retrained without a slot
+    change in this plan: what an interrupted apply wrote is verified after all)."""
+    ids = {s["name"]: s["slotId"] for s in ctx.live.slots}
+    for manifest in manifests:
+        name = manifest.metadata.name
+        slot_id = ids.get(name) or writebodies.slot_id_for(ctx.bot_id, name)
+        acc.checks.setdefault(ctx.address("Slot", name), _extraction_check(ctx, manifest, slot_id))
+
+
+def _extraction_check(ctx: BotContext, manifest: models.Slot, slot_id: str) -> plans.VerifyCheck:
+    return plans.VerifyCheck(
+        address=manifest.address,
+        check="extraction",
+        bot_id=ctx.bot_id,
+        slot_id=slot_id,
+        min_extraction_rate=manifest.spec.verify.minExtractionRate,
+        max_regression=manifest.spec.verify.maxRegression,
+    )
+
+
+# --- context defaults ----------------------------------------------------------------------
+
+
+def _context_leftover(
+    acc: Accumulator, ctx: BotContext, live: lt.LiveContext, stamp: normalizing.ContextStamp
+) -> None:
+    """Stamped context defaults of a bot whose manifests no longer have any."""
+    managed = set(stamp.keys)
+    _leftover(
+        acc, ctx, "ContextDefaults", stamp.name or "context", managed=True,
+        version=live.get("contextVersion"),
+        delete={"before": normalizing.context_from_live(live, managed),
+                "write": writebodies.context_removal(managed)},
+    )
+
+
+def plan_context(
+    acc: Accumulator, ctx: BotContext, manifest: models.ContextDefaults | None
+) -> None:
+    live = ctx.live.context
+    stamp = normalizing.context_stamp_of(live)
+    version = live.get("contextVersion") if live else None
+    managed = set(stamp.keys) if stamp else set()
+    if manifest is None:
+        if stamp is not None and live is not None:
+            _context_leftover(acc, ctx, live, stamp)
+        return
+    name = manifest.metadata.name
+    acc.observed[ctx.address("ContextDefaults", name)] = version or plans.ABSENT
+    wanted = set(manifest.spec.variables)
+    after = normalizing.context_from_manifest(manifest)
+    applied = diffing.content_hash(after)
+    empty: lt.LiveContext = {"botId": ctx.bot_id, "contextVersion": "", "context": {}}
+    before = normalizing.context_from_live(live or empty, wanted | managed)
+    present = set(before["variables"])  # type: ignore[arg-type]
+    write = writebodies.context_patch(
+        manifest, applied_hash=applied, remove=(managed - wanted) & present
+    )
+    common: dict[str, object] = {"after": after, "write": lambda: write}
+    if stamp is None and not present:
+        acc.changes.append(ctx.change("ContextDefaults", name, action=plans.Action.CREATE,
+                                      reason=comparing.NEW, drift=False, before=None,
+                                      live_version=version, **_resolved(common)))
+        return
+    verdict = comparing.compare(
+        before,
+        after,
+        applied_hash=stamp.applied_hash if stamp else None,
+        wanted_hash=applied,
+        drift_base=normalizing.context_from_live(live or empty, managed),
+    )
+    acc.changes.append(_existing(ctx, "ContextDefaults", name, None, version, before, verdict,
+                                 common))

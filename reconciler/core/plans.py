@@ -1,0 +1,239 @@
+"""The plan as data: what apply will do, why, and against which live state.
+
+A ``Plan`` is immutable and serialisable (``to_json``/``from_json`` round-trip exactly, so a
+saved plan applies precisely what was shown). Invariants:
+
+- ``changes`` are ordered for execution: creates and updates first, slot dependencies before
+  their dependants; deletes last, dependants before what they depend on.
+- Every change carries a human ``reason``; ``before`` is None for a create and ``after`` is
+  None for a delete; ``write`` is None for a no-op and for a delete, except the delete of
+  context defaults, whose ``write`` is the PATCH that removes the managed keys and the stamp.
+- No secret value is ever part of a plan: secrets appear as ``SENSITIVE`` in ``before`` and
+  ``after`` and as the environment variable name in ``secret_env``; apply resolves the value.
+- ``observed`` maps every address the plan looked at to the live version it saw (or
+  ``ABSENT``); ``fingerprint`` is ``fingerprint_of(observed)``, so apply can refuse a plan
+  whose live state has moved on.
+- ``retrain`` holds every bot apply retrains: those whose slots change and those with a
+  retraining left pending by an interrupted apply (``pending_retrain``, see
+  ``retrainmarks``). A pending retraining counts as a change in ``Summary.has_changes``.
+  ``context_versions`` (botId -> contextVersion seen) lets apply set and clear the marker
+  with If-Match and no extra read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import pydantic
+from pydantic import JsonValue
+
+from reconciler import errors
+from reconciler.core import canonical
+
+FORMAT_VERSION = "1.1"  # of saved plans; 1.1 added pending retrainings (retrainmarks)
+SENSITIVE = "(sensitive)"
+ABSENT = "absent"
+_CONTEXT = "ContextDefaults"
+
+JsonObject = dict[str, JsonValue]
+
+
+class Action(enum.Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    NOOP = "no-op"
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldDiff:
+    """One changed field: ``path`` like ``spec.patterns[0]``; absent values are None.
+
+    ``sensitive`` marks a secret's place: both sides then read ``SENSITIVE`` (or None when
+    there is no secret), and the entry's presence is what says the secret changes.
+    """
+
+    path: str
+    before: JsonValue
+    after: JsonValue
+    sensitive: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One object's planned action. Invariants are checked on construction."""
+
+    address: str
+    kind: str
+    bot: str
+    bot_id: str
+    name: str
+    action: Action
+    reason: str
+    drift: bool
+    before: JsonObject | None
+    after: JsonObject | None
+    diff: tuple[FieldDiff, ...] = ()
+    live_id: str | None = None
+    live_version: str | None = None
+    write: JsonObject | None = None
+    secret_env: str | None = None
+    depends_on: tuple[str, ...] = ()
+    idempotency_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.action is Action.CREATE and self.before is not None:
+            raise ValueError(f"{self.address}: a create has no 'before'")
+        if self.action is Action.DELETE and self.after is not None:
+            raise ValueError(f"{self.address}: a delete has no 'after'")
+        if self.action is Action.NOOP and self.write is not None:
+            raise ValueError(f"{self.address}: a no-op writes nothing")
+        if self.action is Action.DELETE and self.write is not None and self.kind != _CONTEXT:
+            raise ValueError(f"{self.address}: a delete writes nothing")
+        if self.action in (Action.CREATE, Action.UPDATE) and self.write is None:
+            raise ValueError(f"{self.address}: a {self.action.value} needs a write body")
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifyCheck:
+    """What apply verifies after retraining.
+
+    ``check`` is ``extraction`` (a changed slot: ``slot_id``, ``min_extraction_rate``,
+    ``max_regression``) or ``simulation`` (a suite of a changed bot: ``min_pass_rate``).
+    """
+
+    address: str
+    check: Literal["extraction", "simulation"]
+    bot_id: str
+    slot_id: str | None = None
+    min_extraction_rate: float | None = None
+    max_regression: float | None = None
+    min_pass_rate: float | None = None
+
+    def to_document(self) -> JsonObject:
+        """The public JSON form (camelCase, as the manifests spell these settings)."""
+        doc: JsonObject = {"address": self.address, "check": self.check, "botId": self.bot_id}
+        if self.check == "extraction":
+            doc.update(
+                slotId=self.slot_id,
+                minExtractionRate=self.min_extraction_rate,
+                maxRegression=self.max_regression,
+            )
+        else:
+            doc["minPassRate"] = self.min_pass_rate
+        return doc
+
+
+@dataclasses.dataclass(frozen=True)
+class PendingRetrain:
+    """A bot whose retraining an interrupted apply left pending (its marker was live).
+
+    ``job_id``: the job that apply started and left running, which the next apply joins.
+    """
+
+    bot_id: str
+    reason: str
+    job_id: str | None = None
+
+    def to_document(self) -> JsonObject:
+        return {"botId": self.bot_id, "reason": self.reason, "jobId": self.job_id}
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    create: int
+    update: int
+    delete: int
+    unchanged: int
+    retrain_pending: int = 0
+
+    @property
+    def has_changes(self) -> bool:
+        """Something to write, or a retraining an interrupted apply left pending."""
+        return bool(self.create or self.update or self.delete or self.retrain_pending)
+
+    def as_dict(self) -> dict[str, int]:
+        """The four counts every plan document and event shows, in that order."""
+        return {"create": self.create, "update": self.update, "delete": self.delete,
+                "unchanged": self.unchanged}
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """An ordered, immutable plan (see the module docstring for the invariants).
+
+    ``unmanaged``: live objects in the manifests' bots that are neither in the manifests nor
+    labelled ``managed-by: cogctl``; never touched. ``orphaned``: objects labelled as ours
+    that left the manifests; deleted only when the plan was built with ``prune=True`` (then
+    they are delete changes instead).
+    """
+
+    target: str
+    fingerprint: str
+    changes: tuple[Change, ...] = ()
+    unmanaged: tuple[str, ...] = ()
+    orphaned: tuple[str, ...] = ()
+    retrain: tuple[str, ...] = ()
+    verify: tuple[VerifyCheck, ...] = ()
+    observed: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    pending_retrain: tuple[PendingRetrain, ...] = ()
+    context_versions: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    format_version: str = FORMAT_VERSION
+
+    def summary(self) -> Summary:
+        counts = {action: 0 for action in Action}
+        for change in self.changes:
+            counts[change.action] += 1
+        return Summary(
+            create=counts[Action.CREATE],
+            update=counts[Action.UPDATE],
+            delete=counts[Action.DELETE],
+            unchanged=counts[Action.NOOP],
+            retrain_pending=len(self.pending_retrain),
+        )
+
+    def pending_bots(self) -> frozenset[str]:
+        """BotIds whose retraining an interrupted apply left pending."""
+        return frozenset(p.bot_id for p in self.pending_retrain)
+
+    def pending(self) -> tuple[Change, ...]:
+        """The changes that write something, in execution order."""
+        return tuple(c for c in self.changes if c.action is not Action.NOOP)
+
+    def to_json(self) -> dict[str, Any]:
+        """The saved-plan form: everything apply needs, JSON-serialisable."""
+        data: dict[str, Any] = _ADAPTER.dump_python(self, mode="json")
+        return {"format_version": data.pop("format_version"), **data}
+
+    @classmethod
+    def from_json(cls, data: object) -> Plan:
+        """Read a saved plan; a malformed or foreign one is a ``ConfigError``."""
+        if isinstance(data, Mapping):
+            version = str(data.get("format_version", ""))
+            if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
+                raise errors.ConfigError(
+                    f"saved plan has format_version {version!r}; this cogctl reads "
+                    f"{FORMAT_VERSION.split('.')[0]}.x",
+                    hint="re-run cogctl plan --out FILE with this version",
+                )
+        try:
+            return _ADAPTER.validate_python(data)
+        except pydantic.ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+            raise errors.ConfigError(
+                f"saved plan is not valid: {where}: {first['msg']}",
+                hint="re-run cogctl plan --out FILE",
+            ) from None
+
+
+_ADAPTER: pydantic.TypeAdapter[Plan] = pydantic.TypeAdapter(Plan)
+
+
+def fingerprint_of(observed: Mapping[str, str]) -> str:
+    """``sha256:<hex>`` over the canonical JSON of address -> live version (or ``absent``)."""
+    return "sha256:" + hashlib.sha256(canonical.dumps(dict(observed))).hexdigest()

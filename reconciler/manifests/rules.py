@@ -1,0 +1,189 @@
+"""Field rules the manifest models share: URLs, JMESPath, sizes, patterns, literal credentials.
+
+Secrets exist in manifests only as references (``{fromEnv: NAME}``). These checks catch the
+common ways a credential slips in as a literal anyway: an Authorization or API-key header, a
+password-like key in a request mapping, user:password in a URL, an api_key query parameter.
+Values that are templates (``{{ ... }}``) are filled at run time and are not literals.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import urllib.parse
+from collections.abc import Sequence
+
+import jmespath
+from jmespath import exceptions as jmespath_exceptions
+from pydantic_core import PydanticCustomError
+
+from reconciler.jsontypes import Json
+from reconciler.manifests import regexes
+
+RESERVED_LABEL_PREFIX = "cogctl/"
+
+# Header names that carry credentials, whole or in part.
+_SENSITIVE_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "x-api-key",
+        "api-key",
+        "apikey",
+        "x-auth-token",
+        "x-access-token",
+        "x-csrf-token",
+    }
+)
+_SENSITIVE_PART = re.compile(r"(?i)token|secret|passw(or)?d|api[-_]?key|credential|private[-_]?key")
+_TEMPLATE = re.compile(r"\{\{.*\}\}")
+_LOOPBACK_HOSTS = frozenset({"localhost"})
+
+
+def violation(reason: str, *at: str | int) -> PydanticCustomError:
+    """A rule violation at field path ``at`` below the raising validator's own location."""
+    return PydanticCustomError("cogctl_rule", "{reason}", {"reason": reason, "at": at})
+
+
+def first_duplicate(items: Sequence[str]) -> tuple[int, str] | None:
+    """Index and value of the first item seen before, or None when all are distinct."""
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item in seen:
+            return index, item
+        seen.add(item)
+    return None
+
+
+def safe_pattern(pattern: str) -> str:
+    """A slot pattern, refused with the reason unless ``regexes.check_pattern`` accepts it."""
+    reason = regexes.check_pattern(pattern)
+    if reason is not None:
+        raise PydanticCustomError("unsafe_pattern", "{reason}", {"reason": f"pattern {reason}"})
+    return pattern
+
+
+def label_key(key: str) -> str:
+    if key.startswith(RESERVED_LABEL_PREFIX):
+        raise ValueError(f"label keys under {RESERVED_LABEL_PREFIX!r} are reserved for cogctl")
+    return key
+
+
+def not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be blank")
+    return text
+
+
+def json_size(value: object) -> int:
+    """Bytes of ``value`` as compact UTF-8 JSON, as the platform measures its limits."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return len(text.encode("utf-8"))
+
+
+def is_sensitive_name(name: str) -> bool:
+    """True for a header or field name that usually carries a credential."""
+    return name.lower() in _SENSITIVE_HEADERS or bool(_SENSITIVE_PART.search(name))
+
+
+def _is_literal(value: str) -> bool:
+    return bool(value.strip()) and not _TEMPLATE.search(value)
+
+
+def _jmespath_reason(exc: jmespath_exceptions.JMESPathError) -> str:
+    if isinstance(exc, jmespath_exceptions.EmptyExpressionError):
+        return "it is empty"
+    if isinstance(exc, jmespath_exceptions.IncompleteExpressionError):
+        return "it ends too early"
+    detail = getattr(exc, "message", None) or getattr(exc, "msg", None) or "syntax error"
+    position = getattr(exc, "lex_position", None)
+    return f"{detail} at position {position}" if position is not None else str(detail)
+
+
+def check_jmespath(expression: str) -> str:
+    """Refuse an expression that does not compile as JMESPath, with the parser's reason."""
+    try:
+        jmespath.compile(expression)
+    except jmespath_exceptions.JMESPathError as exc:
+        raise ValueError(f"not a valid JMESPath expression: {_jmespath_reason(exc)}") from None
+    return expression
+
+
+def _check_absolute(url: str, *, schemes: tuple[str, ...]) -> urllib.parse.SplitResult:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port validates it
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL: {exc}") from None
+    if parts.scheme not in schemes or not parts.hostname:
+        wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+        raise ValueError(
+            f"must be an absolute {wanted} URL with a host, e.g. https://api.example.com/path"
+        )
+    if parts.password is not None or parts.username is not None:
+        raise ValueError("must not carry credentials (user:password@); use auth.secret")
+    return parts
+
+
+def check_url(url: str) -> str:
+    """An integration URL: absolute https with a host, no credentials in it."""
+    parts = _check_absolute(url, schemes=("https",))
+    for name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
+        if is_sensitive_name(name) and _is_literal(value):
+            raise ValueError(
+                f"query parameter {name!r} looks like a literal credential; use auth.secret"
+            )
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_tenant_url(url: str) -> str:
+    """A tenant URL: https, or http to a loopback host (a local emulator server)."""
+    parts = _check_absolute(url, schemes=("https", "http"))
+    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+        raise ValueError("must be https:// (http:// is allowed only for localhost)")
+    return url
+
+
+def check_token_url(url: str) -> str:
+    """A token URL: a path on the tenant (``/api/v1/auth/oauth/token``) or a tenant-like URL."""
+    if url.startswith("/"):
+        return url
+    return check_tenant_url(url)
+
+
+def literal_header_reason(header: str, value: str, auth_header: str | None) -> str | None:
+    """Why a header is refused (a credential as a literal value), or None when it is fine."""
+    if auth_header is not None and header.lower() == auth_header.lower():
+        return f"header {header!r} is set by auth (headerName); do not set it in headers"
+    if is_sensitive_name(header) and _is_literal(value):
+        return (
+            f"header {header!r} would carry a literal credential; use auth with "
+            "secret: {fromEnv: NAME}"
+        )
+    return None
+
+
+def find_literal_secret(mapping: dict[str, Json]) -> tuple[str | int, ...] | None:
+    """The path of the first credential-like key holding a literal string, or None."""
+    stack: list[tuple[tuple[str | int, ...], Json]] = [((), mapping)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, str) and is_sensitive_name(key) and _is_literal(value):
+                    return (*path, key)
+                stack.append(((*path, key), value))
+        elif isinstance(node, list):
+            stack.extend(((*path, index), item) for index, item in enumerate(node))
+    return None

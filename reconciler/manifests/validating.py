@@ -1,0 +1,204 @@
+"""A project: the manifests of a run, the project file, the chosen environment, and every
+problem found in them.
+
+``load_project`` never raises for bad input; ``require_valid`` turns problems into one
+``errors.ManifestError``. Cross-document rules live here:
+
+- the same address (kind, bot, name) twice is an error naming both places;
+- one ContextDefaults per bot;
+- slot dependencies name slots of the same bot, and form no cycle (printed ``a -> b -> a``).
+
+They run over documents that failed their own checks too, as far as their raw structure
+allows (``outlines``), so one run reports every problem, not the first layer's.
+
+``cogctl.yaml`` is looked for beside the manifests: in each given directory (or a given
+file's folder) and then its parents, up to the filesystem root; ``config`` overrides. The
+environment is ``env``, else ``$COGCTL_ENV``, else ``defaultEnvironment``, else ``local``
+when defined, else the only one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from reconciler import errors
+from reconciler.manifests import crossdoc, dependencies, loading, models
+
+DEFAULT_PATHS = (Path("manifests"),)
+ENV_VARIABLE = "COGCTL_ENV"
+
+
+@dataclasses.dataclass(frozen=True)
+class Project:
+    """What a run works on. Invariant: ``ok`` exactly when there are no diagnostics."""
+
+    manifests: tuple[loading.LoadedManifest, ...]
+    diagnostics: tuple[loading.Diagnostic, ...]
+    config: models.ProjectConfig | None
+    config_path: Path | None
+    environment: str | None
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics
+
+    @property
+    def environment_config(self) -> models.Environment | None:
+        """The chosen environment's settings, if a project file and an environment exist."""
+        if self.config is None or self.environment is None:
+            return None
+        return self.config.environments.get(self.environment)
+
+    def bot_id(self, logical_bot: str) -> str:
+        """The botId of a logical bot in the chosen environment; unmapped names are botIds."""
+        settings = self.environment_config
+        return settings.bots.get(logical_bot, logical_bot) if settings else logical_bot
+
+    def bots(self) -> tuple[str, ...]:
+        """The logical bots the manifests name, in first-seen order."""
+        return tuple(dict.fromkeys(m.manifest.metadata.bot for m in self.manifests))
+
+
+def find_config(paths: Sequence[Path]) -> Path | None:
+    """The first ``cogctl.yaml`` beside the given paths or in one of their parents."""
+    for given in paths:
+        start = given if given.is_dir() else given.parent
+        for folder in (start.absolute(), *start.absolute().parents):
+            for name in loading.PROJECT_FILENAMES:
+                candidate = folder / name
+                if candidate.is_file():
+                    return _shown(candidate)
+    return None
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working directory when it lies below it (shorter messages)."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _choose_environment(
+    loaded: loading.LoadedConfig, requested: str | None, environ: Mapping[str, str]
+) -> tuple[str | None, list[loading.Diagnostic]]:
+    config = loaded.config
+    names = list(config.environments)
+    choice = requested or environ.get(ENV_VARIABLE) or config.defaultEnvironment
+    if choice is None:
+        if "local" in config.environments:
+            choice = "local"
+        elif len(names) == 1:
+            choice = names[0]
+        else:
+            line, column = loaded.locate("environments", at_key=True)
+            return None, [loading.Diagnostic(
+                loaded.file, line, column, None,
+                f"several environments ({', '.join(names)}): choose one with --env NAME, "
+                f"{ENV_VARIABLE} or defaultEnvironment")]
+    if choice not in config.environments:
+        source = "--env" if requested else (
+            ENV_VARIABLE if environ.get(ENV_VARIABLE) else "defaultEnvironment")
+        line, column = loaded.locate("environments", at_key=True)
+        return None, [loading.Diagnostic(
+            loaded.file, line, column, None,
+            f"unknown environment {choice!r} from {source} (defined: {', '.join(names)})")]
+    return choice, []
+
+
+def _fixture_paths(loaded: loading.LoadedConfig) -> list[Path]:
+    base = Path(loaded.file).parent
+    return [base / env.emulator.fixture for env in loaded.config.environments.values()
+            if env.emulator is not None]
+
+
+def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path | None = None,
+                 environ: Mapping[str, str] | None = None) -> Project:
+    """Load, validate and cross-check everything under ``paths`` (default ``manifests/``)."""
+    paths = list(paths) or list(DEFAULT_PATHS)
+    environ = os.environ if environ is None else environ
+    config_path = config if config is not None else find_config(paths)
+    diagnostics: list[loading.Diagnostic] = []
+    loaded_config: loading.LoadedConfig | None = None
+    environment: str | None = None
+    exclude: list[Path] = []
+    if config_path is not None:
+        loaded_config, found = loading.load_config(config_path)
+        diagnostics.extend(found)
+        exclude.append(config_path)
+    if loaded_config is not None:
+        environment, found = _choose_environment(loaded_config, env, environ)
+        diagnostics.extend(found)
+        exclude.extend(_fixture_paths(loaded_config))
+    elif env is not None and config_path is None:
+        diagnostics.append(loading.Diagnostic(
+            str(paths[0]), 1, 1, None,
+            f"--env {env} needs a cogctl.yaml beside the manifests (or --config FILE)"))
+    variables = None
+    if loaded_config is not None and environment is not None:
+        variables = loaded_config.config.environments[environment].vars
+    result = loading.load_manifests(paths, variables=variables, exclude=exclude)
+    diagnostics.extend(result.diagnostics)
+    diagnostics.extend(check_documents(result.outlined, invalid=result.invalid))
+    if result.files == 0 and not result.diagnostics:
+        diagnostics.append(loading.Diagnostic(
+            str(paths[0]), 1, 1, None,
+            f"no manifests found (a manifest is a YAML file with apiVersion: "
+            f"{models.API_VERSION})"))
+    return Project(
+        manifests=result.manifests,
+        diagnostics=tuple(diagnostics),
+        config=loaded_config.config if loaded_config else None,
+        config_path=config_path,
+        environment=environment,
+    )
+
+
+def require_valid(project: Project) -> Project:
+    """``project`` itself when valid; otherwise ``errors.ManifestError`` with every problem."""
+    if project.ok:
+        return project
+    count = len(project.diagnostics)
+    first = project.diagnostics[0].render()
+    more = f" (and {count - 1} more; run cogctl validate)" if count > 1 else ""
+    raise errors.ManifestError(f"{first}{more}", diagnostics=project.diagnostics)
+
+
+def check_documents(
+    documents: Sequence[crossdoc.Outline],
+    *,
+    invalid: frozenset[tuple[str, str, str]] = frozenset(),
+) -> list[loading.Diagnostic]:
+    """Rules across documents: unique addresses, one ContextDefaults per bot, dependencies.
+
+    ``documents`` are outlines of valid manifests and of documents that failed their own
+    checks alike: a document without a usable name takes no part in the address rule, one
+    without a usable bot in none. A second document at an address is not checked against
+    the ContextDefaults rule, nor a node of the dependency graph, but its own dependencies
+    are still looked up: they are wrong whichever of the two the author keeps.
+    """
+    found: list[loading.Diagnostic] = []
+    first_by_address: dict[tuple[str, str, str], crossdoc.Outline] = {}
+    context_by_bot: dict[str, crossdoc.Outline] = {}
+    for outline in documents:
+        identity = outline.identity
+        earlier = outline if identity is None else first_by_address.setdefault(identity, outline)
+        if earlier is not outline:
+            found.append(_found(outline, f"defined twice: here and at {earlier.where}"))
+            continue
+        if outline.kind == "ContextDefaults" and outline.bot is not None:
+            earlier = context_by_bot.setdefault(outline.bot, outline)
+            if earlier is not outline:
+                found.append(_found(outline, f"bot {outline.bot!r} already has ContextDefaults "
+                                             f"at {earlier.where} (one per bot)"))
+    found.extend(dependencies.check_dependencies(documents, invalid=invalid))
+    return found
+
+
+def _found(outline: crossdoc.Outline, message: str) -> loading.Diagnostic:
+    """A problem of a whole document, shown at its start."""
+    return loading.Diagnostic(outline.file, outline.line, outline.column, outline.address,
+                              message)
