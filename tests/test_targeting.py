@@ -217,3 +217,20 @@ def test_choose_environment_without_a_file_is_a_label() -> None:
 )
 def test_scopes_for_apply(kinds, retrain, simulate, expected) -> None:
     assert targeting.scopes_for_apply(kinds, retrain=retrain, simulate=simulate) == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "asked", "chosen"),
+    [
+        ({"COGCTL_ENV": "b"}, None, "b"),
+        ({"COGCTL_ENV": "b"}, "a", "a"),  # --env wins over the variable
+        ({}, None, "local"),
+    ],
+)
+def test_every_command_chooses_the_environment_by_one_rule(environ, asked, chosen) -> None:
+    from reconciler.manifests import projects
+
+    config = models.ProjectConfig.model_validate(
+        {"environments": {"a": {}, "b": {}, "local": {}}})
+    assert targeting.choose_environment(config, asked, environ)[0] == chosen
+    assert projects.choose_environment(config, asked, environ) == chosen

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from reconciler import errors
 from reconciler.backend import base, client, embedded
-from reconciler.manifests import models
+from reconciler.manifests import models, projects
 
 SCOPE_READ = "cognigy:platform:read"
 SCOPES_READ: frozenset[str] = frozenset({SCOPE_READ})
@@ -77,34 +77,21 @@ class Target:
 
 
 def choose_environment(
-    config: models.ProjectConfig | None, environment: str | None
+    config: models.ProjectConfig | None,
+    environment: str | None,
+    env: Mapping[str, str] = os.environ,
 ) -> tuple[str | None, models.Environment | None]:
-    """The environment's name and settings: ``--env``, else the default, sole or ``local`` one.
+    """The environment's name and settings, by the one rule of ``projects.choose_environment``.
 
     With no cogctl.yaml, ``--env`` is only a label: environment variables are enough.
     """
     if config is None:
         return environment, None
-    names = sorted(config.environments)
-    if environment is None:
-        if config.defaultEnvironment is not None:
-            environment = config.defaultEnvironment
-        elif len(names) == 1:
-            environment = names[0]
-        elif "local" in config.environments:
-            environment = "local"
-        else:
-            raise errors.ConfigError(
-                f"cogctl.yaml defines several environments ({', '.join(names)}) and none is chosen",
-                hint="pass --env NAME or set defaultEnvironment in cogctl.yaml",
-            )
-    settings = config.environments.get(environment)
-    if settings is None:
-        raise errors.ConfigError(
-            f"unknown environment {environment!r} in cogctl.yaml",
-            hint=f"pass --env with one of: {', '.join(names)}",
-        )
-    return environment, settings
+    try:
+        name = projects.choose_environment(config, environment, env)
+    except projects.EnvironmentChoiceError as exc:
+        raise errors.ConfigError(str(exc), hint="pass --env NAME (or set COGCTL_ENV)") from None
+    return name, config.environments[name]
 
 
 @contextlib.asynccontextmanager
@@ -120,7 +107,7 @@ async def connect(
     env: Mapping[str, str] = os.environ,
 ) -> AsyncIterator[Target]:
     """Open the command's backend; close it (and save embedded state) when the block ends."""
-    name, settings = choose_environment(config, environment)
+    name, settings = choose_environment(config, environment, env)
     tenant_url = env.get(ENV_TENANT_URL) or (settings.tenantUrl if settings else None)
     if tenant_url:
         backend = _tenant_backend(tenant_url, settings, scopes, observers, env)

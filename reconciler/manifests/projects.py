@@ -6,6 +6,7 @@ apart so that each module stays small. Frozen, unknown keys refused, like the ma
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -74,3 +75,36 @@ class ProjectConfig(_Frozen):
                 "defaultEnvironment",
             )
         return self
+
+
+ENV_VARIABLE = "COGCTL_ENV"
+
+
+class EnvironmentChoiceError(ValueError):
+    """No environment could be chosen; the message says why and how to choose."""
+
+
+def choose_environment(
+    config: ProjectConfig, requested: str | None, environ: Mapping[str, str]
+) -> str:
+    """The one rule every command follows to pick its environment of ``config``.
+
+    ``--env`` (``requested``), else ``$COGCTL_ENV``, else ``defaultEnvironment``, else
+    ``local`` when defined, else the only one. Raises ``EnvironmentChoiceError``.
+    """
+    names = list(config.environments)
+    choice = requested or environ.get(ENV_VARIABLE) or config.defaultEnvironment
+    if choice is None:
+        if "local" in config.environments:
+            return "local"
+        if len(names) == 1:
+            return names[0]
+        raise EnvironmentChoiceError(
+            f"several environments ({', '.join(names)}): choose one with --env NAME, "
+            f"{ENV_VARIABLE} or defaultEnvironment")
+    if choice not in config.environments:
+        source = "--env" if requested else (
+            ENV_VARIABLE if environ.get(ENV_VARIABLE) else "defaultEnvironment")
+        raise EnvironmentChoiceError(
+            f"unknown environment {choice!r} from {source} (defined: {', '.join(names)})")
+    return choice

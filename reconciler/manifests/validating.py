@@ -25,10 +25,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconciler import errors
-from reconciler.manifests import crossdoc, dependencies, loading, models
+from reconciler.manifests import crossdoc, dependencies, loading, models, projects
 
 DEFAULT_PATHS = (Path("manifests"),)
-ENV_VARIABLE = "COGCTL_ENV"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,28 +84,11 @@ def _shown(path: Path) -> Path:
 def _choose_environment(
     loaded: loading.LoadedConfig, requested: str | None, environ: Mapping[str, str]
 ) -> tuple[str | None, list[loading.Diagnostic]]:
-    config = loaded.config
-    names = list(config.environments)
-    choice = requested or environ.get(ENV_VARIABLE) or config.defaultEnvironment
-    if choice is None:
-        if "local" in config.environments:
-            choice = "local"
-        elif len(names) == 1:
-            choice = names[0]
-        else:
-            line, column = loaded.locate("environments", at_key=True)
-            return None, [loading.Diagnostic(
-                loaded.file, line, column, None,
-                f"several environments ({', '.join(names)}): choose one with --env NAME, "
-                f"{ENV_VARIABLE} or defaultEnvironment")]
-    if choice not in config.environments:
-        source = "--env" if requested else (
-            ENV_VARIABLE if environ.get(ENV_VARIABLE) else "defaultEnvironment")
+    try:
+        return projects.choose_environment(loaded.config, requested, environ), []
+    except projects.EnvironmentChoiceError as exc:
         line, column = loaded.locate("environments", at_key=True)
-        return None, [loading.Diagnostic(
-            loaded.file, line, column, None,
-            f"unknown environment {choice!r} from {source} (defined: {', '.join(names)})")]
-    return choice, []
+        return None, [loading.Diagnostic(loaded.file, line, column, None, str(exc))]
 
 
 def _fixture_paths(loaded: loading.LoadedConfig) -> list[Path]:

@@ -75,12 +75,13 @@ def tenant(tmp_path: Path) -> Iterator[ServerHandle]:
         yield server
 
 
-def _cogctl(cwd: Path, tenant: ServerHandle, *args: str) -> subprocess.CompletedProcess[str]:
+def _cogctl(cwd: Path, tenant: ServerHandle, *args: str,
+            extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COGCTL_", "COGNIGY_"))}
     env.update({
         "COGNIGY_TENANT_URL": tenant.url, "COGNIGY_CLIENT_ID": "reader",
         "COGNIGY_CLIENT_SECRET": "reader-secret", "COGCTL_STATE_DIR": str(cwd / ".cogctl"),
-        "NO_COLOR": "1",
+        "NO_COLOR": "1", **(extra or {}),
     })
     return subprocess.run([sys.executable, "-m", "reconciler", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
@@ -186,3 +187,23 @@ def test_bot_resolution(given: str, bots: dict[str, str] | None,
 def test_a_bot_id_that_cannot_be_a_manifest_bot_needs_a_mapping() -> None:
     with pytest.raises(errors.ConfigError, match=r"cannot be a manifest's metadata\.bot"):
         export_command._resolve_bot("bot with spaces", None)
+
+
+def test_export_targets_the_environment_plan_targets(tmp_path: Path, tenant: ServerHandle) -> None:
+    """COGCTL_ENV chooses the environment for export exactly as it does for plan."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "cogctl.yaml").write_text(
+        "environments:\n"
+        "  local:\n    emulator: {fixture: none.yaml}\n    bots: {support: bot_local}\n"
+        "  prod:\n    tenantUrl: https://prod.example.invalid\n    bots: {support: bot_8f3a}\n",
+        encoding="utf-8")
+    env = {"COGCTL_ENV": "prod"}
+    exported = _cogctl(work, tenant, "export", "--bot", "support", extra=env)
+    assert exported.returncode == 0, exported.stderr
+    assert "wrote exported/support/slots.yaml (2 documents)" in exported.stdout
+    (work / "cogctl.yaml").rename(work / "exported" / "cogctl.yaml")
+    planned = _cogctl(work, tenant, "plan", "exported", "--detailed-exitcode", extra=env)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "No changes" in planned.stdout
+
