@@ -18,7 +18,7 @@ import pytest
 
 from reconciler import errors
 from reconciler.backend import client, retrying
-from reconciler.core import livestate, planning, plans
+from reconciler.core import livestate, normalizing, planning, plans
 from reconciler.emulator.platform import TenantState, create_app
 from reconciler.engine import applying, applyresults, fetching, releasing, rollbackplans, writing
 from reconciler.manifests import models, validating
@@ -457,7 +457,7 @@ def test_integration_matches_compares_the_secret_by_fingerprint_only() -> None:
     live: Any = {
         "id": "int_1", "bot_id": "b", "name": "n", "description": "", "status": "ACTIVE",
         "labels": {"managed-by": "cogctl"}, "config": {"url": "https://x", "timeout_seconds": 30},
-        "auth_secret_sha256": writing.secret_sha256("int_1", CANARY),
+        "auth_secret_sha256": normalizing.secret_sha256("int_1", CANARY),
     }
     body: Any = {key: live[key] for key in ("bot_id", "name", "description", "status", "labels")}
     body["config"] = {"url": "https://x", "timeout_seconds": 30, "auth_secret": CANARY}

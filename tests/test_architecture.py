@@ -38,7 +38,8 @@ def test_the_architecture_document_lists_no_module_that_is_gone() -> None:
 
 def test_no_module_sits_flat_in_the_package_but_the_shared_ones() -> None:
     flat = {p.name for p in PACKAGE.glob("*.py")}
-    assert flat == {"__init__.py", "__main__.py", "errors.py", "fileio.py", "jsontypes.py"}
+    assert flat == {"__init__.py", "__main__.py", "errors.py", "fileio.py", "jsontypes.py",
+                    "statedir.py"}
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -93,3 +94,28 @@ def test_a_package_outside_every_layer_breaks_the_layers(tmp_path: Path) -> None
     code, output = _lint(tmp_path)
     assert code != 0
     assert "stray" in output
+
+
+# Each rule has one owner: the pattern that defines it occurs in exactly that file.
+_OWNERS = [
+    (r'"COGCTL_STATE_DIR"', "statedir.py"),
+    (r'"COGCTL_ENV"', "manifests/projects.py"),
+    (r'^SENSITIVE = ', "core/plans.py"),
+    (r"^def secret_sha256\(", "core/normalizing.py"),
+    (r"^def format_path\(", "manifests/locating.py"),
+    (r"512 \* 1024", "manifests/models.py"),
+]
+
+
+def test_each_rule_is_defined_once() -> None:
+    import pytest
+
+    for pattern, owner in _OWNERS:
+        found = sorted(
+            path.relative_to(PACKAGE).as_posix()
+            for path in PACKAGE.rglob("*.py")
+            if "emulator" not in path.parts  # the emulator models the tenant, on its own
+            and re.search(pattern, path.read_text(encoding="utf-8"), re.M)
+        )
+        if found != [owner]:
+            pytest.fail(f"{pattern!r} is defined in {found}, expected only in {owner}")

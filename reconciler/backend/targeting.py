@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequen
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import errors
+from reconciler import errors, statedir
 from reconciler.backend import base, client, embedded
 from reconciler.manifests import models, projects
 
@@ -102,7 +102,7 @@ async def connect(
     environment: str | None,
     scopes: Collection[str],
     emulator_fixture: Path | None = None,
-    state_dir: Path = Path(".cogctl"),
+    state_dir: Path = statedir.DEFAULT,
     observers: Sequence[base.RequestObserver] = (),
     env: Mapping[str, str] = os.environ,
 ) -> AsyncIterator[Target]:

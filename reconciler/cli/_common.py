@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import errors
+from reconciler import errors, statedir
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -33,7 +33,7 @@ EXIT_CODES_HELP = (
 
 
 def crash_log_dir() -> Path:
-    return Path(os.environ.get("COGCTL_STATE_DIR", ".cogctl")) / "logs"
+    return statedir.state_dir() / "logs"
 
 
 def _write_crash_log(exc: BaseException) -> Path | None:

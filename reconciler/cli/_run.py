@@ -12,11 +12,11 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Collection, Coroutine, Mapping
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from reconciler import statedir
 from reconciler.backend import targeting
 from reconciler.cli import _options
 from reconciler.core import livestate, planning, plans
@@ -26,10 +26,6 @@ from reconciler.records import auditing, metrics, webhooks
 
 T = TypeVar("T")
 Desired = models.Integration | models.Slot | models.ContextDefaults
-
-
-def state_dir(env: Mapping[str, str] = os.environ) -> Path:
-    return Path(env.get("COGCTL_STATE_DIR") or ".cogctl")
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
@@ -129,7 +125,7 @@ class Run:
             environment=project.environment,
             scopes=scopes,
             emulator_fixture=self.settings.emulator_fixture,
-            state_dir=state_dir(),
+            state_dir=statedir.state_dir(),
             observers=[self.metrics],
         ) as target:
             self.environment = target.environment

@@ -8,12 +8,11 @@ alone unless ``--force``. What it writes validates and plans to zero changes.
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import click
 
-from reconciler import errors
+from reconciler import errors, statedir
 from reconciler.backend import targeting
 from reconciler.cli import _options
 from reconciler.engine import fetching
@@ -56,7 +55,7 @@ def export(bot: str, out: Path, force: bool, env: str | None, config: Path | Non
         async with targeting.connect(
             config=project_config, config_path=config_path, environment=environment,
             scopes=targeting.SCOPES_READ, emulator_fixture=emulator_fixture,
-            state_dir=Path(os.environ.get("COGCTL_STATE_DIR") or ".cogctl"),
+            state_dir=statedir.state_dir(),
             observers=[recorder],
         ) as target:
             click.echo(f"target: {target.description}", err=True)

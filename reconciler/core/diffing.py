@@ -13,35 +13,20 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
 from typing import Any, cast
 
-import rfc8785
 from deepdiff import DeepDiff
 from pydantic import JsonValue
 
 from reconciler.core import canonical, plans
+from reconciler.manifests import locating
 
 SET_LIKE = frozenset({"dependencies"})
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def content_hash(content: JsonValue) -> str:
     """Hex SHA-256 of the canonical JSON (RFC 8785) of ``content``."""
     return hashlib.sha256(canonical.dumps(content)).hexdigest()
-
-
-def format_path(parts: Iterable[str | int]) -> str:
-    """``["spec", "patterns", 0]`` -> ``spec.patterns[0]``; odd keys are quoted."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _IDENTIFIER.match(part):
-            out += f".{part}" if out else part
-        else:
-            out += "[" + rfc8785.dumps(part).decode() + "]"
-    return out
 
 
 def _plain(value: Any) -> JsonValue:
@@ -85,7 +70,7 @@ def field_diffs(before: JsonValue, after: JsonValue) -> tuple[plans.FieldDiff, .
             collapsed = _collapse(parts)
             if collapsed is None:
                 continue
-            path = format_path(collapsed) or "(root)"
+            path = locating.format_path(collapsed) or "(root)"
             if collapsed != parts:
                 found[path] = plans.FieldDiff(
                     path, _value_at(before, collapsed), _value_at(after, collapsed)

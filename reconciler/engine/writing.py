@@ -16,7 +16,6 @@ Errors that concern one object become an outcome; only errors that doom every la
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, cast
 
@@ -140,11 +139,6 @@ async def _find_integration(
     raise errors.ConflictError(f"integration {body['name']!r} conflicts but cannot be found")
 
 
-def secret_sha256(integration_id: str, secret: str) -> str:
-    """The API's fingerprint of a stored secret: hex SHA-256 of ``"<id>:<secret>"``."""
-    return hashlib.sha256(f"{integration_id}:{secret}".encode()).hexdigest()
-
-
 def integration_matches(
     live: lt.LiveIntegration, body: lt.IntegrationWrite, secret: str | None
 ) -> bool:
@@ -156,9 +150,7 @@ def integration_matches(
     config = {k: v for k, v in (body.get("config") or {}).items() if k != "auth_secret"}
     if not _contains(cast(Mapping[str, Any], live.get("config") or {}), config):
         return False
-    if secret is None:
-        return True
-    return live.get("auth_secret_sha256") == secret_sha256(live["id"], secret)
+    return normalizing.secret_matches(live, secret) is not False
 
 
 def _contains(live: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
+from collections.abc import Iterable
 from typing import Any
 
 import pydantic
+import rfc8785
 
 from reconciler.manifests import parsing
+
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 
 _SHOW_INPUT = frozenset({"literal_error", "string_pattern_mismatch", "enum", "url_parsing"})
 
@@ -30,11 +35,18 @@ class Located:
     message: str
 
 
-def format_path(path: parsing.FieldPath) -> str:
-    """``("spec", "cases", 0, "id")`` -> ``spec.cases[0].id``."""
+def format_path(path: Iterable[str | int]) -> str:
+    """The one way a field path is written: ``("spec", "cases", 0, "id")`` ->
+    ``spec.cases[0].id``; a key that is not an identifier is quoted (``labels["team name"]``).
+    """
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _IDENTIFIER.fullmatch(part):
+            text += f".{part}" if text else part
+        else:
+            text += "[" + rfc8785.dumps(part).decode() + "]"
     return text
 
 

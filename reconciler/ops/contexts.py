@@ -31,11 +31,10 @@ from reconciler import errors
 from reconciler.backend import base
 from reconciler.core import livetypes as lt
 from reconciler.core import scoping
+from reconciler.manifests import models
 from reconciler.ops import sessions
 
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_]+\Z")
-MAX_VALUE_BYTES = 10 * 1024
-MAX_CONTEXT_BYTES = 512 * 1024
 SCOPES: tuple[str, ...] = ("global", "conversation", "user", "session")
 DEFAULT_SCOPE = "conversation"
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*\}\}")
@@ -78,14 +77,15 @@ def check_limits(values: Mapping[str, lt.Json], merged: Mapping[str, lt.Json]) -
     """Refuse a value over 10 KB or a merged context over 512 KB (the platform's limits)."""
     for key, value in values.items():
         size = _json_bytes(value)
-        if size > MAX_VALUE_BYTES:
+        limit = models.MAX_CONTEXT_VALUE_BYTES
+        if size > limit:
             raise errors.ConfigError(
-                f"value of {key!r} is {size} bytes as JSON; the limit is {MAX_VALUE_BYTES}"
+                f"value of {key!r} is {size} bytes as JSON; the limit is {limit}"
             )
     total = _json_bytes(merged)
-    if total > MAX_CONTEXT_BYTES:
+    if total > models.MAX_CONTEXT_BYTES:
         raise errors.ConfigError(
-            f"the context would be {total} bytes as JSON; the limit is {MAX_CONTEXT_BYTES}",
+            f"the context would be {total} bytes as JSON; the limit is {models.MAX_CONTEXT_BYTES}",
             hint="remove keys or inject smaller values",
         )
 

@@ -32,7 +32,6 @@ from reconciler.manifests import models
 from reconciler.ops import mappings, netguard
 
 LOGGER = logging.getLogger("reconciler.probing")
-SENSITIVE = "(sensitive)"
 _TRANSIENT = frozenset({500, 502, 503, 504})
 
 

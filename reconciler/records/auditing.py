@@ -42,10 +42,10 @@ from typing import Any, TypedDict
 
 import rfc8785
 
-from reconciler import errors
+from reconciler import errors, statedir
+from reconciler.core.plans import SENSITIVE
 
 GENESIS_HASH = "0" * 64
-SENSITIVE = "(sensitive)"
 ENV_VAR = "COGCTL_AUDIT_LOG"
 
 # Keys that name a secret anywhere in a field's (nested) value.
@@ -90,7 +90,7 @@ def default_path(env: Mapping[str, str] = os.environ) -> Path:
     explicit = env.get(ENV_VAR)
     if explicit:
         return Path(explicit)
-    return Path(env.get("COGCTL_STATE_DIR") or ".cogctl") / "audit.jsonl"
+    return statedir.state_dir(env) / "audit.jsonl"
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:

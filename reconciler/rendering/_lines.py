@@ -16,7 +16,8 @@ import json
 
 from pydantic import JsonValue
 
-from reconciler.core import diffing, plans
+from reconciler.core import plans
+from reconciler.manifests import locating
 
 SIGN = {
     plans.Action.CREATE: "+",
@@ -52,7 +53,7 @@ def flatten(content: JsonValue, prefix: tuple[str | int, ...] = ()) -> list[tupl
         return out
     if (content is None or content == {} or content == []) and not _is_data(prefix):
         return []
-    return [(diffing.format_path(prefix), content)]
+    return [(locating.format_path(prefix), content)]
 
 
 def field_lines(change: plans.Change) -> list[tuple[str, str]]:

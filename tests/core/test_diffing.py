@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from reconciler.core import diffing, plans
+from reconciler.manifests import locating
 
 
 @pytest.mark.parametrize(
@@ -14,13 +15,17 @@ from reconciler.core import diffing, plans
     [
         (["spec", "patterns", 0], "spec.patterns[0]"),
         (["labels", "team"], "labels.team"),
-        (["spec", "headers", "X-Api-Key"], 'spec.headers["X-Api-Key"]'),
+        (["spec", "headers", "X-Api-Key"], "spec.headers.X-Api-Key"),
+        (["labels", "app.io/name"], 'labels["app.io/name"]'),
         (["variables", "a b", "value"], 'variables["a b"].value'),
+        (["spec", "cases", 0, "id"], "spec.cases[0].id"),
+        (["context", "tier\n"], 'context["tier\\n"]'),  # not an identifier: quoted
         ([], ""),
     ],
 )
 def test_format_path(parts: list[str | int], path: str) -> None:
-    assert diffing.format_path(parts) == path
+    """One path format for diffs and for validation messages."""
+    assert locating.format_path(parts) == path
 
 
 @pytest.mark.parametrize(
