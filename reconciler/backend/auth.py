@@ -14,6 +14,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from reconciler.clock import Clock
+
 REFRESH_AHEAD_MAX_SECONDS = 60.0
 REFRESH_AHEAD_SHARE = 0.1
 
@@ -31,7 +33,7 @@ class TokenCache:
     """Invariant: ``_token`` is None or valid until ``_refresh_at`` by the injected clock."""
 
     def __init__(
-        self, fetch: Callable[[], Awaitable[Grant]], *, clock: Callable[[], float] = time.monotonic
+        self, fetch: Callable[[], Awaitable[Grant]], *, clock: Clock = time.monotonic
     ) -> None:
         self._fetch = fetch
         self._clock = clock

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TypedDict
 
 import httpx
 
 from reconciler import errors
 from reconciler.backend import retrying
+from reconciler.clock import Clock
 from reconciler.core import livetypes as lt
 
 # Codes of the contract's error bodies that refine a status.
@@ -44,7 +45,7 @@ class _Where(TypedDict):
     details: list[lt.Json]
 
 
-def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
+def parse_retry_after(value: str | None, *, now: Clock = time.time) -> float | None:
     """``Retry-After`` as seconds from now: delta-seconds or an HTTP-date (RFC 9110 10.2.3)."""
     if value is None or not value.strip():
         return None
@@ -105,7 +106,7 @@ def from_response(
     body: lt.Json,
     headers: Mapping[str, str],
     *,
-    now: Callable[[], float] = time.time,
+    now: Clock = time.time,
 ) -> errors.BackendError:
     """The one place where an HTTP error status becomes one of our error classes."""
     code, server_message, details = _body_fields(body)

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+
+from reconciler.clock import Clock, Sleep
 
 DEFAULT_LIMIT_PER_MINUTE = 100
 SHARE = 0.9
@@ -37,8 +38,8 @@ class TokenBucket:
         self,
         *,
         limit_per_minute: int | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._fixed = limit_per_minute is not None
         self._clock = clock

@@ -31,6 +31,7 @@ from typing import TypeVar
 import tenacity
 
 from reconciler import errors
+from reconciler.clock import Clock, Sleep
 
 T = TypeVar("T")
 
@@ -47,11 +48,11 @@ class RetryPolicy:
     base_seconds: float = 0.5
     max_wait_seconds: float = 30.0
     total_seconds: float = 120.0
-    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, compare=False)
-    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
-    jitter: Callable[[], float] = field(default=random.random, compare=False)
+    sleep: Sleep = field(default=asyncio.sleep, compare=False)
+    clock: Clock = field(default=time.monotonic, compare=False)
+    jitter: Clock = field(default=random.random, compare=False)
     # Wall-clock seconds since the epoch, to read a Retry-After given as an HTTP-date.
-    wall: Callable[[], float] = field(default=time.time, compare=False)
+    wall: Clock = field(default=time.time, compare=False)
 
     def __post_init__(self) -> None:
         if self.attempts < 1:

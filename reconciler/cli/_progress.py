@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 
 import click
 from rich import progress as rich_progress
 from rich.console import Console
 
+from reconciler.clock import Clock
 from reconciler.engine import progress
 
 _MARKS = {
@@ -37,7 +38,7 @@ class Display:
         *,
         live: bool | None = None,
         interval: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = time.monotonic,
         names: Mapping[str, str] | None = None,
     ) -> None:
         self._live = sys.stderr.isatty() if live is None else live

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -37,7 +38,7 @@ def select_suites(
     return found
 
 
-def render_text(reports: list[simulations.SuiteReport]) -> str:
+def render_text(reports: Sequence[simulations.SuiteReport]) -> str:
     lines: list[str] = []
     for report in reports:
         verdict = "PASSED" if report.passed else "FAILED"
@@ -71,7 +72,7 @@ async def _simulate(
     *,
     concurrency: int,
     deadline: float,
-) -> list[simulations.SuiteReport]:
+) -> tuple[simulations.SuiteReport, ...]:
     async with run.target(project, targeting.SCOPES_SIMULATE) as target:
         reports = await simulating.run_suites(
             target.backend, chosen, concurrency=concurrency, deadline_seconds=deadline

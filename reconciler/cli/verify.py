@@ -10,7 +10,7 @@ import click
 
 from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _reports, _run
-from reconciler.engine import verifying
+from reconciler.engine import simulating, verifying
 from reconciler.manifests import models, validating
 
 
@@ -26,7 +26,7 @@ async def _verify(
         judged = await verifying.measure_extraction(
             target.backend, checks, baseline={}, deadline_seconds=wait,
         )
-        reports = await verifying.run_suites(target.backend, suites)
+        reports = await simulating.run_suites(target.backend, suites)
     return verifying.VerifyReport("of live state", (), (*missing, *judged), reports)
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from reconciler import errors
 from reconciler.backend import base
+from reconciler.clock import Clock, Sleep
 from reconciler.core import plans
 from reconciler.engine import applyresults, progress, retraining, retrainmarking, writing
 
@@ -40,8 +41,8 @@ class ApplyOptions:
     retrain: bool = True
     retrain_deadline_seconds: float = 600.0
     poll_seconds: float = 0.5
-    clock: retraining.Clock = time.monotonic
-    sleep: retraining.Sleep = asyncio.sleep
+    clock: Clock = time.monotonic
+    sleep: Sleep = asyncio.sleep
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 

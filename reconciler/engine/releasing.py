@@ -24,9 +24,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reconciler.backend import base
+from reconciler.clock import Clock, Sleep
 from reconciler.core import livestate, plans
-from reconciler.engine import applying, applyresults, progress, rollbackplans, verifying
-from reconciler.engine.retraining import Clock, Sleep
+from reconciler.engine import (
+    applying,
+    applyresults,
+    progress,
+    rollbackplans,
+    simulating,
+    verifying,
+)
 from reconciler.manifests import models
 
 
@@ -134,7 +141,7 @@ async def _verify(
         on_event=on_event,
     )
     wanted = {c.address for c in plan.verify if c.check == "simulation"}
-    reports = await verifying.run_suites(
+    reports = await simulating.run_suites(
         backend,
         [(suite, bot) for suite, bot in suites if suite.address in wanted],
         deadline_seconds=vopts.simulation_deadline_seconds,

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from reconciler import errors
 from reconciler.backend import base
+from reconciler.clock import Clock, Sleep
 from reconciler.core import livetypes as lt
 from reconciler.engine import applyresults, progress
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
 
 
 async def retrain_bots(

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
 from reconciler import errors
 from reconciler.backend import base
+from reconciler.clock import Clock, Sleep
 from reconciler.core import livetypes as lt
 from reconciler.core import simulations
+from reconciler.engine import progress
 from reconciler.manifests import models
 
 PLATFORM = "rest"
@@ -30,8 +32,6 @@ FIRST_POLL_SECONDS = 0.2
 MAX_POLL_SECONDS = 3.0
 
 _T = TypeVar("_T")
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
 
 
 async def run_suite(
@@ -41,8 +41,8 @@ async def run_suite(
     bot_id: str,
     concurrency: int = 4,
     deadline_seconds: float = 120.0,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
 ) -> simulations.SuiteReport:
     """Run every case of ``suite`` against ``bot_id`` and return the judged report."""
     if concurrency < 1:
@@ -191,15 +191,23 @@ async def run_suites(
     *,
     concurrency: int = 4,
     deadline_seconds: float = 120.0,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> list[simulations.SuiteReport]:
-    """Run ``(suite, botId)`` pairs one after another (each suite runs its cases concurrently)."""
-    return [
-        await run_suite(backend, suite, bot_id=bot_id, concurrency=concurrency,
-                        deadline_seconds=deadline_seconds, clock=clock, sleep=sleep)
-        for suite, bot_id in suites
-    ]
+    clock: Clock = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
+    on_event: progress.Listener = progress.ignore,
+) -> tuple[simulations.SuiteReport, ...]:
+    """Run ``(suite, botId)`` pairs one after another (each suite runs its cases concurrently);
+    a ``Verdict`` event follows each suite."""
+    reports = []
+    for suite, bot_id in suites:
+        report = await run_suite(backend, suite, bot_id=bot_id, concurrency=concurrency,
+                                 deadline_seconds=deadline_seconds, clock=clock, sleep=sleep)
+        on_event(progress.Verdict(
+            suite.address,
+            report.passed,
+            f"pass rate {report.pass_rate:.2f} (min {report.min_pass_rate:.2f})",
+        ))
+        reports.append(report)
+    return tuple(reports)
 
 
 def summarize(reports: Sequence[simulations.SuiteReport]) -> dict[str, lt.Json]:

@@ -21,10 +21,10 @@ from pydantic import JsonValue
 
 from reconciler import errors
 from reconciler.backend import base
+from reconciler.clock import Clock, Sleep
 from reconciler.core import livestate, plans, simulations
 from reconciler.core import livetypes as lt
-from reconciler.engine import applyresults, progress, simulating
-from reconciler.engine.retraining import Clock, Sleep
+from reconciler.engine import applyresults, progress
 from reconciler.manifests import models
 
 _EPSILON = 1e-9  # rates are shares of small integers; do not fail on float rounding
@@ -226,30 +226,3 @@ async def _metrics_when_ready(
                 return None
             on_event(progress.Waiting(f"metrics of {check.address}", now))
             await sleep(min(poll, until - now))
-
-
-async def run_suites(
-    backend: base.Backend,
-    suites: Sequence[tuple[models.SimulationSuite, str]],
-    *,
-    deadline_seconds: float = 120.0,
-    clock: Clock = time.monotonic,
-    sleep: Sleep = asyncio.sleep,
-    on_event: progress.Listener = progress.ignore,
-) -> tuple[simulations.SuiteReport, ...]:
-    """Run each (suite, botId) in turn; each case runs concurrently inside its suite."""
-    reports = []
-    for suite, bot_id in suites:
-        report = await simulating.run_suite(
-            backend, suite, bot_id=bot_id, deadline_seconds=deadline_seconds, clock=clock,
-            sleep=sleep,
-        )
-        on_event(
-            progress.Verdict(
-                suite.address,
-                report.passed,
-                f"pass rate {report.pass_rate:.2f} (min {report.min_pass_rate:.2f})",
-            )
-        )
-        reports.append(report)
-    return tuple(reports)

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
 
 from reconciler import errors
 from reconciler.backend import retrying
+from reconciler.clock import Clock
 
 LOGGER = logging.getLogger("reconciler.github")
 DEFAULT_API_URL = "https://api.github.com"
@@ -109,7 +110,7 @@ class GitHubClient:
         api_url: str = DEFAULT_API_URL,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: retrying.RetryPolicy | None = None,
-        wall_clock: Callable[[], float] = time.time,
+        wall_clock: Clock = time.time,
     ) -> None:
         self._http = httpx.AsyncClient(
             base_url=api_url.rstrip("/"),

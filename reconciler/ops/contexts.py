@@ -24,11 +24,12 @@ import asyncio
 import json
 import random
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler import errors
 from reconciler.backend import base
+from reconciler.clock import Sleep
 from reconciler.core import livetypes as lt
 from reconciler.core import scoping
 from reconciler.manifests import models
@@ -121,7 +122,7 @@ async def inject(
     *,
     scope: str = DEFAULT_SCOPE,
     attempts: int = 5,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Sleep = asyncio.sleep,
     rng: random.Random | None = None,
 ) -> InjectResult:
     """PATCH ``values`` into the conversation's context with If-Match; retry 409s, merged."""

@@ -18,7 +18,7 @@ import json
 import logging
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,7 @@ import httpx
 from reconciler import errors
 from reconciler.backend import errors as backend_errors
 from reconciler.backend import retrying
+from reconciler.clock import Clock
 from reconciler.core import livetypes as lt
 from reconciler.manifests import models
 from reconciler.ops import mappings, netguard
@@ -128,7 +129,7 @@ async def probe(
     ca_bundle: Path | None = None,
     policy: retrying.RetryPolicy | None = None,
     resolver: netguard.Resolver = netguard.system_resolve,
-    clock: Callable[[], float] = time.perf_counter,
+    clock: Clock = time.perf_counter,
 ) -> ProbeResult:
     """Send one probe (retried per the policy), map the answer and check the expectations."""
     spec = integration.spec
@@ -190,7 +191,7 @@ async def _send(
     request: httpx.Request,
     policy: retrying.RetryPolicy,
     *,
-    clock: Callable[[], float],
+    clock: Clock,
 ) -> tuple[httpx.Response, float, int]:
     """The last answer (transient failures retried), its latency and the attempts it took."""
     method, path = request.method, request.url.path

@@ -23,11 +23,11 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler import errors
 from reconciler.backend import base
+from reconciler.clock import Clock
 from reconciler.core import livetypes as lt
 from reconciler.core import scoping
 
@@ -147,7 +147,7 @@ async def snapshot(
     name: str | None = None,
     scope: str | None = None,
     include_system: bool = False,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Clock = time.monotonic,
 ) -> Snapshot:
     """Fetch every page of the filtered variables and resolve them by scope precedence."""
     if scope is not None and scope not in API_SCOPES:

@@ -29,7 +29,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,6 +39,7 @@ from standardwebhooks import webhooks as swh
 
 from reconciler import errors
 from reconciler.backend import retrying
+from reconciler.clock import Sleep
 
 URL_ENV = "COGCTL_WEBHOOK_URL"
 SECRET_ENV = "COGCTL_WEBHOOK_SECRET"
@@ -108,7 +109,7 @@ class WebhookSender:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         attempts: int = 4,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
+        sleep: Sleep | None = None,
         logger: logging.Logger | None = None,
         clock: Callable[[], _dt.datetime] | None = None,
         timeout: float = 10.0,
