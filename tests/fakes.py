@@ -21,10 +21,12 @@ from reconciler.emulator.platform.serving import serve_in_thread
 
 
 class FakeClock:
-    """Seconds since the epoch; ``sleep`` records the wait and moves time forward at once.
+    """The one fake clock of the suite: seconds since the epoch, moved by hand or by sleeping.
 
-    Hand the same instance to the client (retry and rate-limit sleeps) and to the emulator
-    (token expiry, rate-limit windows): they then agree on the time and no test waits.
+    ``sleep`` records the wait and moves time forward at once; ``advance`` moves it without a
+    sleep. Hand the same instance to the client (retry and rate-limit sleeps), the engine
+    (deadlines) and the emulator (token expiry, rate-limit windows, training): they then agree
+    on the time and no test waits.
     """
 
     def __init__(self, start: float = 1_800_000_000.0) -> None:
@@ -34,9 +36,14 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now
 
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
+        # At least a microsecond: near 1.8e9 a smaller step is lost to float rounding, and a
+        # waiter that sleeps "a hair" would spin forever on a clock that never moves.
+        self.now += max(1e-6, seconds) if seconds > 0 else 0.0
         await asyncio.sleep(0)
 
 

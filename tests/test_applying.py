@@ -13,13 +13,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
+import harness
 import pytest
+from fakes import FakeClock
 
 from reconciler import errors
-from reconciler.backend import client, retrying
+from reconciler.backend import client
 from reconciler.core import livestate, normalizing, planning, plans
-from reconciler.emulator.platform import TenantState, create_app
+from reconciler.emulator.platform import TenantState
 from reconciler.engine import applying, applyresults, fetching, releasing, rollbackplans, writing
 from reconciler.manifests import models, validating
 
@@ -34,43 +35,28 @@ ALL_SCOPES = (
 T = TypeVar("T")
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        # At least a microsecond: near 1.8e9 a smaller step is lost to float rounding and a
-        # waiter that sleeps "a hair" would spin forever on a clock that never moves.
-        self.now += max(1e-6, seconds)
-        await asyncio.sleep(0)
-
-
-class Tenant:
+class Tenant(harness.EmulatedTenant):
     """The e2e fixture served in-process; ``backend()`` is the real client."""
 
     def __init__(self) -> None:
-        self.clock = FakeClock()
-        self.state = TenantState.from_fixture(FIXTURE)
-        app = create_app(self.state, clock=self.clock)
-        self.transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+        super().__init__(TenantState.from_fixture(FIXTURE), clock=FakeClock())
         project = validating.load_project([PROJECT], env="test")
         self.manifests = [m.manifest for m in project.manifests]
         self.bot_ids = {"support": "bot_support"}
 
-    def backend(self, scopes: Sequence[str] = ALL_SCOPES) -> client.PlatformBackend:
-        policy = retrying.RetryPolicy(sleep=self.clock.sleep, clock=self.clock, jitter=lambda: 0.5)
-        return client.PlatformBackend(
-            base_url="http://emulator.test", client_id="e2e-client",
-            client_secret="e2e-client-secret", scopes=scopes, transport=self.transport,
-            retry=policy,
-        )
+    @property
+    def fake_clock(self) -> FakeClock:
+        assert self.clock is not None
+        return self.clock
+
+    def backend(self, client_id: str = "e2e-client", client_secret: str = "e2e-client-secret",
+                scopes: Sequence[str] = ALL_SCOPES, **kw: Any) -> client.PlatformBackend:
+        return super().backend(client_id, client_secret, scopes, **kw)
 
     def options(self, **kw: Any) -> applying.ApplyOptions:
         return applying.ApplyOptions(
-            clock=self.clock, sleep=self.clock.sleep, env={"E2E_CRM_TOKEN": CANARY}, **kw
+            clock=self.fake_clock, sleep=self.fake_clock.sleep, env={"E2E_CRM_TOKEN": CANARY},
+            **kw,
         )
 
     async def plan(
@@ -82,19 +68,6 @@ class Tenant:
             bot_ids=self.bot_ids, target="test", secrets={"E2E_CRM_TOKEN": CANARY},
         )
         return made, live
-
-    async def admin(self, method: str, path: str, body: Any = None) -> Any:
-        async with httpx.AsyncClient(transport=self.transport, base_url="http://e") as c:
-            answer = await c.request(method, f"/_emulator/{path}", json=body)
-            answer.raise_for_status()
-            return answer.json() if answer.content else None
-
-    async def writes(self) -> list[dict[str, Any]]:
-        log = await self.admin("GET", "requests")
-        return [
-            r for r in log
-            if r["method"] in {"POST", "PUT", "PATCH", "DELETE"} and "/oauth/" not in r["path"]
-        ]
 
 
 def run(body: Callable[[Tenant], Awaitable[T]]) -> T:
@@ -325,7 +298,7 @@ def test_a_marker_that_cannot_be_recorded_stops_the_run_before_any_write() -> No
     async def body(t: Tenant) -> None:
         backend = t.backend(scopes=ALL_SCOPES[:3])  # no context:write
         made, _ = await t.plan(backend)
-        await t.admin("DELETE", "requests")
+        await t.clear_requests()
         result = await applying.apply_plan(backend, made, options=t.options(concurrency=1))
         assert set(_outcomes(result).values()) == {"not attempted"}
         assert "could not record the pending retraining of bot_support" in (

@@ -59,7 +59,7 @@ async def _resume_and_converge(t: Tenant, backend: Any, *, checked: set[str]) ->
     assert pending.retrain == ("bot_support",)
     assert [p.reason for p in pending.pending_retrain] == [REASON]
     assert pending.summary().has_changes
-    await t.admin("DELETE", "requests")
+    await t.clear_requests()
     vopts = releasing.VerifyOptions(clock=t.clock, sleep=t.clock.sleep)
     done = await releasing.release(backend, pending, live, apply_options=t.options(),
                                    verify=vopts)
@@ -71,7 +71,7 @@ async def _resume_and_converge(t: Tenant, backend: Any, *, checked: set[str]) ->
     assert await _marker(backend) is None
     after, _ = await t.plan(backend)
     assert not after.summary().has_changes
-    await t.admin("DELETE", "requests")
+    await t.clear_requests()
     assert not (await t.plan(backend))[0].summary().has_changes
     assert await t.writes() == []
 
@@ -82,11 +82,11 @@ def test_a_fault_on_the_retrain_request_is_retrained_by_the_next_apply() -> None
         await _converged(t, backend)
         changed = _replace_slot(t.manifests, _slot("order_number", r"ORD-\d{6}\b"))
         made, _ = await t.plan(backend, changed)
-        await t.admin("DELETE", "requests")
+        await t.clear_requests()
         # the marker PATCH and the slot PUT go through; every retrain attempt fails
-        await t.admin("PUT", "faults", {"sequence": [None, None, *["503"] * 6]})
+        await t.faults(sequence=[None, None, *["503"] * 6])
         result = await applying.apply_plan(backend, made, options=t.options(concurrency=1))
-        await t.admin("PUT", "faults", {})
+        await t.faults()
         assert result.writes_ok
         (retrain,) = result.retrains
         assert retrain.status is applyresults.TrainingStatus.NOT_STARTED
@@ -128,7 +128,7 @@ def test_one_slot_change_costs_one_patch_to_set_and_one_to_clear() -> None:
         await _converged(t, backend)
         changed = _replace_slot(t.manifests, _slot("order_number", r"ORD-\d{6}\b"))
         made, _ = await t.plan(backend, changed)
-        await t.admin("DELETE", "requests")
+        await t.clear_requests()
         result = await applying.apply_plan(backend, made, options=t.options())
         assert result.writes_ok
         assert result.training_ok
@@ -171,7 +171,7 @@ def test_a_retraining_past_the_deadline_is_joined_not_restarted() -> None:
             "bot_support", f"{REASON} (job {timed_out.job_id} was still running)",
             timed_out.job_id,
         ),)
-        await t.admin("DELETE", "requests")
+        await t.clear_requests()
         resumed = await applying.apply_plan(backend, pending, options=t.options())
         (joined,) = resumed.retrains
         assert joined.ok

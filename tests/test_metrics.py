@@ -174,6 +174,13 @@ def test_write_to_an_impossible_path_is_one_clear_error(tmp_path: Path) -> None:
         metrics.MetricsRecorder().write(blocker / "m.prom")
 
 
-def test_recorder_is_a_request_observer() -> None:
-    observer: base.RequestObserver = metrics.MetricsRecorder()
+def test_recorder_counts_what_it_observes_as_a_request_observer() -> None:
+    recorder = metrics.MetricsRecorder()
+    observer: base.RequestObserver = recorder
     observer.on_request(_event("GET", "/api/v1/bots", 200))
+    observer.on_request(_event("GET", "/api/v1/bots", 200))
+    text = recorder.render()
+    lines = [line for line in text.splitlines()
+             if line.startswith("cogctl_http_requests_total{") and 'status="200"' in line]
+    assert len(lines) == 1, text
+    assert lines[0].endswith(" 2.0")

@@ -8,17 +8,16 @@ rate-limit windows. No test waits on the wall clock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
+import harness
 import pytest
 from fakes import FakeClock
 
-from reconciler.backend import client, retrying
-from reconciler.emulator.platform import TenantState, create_app
+from reconciler.backend import client
+from reconciler.emulator.platform import TenantState
 
 TENANT = Path(__file__).parent / "fixtures" / "tenant.yaml"
 ALL_SCOPES = (
@@ -44,39 +43,14 @@ class Recorder:
         self.events.append(event)
 
 
-@dataclass
-class Tenant:
-    """The emulator over a fresh state, and a factory of clients bound to it."""
+class Tenant(harness.EmulatedTenant):
+    """The emulator over a fresh state; clients default to the ``admin`` client."""
 
-    state: TenantState
-    clock: FakeClock
-    app: Any
-
-    def transport(self) -> httpx.ASGITransport:
-        return httpx.ASGITransport(app=self.app)
-
-    def backend(self, client_id: str = "admin", *, scopes: tuple[str, ...] = ALL_SCOPES,
-                jitter: float = 1.0, **kw: Any) -> client.PlatformBackend:
-        policy = retrying.RetryPolicy(sleep=self.clock.sleep, clock=self.clock,
-                                      wall=self.clock, jitter=lambda: jitter)
-        kw.setdefault("retry", policy)
-        return client.PlatformBackend(
-            base_url="http://emulator", client_id=client_id,
-            client_secret=kw.pop("client_secret", SECRETS.get(client_id, "x")),
-            scopes=scopes, transport=self.transport(), **kw,
-        )
-
-    async def admin(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        async with httpx.AsyncClient(transport=self.transport(), base_url="http://emulator") as c:
-            return await c.request(method, f"/_emulator/{path}", **kw)
-
-    async def faults(self, **config: Any) -> None:
-        answer = await self.admin("PUT", "faults", json=config)
-        assert answer.status_code == 200, answer.text
-
-    def log(self, *, method: str | None = None, path: str | None = None) -> list[Any]:
-        return [e for e in self.state.requests
-                if (method is None or e.method == method) and (path is None or e.path == path)]
+    def backend(self, client_id: str = "admin", client_secret: str | None = None,
+                scopes: Sequence[str] = ALL_SCOPES, *, jitter: float = 1.0,
+                **kw: Any) -> client.PlatformBackend:
+        secret = client_secret if client_secret is not None else SECRETS.get(client_id, "x")
+        return super().backend(client_id, secret, scopes, jitter=jitter, **kw)
 
     def token_requests(self) -> int:
         return len(self.log(method="POST", path="/api/v1/auth/oauth/token"))
@@ -84,8 +58,7 @@ class Tenant:
 
 @pytest.fixture
 def tenant(clock: FakeClock) -> Tenant:
-    state = TenantState.from_fixture(TENANT)
-    return Tenant(state=state, clock=clock, app=create_app(state, clock=clock))
+    return Tenant(TenantState.from_fixture(TENANT), clock=clock)
 
 
 def run(scenario: Callable[[], Any]) -> Any:

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from fakes import FakeClock
 
 from reconciler.cli import _progress
 from reconciler.engine import progress
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _update(status: str, share: float, elapsed: float) -> progress.RetrainUpdate:
@@ -23,7 +16,7 @@ def _update(status: str, share: float, elapsed: float) -> progress.RetrainUpdate
 def test_training_prints_on_status_change_and_at_most_every_interval(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    clock = Clock()
+    clock = FakeClock(start=0.0)
     with _progress.Display(live=False, interval=5.0, clock=clock) as display:
         for second in range(12):
             clock.now = float(second)

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import FakeClock
 
 from reconciler.emulator.platform import TenantState, create_app
 
@@ -18,19 +19,6 @@ ALL_SCOPES = (
     "cognigy:platform:read cognigy:integrations:write cognigy:slots:write cognigy:nlp:retrain "
     "context:write conversation:read simulation:execute session:read variable:read"
 )
-
-
-class Clock:
-    """A clock tests move by hand."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Api:
@@ -90,8 +78,8 @@ class Authed:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
@@ -100,7 +88,7 @@ def state() -> TenantState:
 
 
 @pytest.fixture
-def api(state: TenantState, clock: Clock) -> Api:
+def api(state: TenantState, clock: FakeClock) -> Api:
     return Api(create_app(state, clock=clock))
 
 

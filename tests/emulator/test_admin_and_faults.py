@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.emulator.platform import ConnectionDropped, TenantState, create_app, serving
 
-from .conftest import Api, Authed, Clock, integration_body
+from .conftest import Api, Authed, FakeClock, integration_body
 
 
 def _faults(api: Api, **body: object) -> None:
@@ -17,7 +17,7 @@ def _faults(api: Api, **body: object) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def test_admin_refuses_other_peers(state: TenantState, clock: Clock) -> None:
+def test_admin_refuses_other_peers(state: TenantState, clock: FakeClock) -> None:
     remote = Api(create_app(state, clock=clock), peer="10.1.2.3")
     for method, path in [("GET", "/_emulator/requests"), ("PUT", "/_emulator/faults"),
                          ("POST", "/_emulator/reset"), ("GET", "/_emulator/state"),
@@ -56,7 +56,7 @@ def test_injected_429_carries_retry_after(api: Api, admin: Authed) -> None:
     assert "X-RateLimit-Remaining" in answer.headers
 
 
-def test_random_faults_replay_with_the_seed(state: TenantState, clock: Clock) -> None:
+def test_random_faults_replay_with_the_seed(state: TenantState, clock: FakeClock) -> None:
     runs = []
     for _ in range(2):
         api = Api(create_app(TenantState.from_fixture_model(state.fixture, source="t"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 
 import pytest
+from fakes import FakeClock
 
-from .conftest import Api, Authed, Clock
+from .conftest import Api, Authed
 
 TOKEN = "/api/v1/auth/oauth/token"
 
@@ -72,7 +73,7 @@ def test_unauthorized_requests(api: Api, headers: dict[str, str], message: str) 
     assert "X-RateLimit-Limit" in answer.headers
 
 
-def test_tokens_expire_by_the_clock(api: Api, clock: Clock) -> None:
+def test_tokens_expire_by_the_clock(api: Api, clock: FakeClock) -> None:
     authed = api.as_client("admin")
     assert authed.get("/api/v1/bots").status_code == 200
     clock.advance(3599)

@@ -6,17 +6,17 @@ import pytest
 
 from reconciler.emulator.platform import TenantState, create_app
 
-from .conftest import Api, Authed, Clock
+from .conftest import Api, Authed, FakeClock
 
 
-def _client(state: TenantState, clock: Clock, window: str, limit: int = 5) -> tuple[Api, Authed]:
+def _client(state: TenantState, clock: FakeClock, window: str, limit: int = 5) -> tuple[Api, Authed]:
     state.settings.rateLimitPerMinute = limit
     state.settings.rateLimitWindow = window  # type: ignore[assignment]
     api = Api(create_app(state, clock=clock))
     return api, api.as_client("admin")  # the token request counts for the client too
 
 
-def test_fixed_window(state: TenantState, clock: Clock) -> None:
+def test_fixed_window(state: TenantState, clock: FakeClock) -> None:
     clock.now = 6_000.0  # the start of a minute
     _, admin = _client(state, clock, "fixed")
     remaining = [admin.get("/api/v1/bots").headers["X-RateLimit-Remaining"] for _ in range(4)]
@@ -33,7 +33,7 @@ def test_fixed_window(state: TenantState, clock: Clock) -> None:
     assert admin.get("/api/v1/bots").status_code == 200
 
 
-def test_sliding_window(state: TenantState, clock: Clock) -> None:
+def test_sliding_window(state: TenantState, clock: FakeClock) -> None:
     clock.now = 6_000.0
     _, admin = _client(state, clock, "sliding")
     for _ in range(3):
@@ -49,7 +49,7 @@ def test_sliding_window(state: TenantState, clock: Clock) -> None:
     assert admin.get("/api/v1/bots").status_code == 429
 
 
-def test_limits_are_per_client(state: TenantState, clock: Clock) -> None:
+def test_limits_are_per_client(state: TenantState, clock: FakeClock) -> None:
     api, admin = _client(state, clock, "fixed", limit=2)
     admin.get("/api/v1/bots")
     assert admin.get("/api/v1/bots").status_code == 429
@@ -57,7 +57,7 @@ def test_limits_are_per_client(state: TenantState, clock: Clock) -> None:
 
 
 @pytest.mark.parametrize("path", ["/_emulator/requests", "/_emulator/state"])
-def test_admin_requests_are_not_limited(state: TenantState, clock: Clock, path: str) -> None:
+def test_admin_requests_are_not_limited(state: TenantState, clock: FakeClock, path: str) -> None:
     api, _ = _client(state, clock, "fixed", limit=1)
     for _ in range(3):
         assert api.request("GET", path).status_code == 200

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from .conftest import Authed, Clock, slot_body
+from .conftest import Authed, FakeClock, slot_body
 
 
-def _simulate(admin: Authed, clock: Clock, text: str, **extra: Any) -> dict[str, Any]:
+def _simulate(admin: Authed, clock: FakeClock, text: str, **extra: Any) -> dict[str, Any]:
     posted = admin.post("/api/bot/simulate", json={
         "botId": "bot_support", "userId": "u1", "platform": "test",
         "input": {"text": text}, "testId": "case-1", **extra})
@@ -31,7 +31,7 @@ def test_entities_include_slots(admin: Authed) -> None:
     assert admin.get("/api/bot/entities").status_code == 400
 
 
-def test_status_moves_by_the_clock(admin: Authed, clock: Clock) -> None:
+def test_status_moves_by_the_clock(admin: Authed, clock: FakeClock) -> None:
     sim = admin.post("/api/bot/simulate", json={
         "botId": "bot_support", "input": {"text": "where is my order"}}).json()["simulationId"]
     path = f"/api/bot/simulation/{sim}"
@@ -42,7 +42,7 @@ def test_status_moves_by_the_clock(admin: Authed, clock: Clock) -> None:
     assert admin.get(path).json()["status"] == "completed"
 
 
-def test_intent_entities_and_response(admin: Authed, clock: Clock) -> None:
+def test_intent_entities_and_response(admin: Authed, clock: FakeClock) -> None:
     admin.put("/api/v1/slots/s1", json=slot_body())
     turn = _simulate(admin, clock, "where is my order ORD-42 for the router")
     assert turn == {
@@ -65,7 +65,7 @@ def test_intent_entities_and_response(admin: Authed, clock: Clock) -> None:
     ],
 )
 def test_error_codes(
-    admin: Authed, clock: Clock, text: str, context: dict[str, Any], code: str | None,
+    admin: Authed, clock: FakeClock, text: str, context: dict[str, Any], code: str | None,
     needle: str | None,
 ) -> None:
     turn = _simulate(admin, clock, text, context=context)
@@ -74,7 +74,7 @@ def test_error_codes(
         assert needle in turn["errorMessage"]
 
 
-def test_trained_bots_extract_with_their_model(admin: Authed, clock: Clock) -> None:
+def test_trained_bots_extract_with_their_model(admin: Authed, clock: FakeClock) -> None:
     admin.put("/api/v1/slots/s1", json=slot_body(triggerRetrain=True))
     clock.advance(10)
     admin.put("/api/v1/slots/s1", json=slot_body(patterns=["nothing-matches"]))

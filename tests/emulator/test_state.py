@@ -11,7 +11,7 @@ import pytest
 from reconciler import errors
 from reconciler.emulator.platform import TenantState, create_app
 
-from .conftest import TENANT, Api, Clock, integration_body, slot_body
+from .conftest import TENANT, Api, FakeClock, integration_body, slot_body
 
 GOOD = TENANT.read_text(encoding="utf-8")
 
@@ -63,7 +63,7 @@ def test_demo_fixture_loads() -> None:
     assert state.clients
 
 
-def test_save_and_load_round_trip(state: TenantState, clock: Clock, tmp_path: Path) -> None:
+def test_save_and_load_round_trip(state: TenantState, clock: FakeClock, tmp_path: Path) -> None:
     admin = Api(create_app(state, clock=clock)).as_client()
     admin.post("/api/v1/integrations", json=integration_body())
     path = tmp_path / "deep" / "tenant.json"
@@ -84,7 +84,7 @@ def test_load_refuses_damaged_state(tmp_path: Path) -> None:
 
 
 def test_state_file_is_written_after_each_write(
-    state: TenantState, clock: Clock, tmp_path: Path
+    state: TenantState, clock: FakeClock, tmp_path: Path
 ) -> None:
     path = tmp_path / "tenant.json"
     api = Api(create_app(state, clock=clock, state_path=path))
@@ -97,7 +97,7 @@ def test_state_file_is_written_after_each_write(
     assert path.stat().st_mtime_ns == before
 
 
-def test_latency_delays_every_answer(state: TenantState, clock: Clock) -> None:
+def test_latency_delays_every_answer(state: TenantState, clock: FakeClock) -> None:
     state.settings.latencyMs = 50
     api = Api(create_app(state, clock=clock))
     started = time.monotonic()
@@ -106,7 +106,7 @@ def test_latency_delays_every_answer(state: TenantState, clock: Clock) -> None:
 
 
 def test_saved_state_stays_bounded(
-    state: TenantState, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    state: TenantState, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from reconciler.emulator.platform import state as state_module
 

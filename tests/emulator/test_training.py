@@ -6,7 +6,7 @@ from pathlib import Path
 
 from reconciler.emulator.platform import TenantState, create_app
 
-from .conftest import Api, Authed, Clock, slot_body
+from .conftest import Api, Authed, FakeClock, slot_body
 
 RETRAIN = "/api/v1/bots/bot_support/nlp/retrain"
 METRICS = "/api/v1/bots/bot_support/analytics/slots/{}/extraction"
@@ -19,7 +19,7 @@ def _job(admin: Authed, job_id: str) -> dict[str, object]:
 
 
 def test_job_moves_by_the_clock_and_sets_the_model_version(
-    admin: Authed, clock: Clock
+    admin: Authed, clock: FakeClock
 ) -> None:
     admin.put("/api/v1/slots/s1", json=slot_body())
     job_id = admin.post(RETRAIN).json()["jobId"]
@@ -43,7 +43,7 @@ def test_job_moves_by_the_clock_and_sets_the_model_version(
 
 
 def test_metrics_not_ready_until_trained_and_after_a_change(
-    admin: Authed, clock: Clock
+    admin: Authed, clock: FakeClock
 ) -> None:
     admin.put("/api/v1/slots/s1", json=slot_body())
     not_ready = admin.get(METRICS.format("s1"))
@@ -61,7 +61,7 @@ def test_metrics_not_ready_until_trained_and_after_a_change(
     assert admin.get(METRICS.format("s1")).json()["error"] == "metrics_not_ready"
 
 
-def test_the_model_is_the_slots_when_training_started(admin: Authed, clock: Clock) -> None:
+def test_the_model_is_the_slots_when_training_started(admin: Authed, clock: FakeClock) -> None:
     admin.put("/api/v1/slots/s1", json=slot_body(patterns=["nomatch"]))
     admin.post(RETRAIN)
     clock.advance(0.5)  # still queued: the change below is trained
@@ -74,7 +74,7 @@ def test_the_model_is_the_slots_when_training_started(admin: Authed, clock: Cloc
 
 
 def test_a_pattern_re2_refuses_fails_the_job_naming_the_slot(
-    admin: Authed, clock: Clock
+    admin: Authed, clock: FakeClock
 ) -> None:
     admin.put("/api/v1/slots/s1", json=slot_body())
     admin.post(RETRAIN)
@@ -99,7 +99,7 @@ def test_metrics_parameters(admin: Authed) -> None:
     assert admin.get(METRICS.format("nope")).json()["error"] == "not_found"
 
 
-def test_zero_training_seconds_finish_at_once(state: TenantState, clock: Clock) -> None:
+def test_zero_training_seconds_finish_at_once(state: TenantState, clock: FakeClock) -> None:
     state.settings.trainingSeconds = 0
     admin = Api(create_app(state, clock=clock)).as_client()
     admin.put("/api/v1/slots/s1", json=slot_body())
@@ -107,7 +107,7 @@ def test_zero_training_seconds_finish_at_once(state: TenantState, clock: Clock) 
     assert _job(admin, job_id)["status"] == "succeeded"
 
 
-def test_training_survives_save_and_load(state: TenantState, clock: Clock, tmp_path: Path) -> None:
+def test_training_survives_save_and_load(state: TenantState, clock: FakeClock, tmp_path: Path) -> None:
     admin = Api(create_app(state, clock=clock)).as_client()
     admin.put("/api/v1/slots/s1", json=slot_body())
     job_id = admin.post(RETRAIN).json()["jobId"]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import harness
 import pytest
 from fakes import FakeClock
 
-from reconciler.backend import client, retrying
+from reconciler.backend import client
 from reconciler.emulator import platform as emulator
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ops-tenant.yaml"
@@ -21,23 +20,14 @@ ALL_SCOPES = (
 )
 
 
-@dataclass
-class Tenant:
-    state: emulator.TenantState
-    clock: FakeClock
-    app: object
+class Tenant(harness.EmulatedTenant):
+    """The ops fixture's tenant; ``connected()`` opens and closes a real client around a block."""
 
     @contextlib.asynccontextmanager
-    async def backend(self, scopes: tuple[str, ...] = ALL_SCOPES,
-                      client_id: str = "ops-client",
-                      secret: str = "ops-secret") -> AsyncIterator[client.PlatformBackend]:
-        policy = retrying.RetryPolicy(sleep=self.clock.sleep, clock=self.clock,
-                                      jitter=lambda: 0.5)
-        backend = client.PlatformBackend(
-            base_url="http://emulator.test", client_id=client_id, client_secret=secret,
-            scopes=scopes, transport=httpx.ASGITransport(app=self.app),
-            retry=policy,
-        )
+    async def connected(self, scopes: tuple[str, ...] = ALL_SCOPES,
+                     client_id: str = "ops-client",
+                     secret: str = "ops-secret") -> AsyncIterator[client.PlatformBackend]:
+        backend = self.backend(client_id, secret, scopes)
         try:
             yield backend
         finally:
@@ -51,5 +41,4 @@ def fake_clock() -> FakeClock:
 
 @pytest.fixture
 def tenant(fake_clock: FakeClock) -> Tenant:
-    state = emulator.TenantState.from_fixture(FIXTURE)
-    return Tenant(state=state, clock=fake_clock, app=emulator.create_app(state, clock=fake_clock))
+    return Tenant(emulator.TenantState.from_fixture(FIXTURE), clock=fake_clock)

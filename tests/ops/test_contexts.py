@@ -29,7 +29,7 @@ def requests_log(tenant: Tenant) -> list[dict[str, Any]]:
 
 def inject(tenant: Tenant, values: dict[str, lt.Json], **kw: Any) -> contexts.InjectResult:
     async def go() -> contexts.InjectResult:
-        async with tenant.backend() as backend:
+        async with tenant.connected() as backend:
             return await contexts.inject(backend, "conv_1", values, sleep=tenant.clock.sleep, **kw)
     return asyncio.run(go())
 
@@ -71,7 +71,7 @@ class _RacingBackend:
 @pytest.mark.parametrize("races", [1, 3])
 def test_a_409_is_reread_merged_and_retried(tenant: Tenant, races: int) -> None:
     async def go() -> contexts.InjectResult:
-        async with tenant.backend() as mine, tenant.backend() as rival:
+        async with tenant.connected() as mine, tenant.connected() as rival:
             racing = _RacingBackend(mine, rival, races)
             return await contexts.inject(racing, "conv_1", {"mine": 1},
                                          sleep=tenant.clock.sleep, rng=random.Random(1))
@@ -88,7 +88,7 @@ def test_a_409_is_reread_merged_and_retried(tenant: Tenant, races: int) -> None:
 
 def test_retries_are_bounded(tenant: Tenant) -> None:
     async def go() -> None:
-        async with tenant.backend() as mine, tenant.backend() as rival:
+        async with tenant.connected() as mine, tenant.connected() as rival:
             racing = _RacingBackend(mine, rival, races=100)
             await contexts.inject(racing, "conv_1", {"mine": 1}, attempts=3,
                                   sleep=tenant.clock.sleep)
@@ -121,7 +121,7 @@ class _ReadTogether:
 
 def test_concurrent_injections_all_land(tenant: Tenant) -> None:
     async def go() -> list[contexts.InjectResult]:
-        async with tenant.backend() as backend:
+        async with tenant.connected() as backend:
             shared = _ReadTogether(backend, writers=5)
             return await asyncio.gather(*(
                 contexts.inject(shared, "conv_1", {f"k{i}": i}, attempts=10,
@@ -153,7 +153,7 @@ def test_limits_are_checked_before_anything_is_sent(tenant: Tenant) -> None:
 
 def test_unknown_conversation(tenant: Tenant) -> None:
     async def go() -> None:
-        async with tenant.backend() as backend:
+        async with tenant.connected() as backend:
             await contexts.inject(backend, "conv_nope", {"a": 1})
     with pytest.raises(errors.NotFoundError):
         asyncio.run(go())
@@ -161,7 +161,7 @@ def test_unknown_conversation(tenant: Tenant) -> None:
 
 def render(tenant: Tenant, template: str, **kw: Any) -> contexts.Rendered:
     async def go() -> contexts.Rendered:
-        async with tenant.backend() as backend:
+        async with tenant.connected() as backend:
             return await contexts.render_conversation(backend, template, "conv_1", **kw)
     return asyncio.run(go())
 

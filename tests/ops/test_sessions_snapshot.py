@@ -15,7 +15,7 @@ from .conftest import Tenant
 
 def snap(tenant: Tenant, session_id: str = "sess_1", **kw: Any) -> sessions.Snapshot:
     async def go() -> sessions.Snapshot:
-        async with tenant.backend() as backend:
+        async with tenant.connected() as backend:
             return await sessions.snapshot(backend, session_id, **kw)
     return asyncio.run(go())
 

@@ -31,7 +31,7 @@ def case(cid: str, utterance: str, **expect: Any) -> dict[str, Any]:
 
 def run(tenant: Tenant, s: models.SimulationSuite, **kw: Any) -> simulations.SuiteReport:
     async def go() -> simulations.SuiteReport:
-        async with tenant.backend() as backend:
+        async with tenant.connected() as backend:
             return await simulating.run_suite(backend, s, bot_id="bot_ops", clock=tenant.clock,
                                               sleep=tenant.clock.sleep, **kw)
     return asyncio.run(go())
@@ -138,7 +138,7 @@ def test_concurrency_is_bounded(tenant: Tenant, concurrency: int) -> None:
     cases = [case(f"test_c{i}", "hi", intent="greeting") for i in range(8)]
 
     async def go() -> tuple[simulations.SuiteReport, int]:
-        async with tenant.backend() as backend:
+        async with tenant.connected() as backend:
             counting = _CountingBackend(backend, tenant.clock)
             report = await simulating.run_suite(
                 counting, suite(*cases), bot_id="bot_ops",
@@ -152,7 +152,7 @@ def test_concurrency_is_bounded(tenant: Tenant, concurrency: int) -> None:
 
 def test_an_error_that_dooms_the_run_stops_it(tenant: Tenant) -> None:
     async def go() -> None:
-        async with tenant.backend(scopes=("cognigy:platform:read",), client_id="reader",
+        async with tenant.connected(scopes=("cognigy:platform:read",), client_id="reader",
                                   secret="reader-secret") as backend:
             await simulating.run_suite(backend, suite(case("test_a", "hi")), bot_id="bot_ops",
                                        clock=tenant.clock, sleep=tenant.clock.sleep)
