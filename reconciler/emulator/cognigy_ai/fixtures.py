@@ -23,7 +23,7 @@ MONGO_ID = r"^[0-9a-f]{24}$"
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class ApiKeySpec(_Spec):
