@@ -21,17 +21,21 @@ def test_training_is_a_task_that_takes_its_time(api: Api, clock: Clock) -> None:
     _filler(api)
     assert api.get(f"/flows/{FLOW}").json()["isTrainingOutOfDate"] is True
     task = api.post(f"/flows/{FLOW}/intents/train", json={"localeId": LOCALE, "mode": "full"})
-    assert task.status_code == 202 and task.json()["status"] == "queued"
+    assert task.status_code == 202
+    assert task.json()["status"] == "queued"
     task_id = task.json()["_id"]
     seen = []
     for _ in range(8):
         seen.append(api.get(f"/tasks/{task_id}?projectId={PROJECT}").json()["status"])
         clock.advance(0.25)
-    assert seen[0] == "queued" and "active" in seen and seen[-1] == "done"
+    assert seen[0] == "queued"
+    assert "active" in seen
+    assert seen[-1] == "done"
     flow = api.get(f"/flows/{FLOW}?includeFeedbackReport=true").json()
     assert flow["isTrainingOutOfDate"] is False
     info = flow["feedbackReport"]["info"]
-    assert 0 < info["accuracy"] <= 1 and 0 < info["fScore"] <= 1
+    assert 0 < info["accuracy"] <= 1
+    assert 0 < info["fScore"] <= 1
     intents = api.get(f"/flows/{FLOW}/intents?includeFeedbackReport=true").json()["items"]
     assert {i["name"] for i in intents} >= {"order_status", "ticket_status"}
 
@@ -47,7 +51,8 @@ def test_an_invalid_javascript_regex_fails_the_training(api: Api, clock: Clock) 
     _filler(api, "broken", "/(?<x/g")
     task_id = api.post(f"/projects/{PROJECT}/trainallflows").json()["_id"]
     task = wait_task(api, clock, task_id)
-    assert task["status"] == "error" and "broken" in task["failReason"]
+    assert task["status"] == "error"
+    assert "broken" in task["failReason"]
 
 
 def test_cancel_stops_a_task_before_it_commits(api: Api, clock: Clock) -> None:
@@ -80,7 +85,8 @@ def _run(api: Api, clock: Clock, pb_id: str) -> dict[str, Any]:
     task = api.get(f"/tasks/{scheduled.json()['_id']}").json()
     run_id = task["data"]["playbookRunId"]
     early = api.get(f"/playbooks/{pb_id}/runs/{run_id}")
-    assert early.status_code == 404 and early.json()["detail"] == "Playbook run does not exist"
+    assert early.status_code == 404
+    assert early.json()["detail"] == "Playbook run does not exist"
     assert wait_task(api, clock, task["_id"])["status"] == "done"
     run: dict[str, Any] = api.get(f"/playbooks/{pb_id}/runs/{run_id}").json()
     return run
@@ -112,7 +118,8 @@ def test_a_playbook_run_is_judged_against_the_flow(api: Api, clock: Clock) -> No
     assert first["asserts"][1]["actual"] == {"slots": {"order_number": "ORD-123456"}}
     assert second["asserts"][0]["status"] == "successful"
     assert second["asserts"][1]["status"] == "failed"
-    assert second["status"] == "failed" and run["status"] == "failed"
+    assert second["status"] == "failed"
+    assert run["status"] == "failed"
     runs = api.get(f"/playbooks/{pb_id}/runs").json()
     assert [r["status"] for r in runs["items"]] == ["failed"]
 
@@ -134,7 +141,8 @@ def test_keyphrase_slots_come_from_attached_lexicons(api: Api, clock: Clock) -> 
         "mainKeyphrase": "SPRING10", "keyphrases": [{"value": "spring ten",
                                                      "isMainKeyphrase": False}],
         "slotReferences": [slot["_id"]], "data": "{}"})
-    assert entry.status_code == 201 and entry.json()["keyphrases"][0]["_id"]
+    assert entry.status_code == 201
+    assert entry.json()["keyphrases"][0]["_id"]
     api.post(f"/flows/{FLOW}/slotfillers", json={"name": "coupon_code", "type": "slot",
                                                  "slot": "coupon"})
     api.post(f"/flows/{FLOW}/intents/train", json={})
@@ -156,7 +164,8 @@ def test_connection_fields_are_write_only(api: Api) -> None:
     created = api.post("/connections", json={
         "projectId": PROJECT, "name": "crm_api_key", "type": "http_apiKeyXKey",
         "extension": "@cognigy/basic-nodes", "fields": {"authApiKey": "s3cret"}})
-    assert created.status_code == 201 and created.json()["fields"] == {"authApiKey": "********"}
+    assert created.status_code == 201
+    assert created.json()["fields"] == {"authApiKey": "********"}
     ident = created.json()["_id"]
     assert api.patch(f"/connections/{ident}", json={"name": "x"}).status_code == 400
     assert api.patch(f"/connections/{ident}", json={"fields": {"authApiKey": "n3w"}}).json() \
@@ -176,7 +185,9 @@ def test_chart_nodes_link_and_carry_no_last_changed(api: Api) -> None:
         "config": {"type": "GET", "url": "https://crm.example.com"}})
     assert node.status_code == 201, node.text
     body = node.json()
-    assert "lastChanged" not in body and "createdAt" not in body and body["referenceId"]
+    assert "lastChanged" not in body
+    assert "createdAt" not in body
+    assert body["referenceId"]
     relations = {r["node"]: r for r in api.get(f"/flows/{FLOW}/chart").json()["relations"]}
     assert relations[start["_id"]]["next"] == body["_id"]
     assert api.patch(f"/flows/{FLOW}/chart/nodes/{body['_id']}",
@@ -204,7 +215,8 @@ def test_snapshot_restore_replaces_resources_with_new_ids(api: Api, clock: Clock
     flows = api.get(f"/flows?projectId={PROJECT}").json()["items"]
     assert [f["name"] for f in flows] == ["Main"]
     main = flows[0]
-    assert main["_id"] != FLOW and main["referenceId"] == original_reference
+    assert main["_id"] != FLOW
+    assert main["referenceId"] == original_reference
     fillers = api.get(f"/flows/{main['_id']}/slotfillers").json()["items"]
     assert [(f["name"], f["referenceId"]) for f in fillers] == [("order_number",
                                                                   filler["referenceId"])]
@@ -247,6 +259,7 @@ def test_names_are_unique_and_client_reference_ids_are_kept(api: Api) -> None:
     assert first.json()["referenceId"] == ref
     again = api.post(f"/flows/{FLOW}/slotfillers", json={"name": "n", "type": "regex",
                                                          "regex": "/b/g"})
-    assert again.status_code == 409 and again.json()["code"] == 1004
+    assert again.status_code == 409
+    assert again.json()["code"] == 1004
     assert api.post(f"/flows/{FLOW}/slotfillers", json={"name": "m", "type": "regex"}
                     ).json()["code"] == 1000

@@ -14,7 +14,7 @@ from .conftest import FLOW, PROJECT, USER, Api, Clock
 HEX24 = re.compile(r"^[0-9a-f]{24}$")
 
 
-@pytest.mark.parametrize("headers,query", [({}, ""), ({"X-API-Key": "wrong"}, ""),
+@pytest.mark.parametrize(("headers", "query"), [({}, ""), ({"X-API-Key": "wrong"}, ""),
                                            ({}, "?api_key=wrong")])
 def test_a_missing_or_bad_key_is_401_rfc7807(app: Any, headers: dict[str, str],
                                              query: str) -> None:
@@ -22,8 +22,11 @@ def test_a_missing_or_bad_key_is_401_rfc7807(app: Any, headers: dict[str, str],
     assert answer.status_code == 401
     assert answer.headers["content-type"].startswith("application/problem+json")
     body = answer.json()
-    assert body["code"] == 401 and body["status"] == 401 and body["type"] == "about:blank"
-    assert body["instance"] == "/new/v2.0/projects" and body["traceId"].startswith("api--")
+    assert body["code"] == 401
+    assert body["status"] == 401
+    assert body["type"] == "about:blank"
+    assert body["instance"] == "/new/v2.0/projects"
+    assert body["traceId"].startswith("api--")
 
 
 def test_the_key_may_come_as_query_parameter_and_both_prefixes_serve(app: Any) -> None:
@@ -36,7 +39,8 @@ def test_the_key_may_come_as_query_parameter_and_both_prefixes_serve(app: Any) -
 def test_a_bad_key_can_be_configured_to_answer_500(state: TenantState, clock: Clock) -> None:
     state.settings.unauthorizedStatus = 500
     answer = Api(create_app(state, clock=clock), key="nope").get("/projects")
-    assert answer.status_code == 500 and answer.json()["code"] == 1008
+    assert answer.status_code == 500
+    assert answer.json()["code"] == 1008
 
 
 def test_unknown_ids_are_404_code_1002(api: Api) -> None:
@@ -58,9 +62,12 @@ def test_lists_page_sort_filter_and_cap_the_limit(api: Api) -> None:
         _flow(api, f"flow-{n:03d}")
     page = api.get(f"/flows?projectId={PROJECT}&limit=500").json()
     assert set(page) == {"items", "total", "nextCursor", "previousCursor"}
-    assert len(page["items"]) == 100 and page["total"] == 106
+    assert len(page["items"]) == 100
+    assert page["total"] == 106
     rest = api.get(f"/flows?projectId={PROJECT}&limit=100&next={page['nextCursor']}").json()
-    assert len(rest["items"]) == 6 and rest["nextCursor"] is None and rest["previousCursor"]
+    assert len(rest["items"]) == 6
+    assert rest["nextCursor"] is None
+    assert rest["previousCursor"]
     first = api.get(f"/flows?projectId={PROJECT}&sort=name:desc&limit=2").json()["items"]
     assert [f["name"] for f in first] == ["flow-104", "flow-103"]
     skipped = api.get(f"/flows?projectId={PROJECT}&sort=name:asc&skip=1&limit=1").json()
@@ -73,14 +80,17 @@ def test_lists_page_sort_filter_and_cap_the_limit(api: Api) -> None:
 
 def test_entities_carry_meta_and_patch_moves_last_changed(api: Api, clock: Clock) -> None:
     flow = _flow(api, "meta")
-    assert HEX24.match(flow["_id"]) and flow["createdBy"] == USER == flow["lastChangedBy"]
+    assert HEX24.match(flow["_id"])
+    assert flow["createdBy"] == USER == flow["lastChangedBy"]
     assert flow["createdAt"] == flow["lastChanged"] == int(clock.now)
     before = flow["lastChanged"]
     for _ in range(2):  # the same clock second: lastChanged still moves
         answer = api.patch(f"/flows/{flow['_id']}", json={"context": {"a": 1}})
-        assert answer.status_code == 200 and answer.json() == {}
+        assert answer.status_code == 200
+        assert answer.json() == {}
     after = api.get(f"/flows/{flow['_id']}").json()
-    assert after["lastChanged"] == before + 2 and after["context"] == {"a": 1}
+    assert after["lastChanged"] == before + 2
+    assert after["context"] == {"a": 1}
     other = Api(api.transport.app, key="colleague-api-key")  # type: ignore[attr-defined]
     other.patch(f"/flows/{flow['_id']}", json={"description": "x"})
     assert api.get(f"/flows/{flow['_id']}").json()["lastChangedBy"] == "65f0c0ffee0000000000e002"
@@ -90,11 +100,13 @@ def test_entities_carry_meta_and_patch_moves_last_changed(api: Api, clock: Clock
 
 def test_bodies_over_60_kb_are_413_and_contexts_over_the_limit_400(api: Api) -> None:
     big = api.patch(f"/flows/{FLOW}", json={"context": {"x": "y" * 70_000}})
-    assert big.status_code == 413 and big.json()["code"] == 413
+    assert big.status_code == 413
+    assert big.json()["code"] == 413
     state = api.transport.app.state.emulator.state  # type: ignore[attr-defined]
     state.settings.contextLimitBytes = 1000
     over = api.patch(f"/flows/{FLOW}", json={"context": {"x": "y" * 2000}})
-    assert over.status_code == 400 and "limit" in over.json()["detail"]
+    assert over.status_code == 400
+    assert "limit" in over.json()["detail"]
 
 
 def test_rate_limit_per_client_address_with_retry_after(state: TenantState,
@@ -104,7 +116,8 @@ def test_rate_limit_per_client_address_with_retry_after(state: TenantState,
     one, two = Api(app, peer="127.0.0.1"), Api(app, peer="127.0.0.2")
     assert [one.get("/users/me").status_code for _ in range(3)] == [200] * 3
     refused = one.get("/users/me")
-    assert refused.status_code == 429 and refused.json()["code"] == 429
+    assert refused.status_code == 429
+    assert refused.json()["code"] == 429
     assert int(refused.headers["Retry-After"]) == 300
     assert two.get("/users/me").status_code == 200
     clock.advance(300)

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
 import yaml
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
 
 from reconciler.emulator.cognigy_ai import TenantState, app, create_app
 from reconciler.emulator.platform import serving
