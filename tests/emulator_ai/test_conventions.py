@@ -47,7 +47,8 @@ def test_unknown_ids_are_404_code_1002(api: Api) -> None:
     for path in ("/flows/65f0c0ffee0000000000ffff", f"/flows/{FLOW}/slotfillers/x",
                  "/lexicons/x", "/tasks/x", "/playbooks/x", "/snapshots/x", "/profiles/x"):
         answer = api.get(path)
-        assert answer.status_code == 404 and answer.json()["code"] == 1002, path
+        assert answer.status_code == 404, path
+        assert answer.json()["code"] == 1002, path
 
 
 def _flow(api: Api, name: str) -> dict[str, Any]:

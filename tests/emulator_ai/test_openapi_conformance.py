@@ -70,6 +70,7 @@ def test_every_operation_conforms(case: Any, served: str) -> None:
                            excluded_checks=[positive_data_acceptance])
 
 
+@pytest.mark.slow
 def test_reads_reached_real_objects(served: str) -> None:
     """Runs after the generated cases: reads of real ids answered 200 and were validated."""
     log = httpx.get(f"{served}/_emulator/requests").json()
