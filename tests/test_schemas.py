@@ -42,8 +42,13 @@ def test_checked_in_schemas_are_fresh() -> None:
 
 def test_the_packaged_openapi_document_is_the_schemas_one_byte_for_byte() -> None:
     packaged = ROOT / "reconciler" / "emulator" / "platform" / "openapi.yaml"
-    assert {"cognigy-api.openapi.yaml": packaged} == schemagen.PACKAGED
+    ai = ROOT / "reconciler" / "emulator" / "cognigy_ai" / "openapi.yaml"
+    assert {"cognigy-api.openapi.yaml": packaged,
+            "cognigy-ai.openapi.yaml": ai} == schemagen.PACKAGED
     assert packaged.read_bytes() == (SCHEMAS / "cognigy-api.openapi.yaml").read_bytes(), (
+        "run: make schemas"
+    )
+    assert ai.read_bytes() == (SCHEMAS / "cognigy-ai.openapi.yaml").read_bytes(), (
         "run: make schemas"
     )
     assert schemagen.stale_copies(SCHEMAS) == []
@@ -51,6 +56,7 @@ def test_the_packaged_openapi_document_is_the_schemas_one_byte_for_byte() -> Non
 
 def test_stale_copies_detects_a_changed_source(tmp_path: Path) -> None:
     (tmp_path / "cognigy-api.openapi.yaml").write_text("openapi: 3.1.0\n")
+    (tmp_path / "cognigy-ai.openapi.yaml").write_text("openapi: 3.1.0\n")
     assert schemagen.stale_copies(tmp_path) == list(schemagen.PACKAGED.values())
 
 

@@ -31,9 +31,19 @@ def emulator() -> None:
               help="YAML fixture describing the tenant.")
 @click.option("--state", "state_file", type=click.Path(path_type=Path, dir_okay=False),
               help="JSON state file: loaded on start if present, saved after every write.")
-def serve(host: str, port: int, fixture: Path | None, state_file: Path | None) -> None:
-    """Serve the Platform API on HOST:PORT until interrupted (SIGINT/SIGTERM)."""
-    from reconciler.emulator.platform import TenantState, create_app, serving
+@click.option("--api", type=click.Choice(["platform", "cognigy-ai"]), default="platform",
+              show_default=True,
+              help="Which API to serve: the Platform API or Cognigy.AI's v2.0 REST API.")
+def serve(host: str, port: int, fixture: Path | None, state_file: Path | None,
+          api: str) -> None:
+    """Serve the Platform API (or, with --api cognigy-ai, Cognigy.AI's v2.0 REST API) on
+    HOST:PORT until interrupted (SIGINT/SIGTERM)."""
+    from reconciler.emulator.platform import serving
+
+    if api == "cognigy-ai":
+        from reconciler.emulator.cognigy_ai import TenantState, create_app
+    else:
+        from reconciler.emulator.platform import TenantState, create_app  # type: ignore[assignment]
 
     if state_file is not None and state_file.exists():
         state = TenantState.load(state_file)

@@ -33,6 +33,7 @@ DEFAULT_DIRECTORY = _PACKAGE.parent / "schemas"
 # them): source name -> packaged copy, kept byte-identical by ``copy_packaged``.
 PACKAGED: dict[str, Path] = {
     "cognigy-api.openapi.yaml": _PACKAGE / "emulator" / "platform" / "openapi.yaml",
+    "cognigy-ai.openapi.yaml": _PACKAGE / "emulator" / "cognigy_ai" / "openapi.yaml",
 }
 
 _TARGETS: dict[str, tuple[Any, str, str]] = {
