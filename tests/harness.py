@@ -29,16 +29,13 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class EmulatedTenant:
-    """An emulated tenant in-process, its clock, and real clients bound to it.
-
-    With ``clock=None`` the emulator and the clients use the real clock (for suites that let
-    a short training finish by itself); otherwise every wait moves the fake clock instead.
-    """
+    """An emulated tenant in-process, the fake clock it shares with its clients, and real
+    clients bound to it: every wait moves the clock instead of taking time."""
 
     def __init__(self, state: TenantState, *, clock: FakeClock | None = None) -> None:
         self.state = state
-        self.clock = clock
-        self.app = create_app(state, clock=clock) if clock is not None else create_app(state)
+        self.clock = clock if clock is not None else FakeClock()
+        self.app = create_app(state, clock=self.clock)
         self.transport = httpx.ASGITransport(app=self.app, client=PEER)
 
     @classmethod
@@ -51,8 +48,6 @@ class EmulatedTenant:
         return cls(TenantState.from_fixture_model(parsed, source="test fixture"), clock=clock)
 
     def policy(self, *, jitter: float = 0.5) -> retrying.RetryPolicy:
-        if self.clock is None:
-            return retrying.RetryPolicy(jitter=lambda: jitter)
         return retrying.RetryPolicy(sleep=self.clock.sleep, clock=self.clock, wall=self.clock,
                                     jitter=lambda: jitter)
 

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 import harness
 import pytest
-from fakes import FakeClock
 
 from reconciler import errors
 from reconciler.backend import client
@@ -39,15 +38,10 @@ class Tenant(harness.EmulatedTenant):
     """The e2e fixture served in-process; ``backend()`` is the real client."""
 
     def __init__(self) -> None:
-        super().__init__(TenantState.from_fixture(FIXTURE), clock=FakeClock())
+        super().__init__(TenantState.from_fixture(FIXTURE))
         project = validating.load_project([PROJECT], env="test")
         self.manifests = [m.manifest for m in project.manifests]
         self.bot_ids = {"support": "bot_support"}
-
-    @property
-    def fake_clock(self) -> FakeClock:
-        assert self.clock is not None
-        return self.clock
 
     def backend(self, client_id: str = "e2e-client", client_secret: str = "e2e-client-secret",
                 scopes: Sequence[str] = ALL_SCOPES, **kw: Any) -> client.PlatformBackend:
@@ -55,8 +49,7 @@ class Tenant(harness.EmulatedTenant):
 
     def options(self, **kw: Any) -> applying.ApplyOptions:
         return applying.ApplyOptions(
-            clock=self.fake_clock, sleep=self.fake_clock.sleep, env={"E2E_CRM_TOKEN": CANARY},
-            **kw,
+            clock=self.clock, sleep=self.clock.sleep, env={"E2E_CRM_TOKEN": CANARY}, **kw
         )
 
     async def plan(

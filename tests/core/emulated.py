@@ -39,7 +39,7 @@ def fixture(bots: list[dict[str, Any]]) -> fixtures.Fixture:
 
 
 class Tenant(harness.EmulatedTenant):
-    """A tenant seeded from Python data, on the real clock (training takes 0.1 s)."""
+    """A tenant seeded from Python data."""
 
     def __init__(self, bots: list[dict[str, Any]]) -> None:
         super().__init__(TenantState.from_fixture_model(fixture(bots), source="test fixture"))
