@@ -91,9 +91,10 @@ class Prediction:
         }
 
     def summary(self) -> str:
-        """``examples 12/12 -> 9/12`` (``examples new -> 9/12`` for a create)."""
-        before = str(self.before) if self.before is not None else "new"
-        return f"examples {before} -> {self.after}"
+        """``examples 12/12 -> 9/12`` (``examples 9/12 (new slot)`` for a create)."""
+        if self.before is None:
+            return f"examples {self.after} (new slot)"
+        return f"examples {self.before} -> {self.after}"
 
 
 def _rate(results: Sequence[extraction.Outcome]) -> ExampleRate:

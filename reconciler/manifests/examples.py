@@ -10,6 +10,7 @@ slot (``run_slots``). Pure: the manifests are already loaded.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 
 from reconciler import extraction
@@ -33,7 +34,7 @@ def run(spec: models.SlotSpec) -> tuple[extraction.Outcome, ...]:
 
 def shown(value: str | None) -> str:
     """A value as messages and tables show it: quoted, or ``nothing``."""
-    return "nothing" if value is None else repr(value)
+    return "nothing" if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def describe(result: extraction.Outcome) -> str:
@@ -125,6 +126,6 @@ def diagnostics(manifests: Sequence[loading.LoadedManifest]) -> list[loading.Dia
             line, column = result.positions[index]
             found.append(loading.Diagnostic(
                 result.file, line, column, result.address,
-                f"spec.examples[{index}] {outcome.text!r}: {describe(outcome)}{bar}",
+                f"spec.examples[{index}] {shown(outcome.text)}: {describe(outcome)}{bar}",
             ))
     return found

@@ -165,6 +165,14 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
     )
 
 
+def check_examples(paths: Sequence[Path], *, env: str | None = None,
+                  config: Path | None = None) -> tuple[Project, examples.ExampleReport]:
+    """``cogctl test``: load and validate the project (a ``ManifestError`` when it is not
+    valid), then run every slot's examples offline."""
+    project = require_valid(load_project(paths, env=env, config=config))
+    return project, examples.run_slots(project.manifests)
+
+
 def require_valid(project: Project) -> Project:
     """``project`` itself when valid; otherwise ``errors.ManifestError`` with every problem."""
     if project.ok:
