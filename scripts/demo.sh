@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The quick-start demo (`make demo`): the whole loop on manifests/ against the embedded
-# emulator, from a fresh state: validate, plan, apply (retraining and verification), plan
-# again (no changes), verify. Each command is echoed before it runs, as a user would type it.
+# emulator, from a fresh state: validate, test (slot examples, offline), plan (with predicted
+# extraction), apply (retraining and verification), plan again (no changes), verify. Each command is echoed before it runs, as a user would type it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,7 @@ step() {
 }
 
 step validate manifests/
+step test manifests/
 step plan manifests/
 step apply manifests/ --auto-approve
 step plan manifests/ --detailed-exitcode

@@ -38,8 +38,8 @@ def test_the_architecture_document_lists_no_module_that_is_gone() -> None:
 
 def test_no_module_sits_flat_in_the_package_but_the_shared_ones() -> None:
     flat = {p.name for p in PACKAGE.glob("*.py")}
-    assert flat == {"__init__.py", "__main__.py", "clock.py", "errors.py", "fileio.py",
-                    "jsontypes.py", "statedir.py"}
+    assert flat == {"__init__.py", "__main__.py", "clock.py", "errors.py", "extraction.py",
+                    "fileio.py", "jsontypes.py", "statedir.py"}
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -121,3 +121,10 @@ def test_each_rule_is_defined_once() -> None:
         )
         if found != [owner]:
             pytest.fail(f"{pattern!r} is defined in {found}, expected only in {owner}")
+
+
+def test_the_suite_has_one_fake_clock() -> None:
+    tests = ROOT / "tests"
+    clocks = sorted(p.relative_to(tests).as_posix() for p in tests.rglob("*.py")
+                    if re.search(r"^class \w*Clock\b", p.read_text(encoding="utf-8"), re.M))
+    assert clocks == ["fakes.py"]

@@ -235,3 +235,32 @@ def test_write_export_to_an_impossible_place_writes_nothing(tmp_path: Path) -> N
     with pytest.raises(errors.CogctlError, match="cannot write"):
         exporting.write_export(tmp_path, {"a/x.yaml": "x\n", "b/y.yaml": "y\n"})
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == []
+
+
+def test_rewriting_keeps_the_examples_and_thresholds_of_the_manifests_there(
+    tmp_path: Path,
+) -> None:
+    live = _live(tmp_path)
+    out = tmp_path / "out"
+    _write(out, exporting.build_export(live, "bot_8f3a", "support"))
+    slots_file = out / "support" / "slots.yaml"
+    documents = list(yaml.safe_load_all(slots_file.read_text()))
+    order = next(d for d in documents if d and d["metadata"]["name"] == "order_number")
+    order["spec"]["examples"] = [{"text": "where is ORD-123456", "value": "ORD-123456"},
+                                 {"text": "no order", "value": None}]
+    order["spec"]["verify"] = {"minExampleRate": 0.5}
+    slots_file.write_text(yaml.safe_dump_all(documents, sort_keys=False))
+
+    kept = exporting.kept_slot_parts(out, "support")
+    assert kept == {"order_number": {"verify": {"minExampleRate": 0.5},
+                                     "examples": order["spec"]["examples"]}}
+    rewritten = exporting.build_export(live, "bot_8f3a", "support") | {}
+    again = exporting.export_bot(live, "bot_8f3a", "support", kept=kept).files
+    assert "examples" not in rewritten["support/slots.yaml"]
+    exporting.write_export(out, again, force=True)
+    documents = list(yaml.safe_load_all(slots_file.read_text()))
+    order = next(d for d in documents if d and d["metadata"]["name"] == "order_number")
+    assert order["spec"]["examples"][1] == {"text": "no order", "value": None}
+    assert order["spec"]["verify"] == {"minExampleRate": 0.5}
+    plan = _plan(out, live, secrets={"SUPPORT_CRM_LOOKUP_SECRET": None})
+    assert not plan.summary().has_changes

@@ -109,9 +109,12 @@ def test_metrics_not_ready_are_polled_until_training_ends() -> None:
         (verdict,) = await verifying.measure_extraction(
             backend, [check], baseline={check.address: 0.5}, deadline_seconds=30.0,
             poll_seconds=0.1, clock=t.clock, sleep=t.clock.sleep, on_event=waits.append,
+            predicted={check.address: (0.75, 4)},
         )
         assert verdict.passed, verdict.reason
         assert verdict.baseline == 0.5
+        assert (verdict.predicted_rate, verdict.predicted_examples) == (0.75, 4)
+        assert verdict.to_json()["predictedRate"] == 0.75
         assert any(isinstance(e, progress.Waiting) for e in waits)  # it was not ready at first
         assert 0.1 <= t.clock() - started < 30.0
         await backend.aclose()
@@ -142,3 +145,17 @@ def test_metrics_never_ready_fail_at_the_deadline() -> None:
         await backend.aclose()
 
     asyncio.run(body(Tenant()))
+
+
+def test_measured_beside_predicted_says_when_they_differ() -> None:
+    measured = verifying.judge(_check(), _metrics(0.9), None)
+    assert measured.comparison() is None  # no prediction: nothing to compare
+    same = dataclasses.replace(measured, predicted_rate=0.9, predicted_examples=5)
+    assert not same.predicted_differs
+    assert same.comparison() == ("measured 0.900 on 10 labelled utterance(s) of the tenant, "
+                                 "predicted 0.900 on 5 example(s) of the manifest")
+    other = dataclasses.replace(measured, predicted_rate=1.0, predicted_examples=5)
+    assert other.predicted_differs
+    assert other.passed  # a comparison, not a threshold
+    assert str(other.comparison()).endswith(
+        ": they differ (the tenant's labelled utterances are not the manifest's examples)")

@@ -20,6 +20,7 @@ from reconciler.cli import _common
 # name -> (module under reconciler.cli, attribute). Order is the order of ``--help``.
 _COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "validate"),
+    "test": ("test", "test"),
     "plan": ("plan", "plan"),
     "apply": ("apply", "apply"),
     "drift": ("drift", "drift"),

@@ -61,14 +61,20 @@ def verify_table(
     if report.slots:
         width = max(len(s.address) for s in report.slots)
         lines.append(
-            f"  {'slot':<{width}}  {'rate':>6}  {'base':>6}  {'min':>6}  {'maxdrop':>7}  result"
+            f"  {'slot':<{width}}  {'rate':>6}  {'pred':>6}  {'base':>6}  {'min':>6}  "
+            f"{'maxdrop':>7}  result"
         )
         for s in report.slots:
             lines.append(
-                f"  {s.address:<{width}}  {_rate(s.success_rate):>6}  {_rate(s.baseline):>6}"
+                f"  {s.address:<{width}}  {_rate(s.success_rate):>6}  {_rate(s.predicted_rate):>6}"
+                f"  {_rate(s.baseline):>6}"
                 f"  {_rate(s.min_extraction_rate):>6}  {_rate(s.max_regression):>7}  "
                 f"{'pass' if s.passed else 'FAIL: ' + s.reason}"
             )
+        for s in report.slots:
+            comparison = s.comparison()
+            if comparison is not None and s.predicted_differs:
+                lines.append(f"  {s.address}: {comparison}")
     for suite in report.suites:
         counts = ", ".join(f"{n} {k}" for k, n in suite.counts().items() if n)
         lines.append(

@@ -2,7 +2,8 @@
 
 Read-only against the tenant (read scope only). One file per kind per bot under DIR
 (``DIR/<bot>/integrations.yaml``, ``slots.yaml``, ``context.yaml``); existing files are left
-alone unless ``--force``. What it writes validates and plans to zero changes.
+alone unless ``--force``, which keeps the slot examples and verify thresholds those files
+already hold. What it writes validates and plans to zero changes.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def export(bot: str, out: Path, force: bool, env: str | None, config: Path | Non
                     hint="check --bot and the bots mapping of cogctl.yaml",
                 ) from None
             live = await fetching.fetch_live_state(target.backend, [bot_id])
-            return exporting.export_bot(live, bot_id, logical)
+            return exporting.export_bot(live, bot_id, logical,
+                                        kept=exporting.kept_slot_parts(out, logical))
 
     try:
         result = asyncio.run(read())

@@ -38,9 +38,10 @@ def validate(paths: tuple[Path, ...], output: str, env: str | None,
              config: Path | None) -> int:
     """Check manifests (default: manifests/) against the schemas and every rule.
 
-    Makes no API call. Reports every problem of every file, not only the first.
+    Runs every slot's examples too (as cogctl test does). Makes no API call. Reports every
+    problem of every file, not only the first.
     """
-    project = validating.load_project(list(paths), env=env, config=config)
+    project = validating.load_project(list(paths), env=env, config=config, run_examples=True)
     if output == "json":
         click.echo(json.dumps([d.to_json() for d in project.diagnostics], indent=2))
     else:

@@ -25,6 +25,7 @@ async def _verify(
         checks, missing = verifying.checks_for_slots(slots, live, _run.bot_ids(project))
         judged = await verifying.measure_extraction(
             target.backend, checks, baseline={}, deadline_seconds=wait,
+            predicted=verifying.predicted_rates(slots),
         )
         reports = await simulating.run_suites(target.backend, suites)
     return verifying.VerifyReport("of live state", (), (*missing, *judged), reports)

@@ -17,6 +17,8 @@ Pure: no network, no terminal. Policy:
 - Secrets compare through ``auth_secret_sha256`` when ``secrets`` holds the value; when the
   environment variable is unset the stored secret cannot be compared and counts as equal
   (a plan job needs no secrets); a secret that is wanted but missing live is always a change.
+- Every created or updated slot with examples gets a ``predicting.Prediction``: its examples
+  with the live patterns and with the new ones.
 - A bot whose context defaults carry the pending-retraining marker (``retrainmarks``) is
   retrained even when nothing changes: it is in ``retrain`` and ``pending_retrain`` (with a
   reason), and every slot of its manifests gets an extraction check. The marker is not an
@@ -29,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler import errors
 from reconciler.core import kindplans as kinds
-from reconciler.core import livestate, plans, retrainmarker
+from reconciler.core import livestate, plans, predicting, retrainmarker
 from reconciler.manifests import models
 
 Desired = models.Integration | models.Slot | models.ContextDefaults | models.SimulationSuite
@@ -70,7 +72,25 @@ def build_plan(
         context_versions={
             b: v for b, v in sorted(acc.context_versions.items()) if b in retrain
         },
+        predictions=_predictions(changes, desired),
     )
+
+
+def _predictions(
+    changes: Sequence[plans.Change], desired: Sequence[Desired]
+) -> tuple[predicting.Prediction, ...]:
+    """Predicted extraction of every created or updated slot with examples, in plan order."""
+    slots = {m.address: m for m in desired if isinstance(m, models.Slot)}
+    found = []
+    for change in changes:
+        manifest = slots.get(change.address)
+        if manifest is None or change.action not in (plans.Action.CREATE, plans.Action.UPDATE):
+            continue
+        prediction = predicting.predict(change.address, manifest, change.before,
+                                        depends_on=change.depends_on)
+        if prediction is not None:
+            found.append(prediction)
+    return tuple(found)
 
 
 def _plan_bot(acc: kinds.Accumulator, ctx: kinds.BotContext, of_bot: list[Desired]) -> None:

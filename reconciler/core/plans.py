@@ -32,7 +32,7 @@ import pydantic
 from pydantic import JsonValue
 
 from reconciler import errors
-from reconciler.core import canonical
+from reconciler.core import canonical, predicting
 
 FORMAT_VERSION = "1.1"  # of saved plans; 1.1 added pending retrainings (retrainmarks)
 SENSITIVE = "(sensitive)"
@@ -169,7 +169,8 @@ class Plan:
     ``unmanaged``: live objects in the manifests' bots that are neither in the manifests nor
     labelled ``managed-by: cogctl``; never touched. ``orphaned``: objects labelled as ours
     that left the manifests; deleted only when the plan was built with ``prune=True`` (then
-    they are delete changes instead).
+    they are delete changes instead). ``predictions``: for each created or updated slot with
+    examples, its examples' pass rate with the live and the new patterns (``predicting``).
     """
 
     target: str
@@ -182,6 +183,7 @@ class Plan:
     observed: Mapping[str, str] = dataclasses.field(default_factory=dict)
     pending_retrain: tuple[PendingRetrain, ...] = ()
     context_versions: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    predictions: tuple[predicting.Prediction, ...] = ()
     format_version: str = FORMAT_VERSION
 
     def summary(self) -> Summary:
@@ -195,6 +197,13 @@ class Plan:
             unchanged=counts[Action.NOOP],
             retrain_pending=len(self.pending_retrain),
         )
+
+    def prediction_for(self, address: str) -> predicting.Prediction | None:
+        return next((p for p in self.predictions if p.address == address), None)
+
+    def regressions(self) -> tuple[predicting.Prediction, ...]:
+        """Predictions whose pass rate drops by more than the slot's ``maxRegression``."""
+        return tuple(p for p in self.predictions if p.regression)
 
     def pending_bots(self) -> frozenset[str]:
         """BotIds whose retraining an interrupted apply left pending."""

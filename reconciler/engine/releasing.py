@@ -133,6 +133,7 @@ async def _verify(
         backend,
         checks,
         baseline=baseline,
+        predicted=verifying.plan_predictions(plan),
         failed_bots=failed_bots,
         deadline_seconds=vopts.metrics_deadline_seconds,
         poll_seconds=vopts.poll_seconds,

@@ -7,25 +7,29 @@ Policy:
 - ``404 metrics_not_ready`` is polled until a deadline (time injected); still not ready then
   is a failure that says so. Slots of a bot whose retraining failed are failed at once.
 - Simulation suites of the changed bots run through ``simulating.run_suite``.
+- Beside each measured rate stands the rate the plan predicted on the manifest's examples
+  (``predicted``): not a threshold, a comparison. When they differ the verdict says so: the
+  tenant measures on its own labelled utterances, which are not the manifest's examples.
 Nothing here prints; a ``VerifyReport`` is returned and every verdict is also an event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import JsonValue
 
-from reconciler import errors
+from reconciler import errors, extraction
 from reconciler.backend import base
 from reconciler.clock import Clock, Sleep
 from reconciler.core import livestate, plans, simulations
 from reconciler.core import livetypes as lt
 from reconciler.engine import applyresults, progress
-from reconciler.manifests import models
+from reconciler.manifests import examples, models
 
 _EPSILON = 1e-9  # rates are shares of small integers; do not fail on float rounding
 
@@ -42,6 +46,25 @@ class SlotVerdict:
     min_extraction_rate: float | None = None
     max_regression: float | None = None
     model_version: str | None = None
+    predicted_rate: float | None = None
+    predicted_examples: int | None = None
+
+    @property
+    def predicted_differs(self) -> bool:
+        return (self.predicted_rate is not None and self.success_rate is not None
+                and abs(self.predicted_rate - self.success_rate) > _EPSILON)
+
+    def comparison(self) -> str | None:
+        """Measured beside predicted, and why they may differ; None without a prediction."""
+        if self.predicted_rate is None or self.success_rate is None:
+            return None
+        line = (f"measured {self.success_rate:.3f} on {self.sample_size} labelled utterance(s) "
+                f"of the tenant, predicted {self.predicted_rate:.3f} on "
+                f"{self.predicted_examples} example(s) of the manifest")
+        if self.predicted_differs:
+            line += (": they differ (the tenant's labelled utterances are not the manifest's "
+                     "examples)")
+        return line
 
     def to_json(self) -> dict[str, JsonValue]:
         return {
@@ -55,6 +78,8 @@ class SlotVerdict:
             "minExtractionRate": self.min_extraction_rate,
             "maxRegression": self.max_regression,
             "modelVersion": self.model_version,
+            "predictedRate": self.predicted_rate,
+            "predictedExamples": self.predicted_examples,
         }
 
 
@@ -126,6 +151,22 @@ def judge(
     )
 
 
+def predicted_rates(slots: Sequence[models.Slot]) -> dict[str, tuple[float, int]]:
+    """address -> (pass rate, number of examples) of the manifests' own examples, for slots
+    that have examples: what live patterns equal to the manifests' extract."""
+    found: dict[str, tuple[float, int]] = {}
+    for slot in slots:
+        results = examples.run(slot.spec)
+        if results:
+            found[slot.address] = (extraction.pass_rate(results), len(results))
+    return found
+
+
+def plan_predictions(plan: plans.Plan) -> dict[str, tuple[float, int]]:
+    """address -> (predicted pass rate after apply, number of examples), from the plan."""
+    return {p.address: (p.after.rate, p.after.total) for p in plan.predictions}
+
+
 def checks_for_slots(
     slots: Sequence[models.Slot], live: livestate.LiveState, bot_ids: Mapping[str, str]
 ) -> tuple[list[plans.VerifyCheck], list[SlotVerdict]]:
@@ -180,6 +221,7 @@ async def measure_extraction(
     checks: Sequence[plans.VerifyCheck],
     *,
     baseline: Mapping[str, float],
+    predicted: Mapping[str, tuple[float, int]] | None = None,
     failed_bots: frozenset[str] = frozenset(),
     deadline_seconds: float = 120.0,
     poll_seconds: float = 0.5,
@@ -201,6 +243,9 @@ async def measure_extraction(
                     clock=clock, sleep=sleep, on_event=on_event,
                 )
             verdict = judge(check, metrics, baseline.get(check.address))
+        if predicted and check.address in predicted:
+            rate, count = predicted[check.address]
+            verdict = dataclasses.replace(verdict, predicted_rate=rate, predicted_examples=count)
         on_event(progress.Verdict(check.address, verdict.passed, verdict.reason))
         return verdict
 

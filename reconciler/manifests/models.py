@@ -169,8 +169,21 @@ class IntegrationSpec(_Frozen):
 
 
 class SlotVerify(_Frozen):
+    """Thresholds: the tenant's measured extraction rate after apply (``minExtractionRate``,
+    ``maxRegression``, the latter also for the plan's predicted drop), and the share of the
+    slot's own examples that must pass in ``validate`` and ``cogctl test``."""
+
     minExtractionRate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.85
     maxRegression: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    minExampleRate: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+
+
+class SlotExample(_Frozen):
+    """A labelled sentence: ``value`` is what the slot must extract from ``text``; ``None``
+    (``value: null``) means nothing may be extracted from it."""
+
+    text: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(rules.not_blank)]
+    value: Annotated[str, Field(min_length=1, max_length=2000)] | None
 
 
 class SlotSpec(_Frozen):
@@ -183,6 +196,7 @@ class SlotSpec(_Frozen):
     fillStrategy: FillStrategy = "bestMatch"
     dependencies: list[Annotated[str, Field(pattern=NAME_PATTERN)]] = Field(default_factory=list)
     verify: SlotVerify = Field(default_factory=SlotVerify)
+    examples: list[SlotExample] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _distinct(self) -> SlotSpec:
@@ -190,6 +204,11 @@ class SlotSpec(_Frozen):
             duplicate = rules.first_duplicate(getattr(self, field))
             if duplicate is not None:
                 raise rules.violation(f"{duplicate[1]!r} is listed twice", field, duplicate[0])
+        duplicate = rules.first_duplicate([example.text for example in self.examples])
+        if duplicate is not None:
+            raise rules.violation(
+                f"example text {duplicate[1]!r} is listed twice", "examples", duplicate[0], "text"
+            )
         return self
 
 

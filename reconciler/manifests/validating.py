@@ -6,7 +6,8 @@ problem found in them.
 
 - the same address (kind, bot, name) twice is an error naming both places;
 - one ContextDefaults per bot;
-- slot dependencies name slots of the same bot, and form no cycle (printed ``a -> b -> a``).
+- slot dependencies name slots of the same bot, and form no cycle (printed ``a -> b -> a``);
+- with ``run_examples``, every slot's examples extract their labelled values (``examples``).
 
 They run over documents that failed their own checks too, as far as their raw structure
 allows (``outlines``), so one run reports every problem, not the first layer's.
@@ -25,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconciler import errors
-from reconciler.manifests import crossdoc, dependencies, loading, models, projects
+from reconciler.manifests import crossdoc, dependencies, examples, loading, models, projects
 
 DEFAULT_PATHS = (Path("manifests"),)
 
@@ -98,8 +99,13 @@ def _fixture_paths(loaded: loading.LoadedConfig) -> list[Path]:
 
 
 def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path | None = None,
-                 environ: Mapping[str, str] | None = None) -> Project:
-    """Load, validate and cross-check everything under ``paths`` (default ``manifests/``)."""
+                 environ: Mapping[str, str] | None = None, run_examples: bool = False) -> Project:
+    """Load, validate and cross-check everything under ``paths`` (default ``manifests/``).
+
+    ``run_examples`` (``cogctl validate``) also runs every slot's examples: a failing example
+    of a slot below its ``minExampleRate`` is a problem. Other commands leave them to
+    ``cogctl test`` and the plan's predictions, which must still show a regression.
+    """
     paths = list(paths) or list(DEFAULT_PATHS)
     environ = os.environ if environ is None else environ
     config_path = config if config is not None else find_config(paths)
@@ -125,6 +131,8 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
     result = loading.load_manifests(paths, variables=variables, exclude=exclude)
     diagnostics.extend(result.diagnostics)
     diagnostics.extend(check_documents(result.outlined, invalid=result.invalid))
+    if run_examples:
+        diagnostics.extend(examples.diagnostics(result.manifests))
     if result.files == 0 and not result.diagnostics:
         diagnostics.append(loading.Diagnostic(
             str(paths[0]), 1, 1, None,
@@ -137,6 +145,14 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
         config_path=config_path,
         environment=environment,
     )
+
+
+def check_examples(paths: Sequence[Path], *, env: str | None = None,
+                  config: Path | None = None) -> tuple[Project, examples.ExampleReport]:
+    """``cogctl test``: load and validate the project (a ``ManifestError`` when it is not
+    valid), then run every slot's examples offline."""
+    project = require_valid(load_project(paths, env=env, config=config))
+    return project, examples.run_slots(project.manifests)
 
 
 def require_valid(project: Project) -> Project:

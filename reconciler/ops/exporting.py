@@ -19,7 +19,9 @@ from:
   and counts it as unchanged; once set, a plan shows a secret change unless it holds the
   stored value.
 - What is not live state cannot be exported: slot ``verify`` thresholds and integration
-  ``probe`` sections come out as the defaults (left out); add them by hand.
+  ``probe`` sections come out as the defaults (left out); add them by hand. A slot's
+  ``examples`` and ``verify`` that a manifest already in the output directory gives it
+  (``kept_slot_parts``: ``export --force`` rewriting its own files) are kept.
 - A live object that cannot be a valid manifest (a name the manifest format does not allow, a
   value out of range) is skipped and reported in ``ExportResult.skipped``, never half-written.
 """
@@ -38,7 +40,7 @@ import yaml
 from reconciler import errors, fileio
 from reconciler.core import livestate, normalizing, plans, retrainmarker
 from reconciler.core import livetypes as lt
-from reconciler.manifests import models
+from reconciler.manifests import loading, models
 
 FILENAMES: dict[str, str] = {
     "Integration": "integrations.yaml",
@@ -74,10 +76,33 @@ def build_export(
     return export_bot(live, bot_id, logical_bot).files
 
 
+def kept_slot_parts(root: Path, logical_bot: str) -> dict[str, dict[str, Any]]:
+    """slot name -> ``{"examples": [...], "verify": {...}}`` of the valid Slot manifests of
+    ``logical_bot`` already under ``root`` (what export would otherwise lose on rewrite)."""
+    folder = root / logical_bot
+    if not folder.is_dir():
+        return {}
+    kept: dict[str, dict[str, Any]] = {}
+    for loaded in loading.load_manifests([folder]).manifests:
+        slot = loaded.manifest
+        if isinstance(slot, models.Slot) and slot.metadata.bot == logical_bot:
+            parts = slot.spec.model_dump(mode="json", include={"examples", "verify"},
+                                         exclude_defaults=True)
+            if parts:
+                kept[slot.metadata.name] = parts
+    return kept
+
+
 def export_bot(
-    live: livestate.BotState | livestate.LiveState, bot_id: str, logical_bot: str
+    live: livestate.BotState | livestate.LiveState,
+    bot_id: str,
+    logical_bot: str,
+    *,
+    kept: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ExportResult:
-    """Like ``build_export``, also saying what was skipped and how many documents each file has."""
+    """Like ``build_export``, also saying what was skipped and how many documents each file has.
+
+    ``kept``: slot name -> spec parts to carry over (``kept_slot_parts``)."""
     bot = live.bot(bot_id) if isinstance(live, livestate.LiveState) else live
     skipped: list[str] = []
     documents: dict[str, list[models.Integration | models.Slot | models.ContextDefaults]] = {}
@@ -87,8 +112,9 @@ def export_bot(
              _integration_spec(integration, logical_bot),
              labels=normalizing.own_labels(integration.get("labels")))
     for slot in sorted(bot.slots, key=lambda s: s["name"]):
-        _add(documents, skipped, "Slot", slot["name"], logical_bot,
-             normalizing.slot_from_live(slot, names_by_id)["spec"],
+        spec = dict(cast(Mapping[str, Any], normalizing.slot_from_live(slot, names_by_id)["spec"]))
+        spec.update((kept or {}).get(slot["name"], {}))
+        _add(documents, skipped, "Slot", slot["name"], logical_bot, spec,
              labels=normalizing.own_labels(slot.get("labels")))
     if bot.context is not None:
         stamp = normalizing.context_stamp_of(bot.context)

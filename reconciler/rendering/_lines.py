@@ -16,7 +16,7 @@ import json
 
 from pydantic import JsonValue
 
-from reconciler.core import plans
+from reconciler.core import plans, predicting
 from reconciler.manifests import locating
 
 SIGN = {
@@ -103,3 +103,24 @@ def totals_line(summary: plans.Summary) -> str:
 
 
 NO_CHANGES = "No changes. Live state matches the manifests."
+
+
+def _shown(value: str | None) -> str:
+    return "nothing" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def prediction_headline(prediction: predicting.Prediction) -> str:
+    """``examples 12/12 -> 9/12``, and the regression when the drop exceeds maxRegression."""
+    line = prediction.summary()
+    if prediction.regression:
+        line += (f" (REGRESSION: drop {prediction.drop:.3f} > maxRegression "
+                 f"{prediction.max_regression:g})")
+    return line
+
+
+def example_change_line(change: predicting.ExampleChange) -> str:
+    """One example whose outcome changes: ``FAIL "text": extracts "x" (was "y"), expected "y"``."""
+    verdict = "pass" if change.passed_after else "FAIL"
+    was = f" (was {_shown(change.before)})" if change.before != change.after else ""
+    return (f"{verdict} {json.dumps(change.text, ensure_ascii=False)}: extracts "
+            f"{_shown(change.after)}{was}, expected {_shown(change.expected)}")

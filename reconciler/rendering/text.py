@@ -1,14 +1,16 @@
 """The plan as terminal text, in the manner of ``terraform plan``.
 
 One block per change that writes (``+`` create, ``~`` update, ``-`` delete), with its reason
-and its fields (``old -> new``), then what is left alone, then the totals line, or "No
-changes. Live state matches the manifests." ANSI colour only when ``color`` is true: the CLI
-decides from the terminal and ``NO_COLOR``; the rendered words are the same either way.
+and its fields (``old -> new``); a slot with examples adds its predicted extraction
+(``# examples 12/12 -> 9/12``) and the examples that change outcome; then what is left alone,
+then the totals line, or "No changes. Live state matches the manifests." ANSI colour only
+when ``color`` is true: the CLI decides from the terminal and ``NO_COLOR``; the rendered words
+are the same either way.
 """
 
 from __future__ import annotations
 
-from reconciler.core import plans
+from reconciler.core import plans, predicting
 from reconciler.rendering import _lines
 
 _COLORS = {"+": "\x1b[32m", "~": "\x1b[33m", "-": "\x1b[31m", "!": "\x1b[35m"}
@@ -32,6 +34,7 @@ def render_plan(plan: plans.Plan, *, color: bool) -> str:
         out.append("")
         for change in pending:
             out.extend(_change_block(change, color=color))
+            out.extend(_prediction_block(plan.prediction_for(change.address), color=color))
             out.append("")
     out.extend(_left_alone(plan))
     if plan.retrain:
@@ -57,6 +60,17 @@ def _change_block(change: plans.Change, *, color: bool) -> list[str]:
     ]
     for field_sign, text in _lines.field_lines(change):
         lines.append(_paint(f"      {field_sign} {text}", field_sign, color=color))
+    return lines
+
+
+def _prediction_block(prediction: predicting.Prediction | None, *, color: bool) -> list[str]:
+    if prediction is None:
+        return []
+    sign = "!" if prediction.regression else " "
+    lines = [_paint(f"      # {_lines.prediction_headline(prediction)}", sign, color=color)]
+    for change in prediction.changed:
+        lines.append(_paint(f"      #   {_lines.example_change_line(change)}",
+                            "-" if change.breaks else "+", color=color))
     return lines
 
 

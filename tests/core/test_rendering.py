@@ -129,7 +129,7 @@ def test_json_document_is_exactly_the_public_format() -> None:
     doc = jsonout.plan_document(small_plan())
     assert list(doc) == ["format_version", "target", "fingerprint", "summary", "changes",
                          "retrain", "verify"]
-    assert doc["format_version"] == "1.0"
+    assert doc["format_version"] == "1.1"
     assert doc["summary"] == {"create": 1, "update": 2, "delete": 1, "unchanged": 1}
     assert [c["action"] for c in doc["changes"]] == ["create", "update", "update", "no-op",
                                                      "delete"]

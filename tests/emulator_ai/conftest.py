@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import FakeClock
 
 from reconciler.emulator.cognigy_ai import TenantState, create_app
 
@@ -20,17 +21,6 @@ PROJECT = "65f0c0ffee0000000000a001"
 FLOW = "65f0c0ffee0000000000c001"
 LOCALE = "65f0c0ffee0000000000b001"
 B = "/new/v2.0"
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Api:
@@ -67,8 +57,8 @@ class Api:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
@@ -77,7 +67,7 @@ def state() -> TenantState:
 
 
 @pytest.fixture
-def app(state: TenantState, clock: Clock) -> Any:
+def app(state: TenantState, clock: FakeClock) -> Any:
     return create_app(state, clock=clock)
 
 
@@ -86,7 +76,7 @@ def api(app: Any) -> Api:
     return Api(app)
 
 
-def wait_task(api: Api, clock: Clock, task_id: str, *, step: float = 0.25,
+def wait_task(api: Api, clock: FakeClock, task_id: str, *, step: float = 0.25,
               limit: float = 60.0) -> dict[str, Any]:
     """Move the clock until the task ends (the injected clock: no sleeping)."""
     waited = 0.0

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import FLOW, LOCALE, ORDER_REGEX, PROJECT, Api, Clock, wait_task
+from fakes import FakeClock
+
+from .conftest import FLOW, LOCALE, ORDER_REGEX, PROJECT, Api, wait_task
 
 
 def _filler(api: Api, name: str = "order_number", regex: str = ORDER_REGEX) -> dict[str, Any]:
@@ -17,7 +19,7 @@ def _filler(api: Api, name: str = "order_number", regex: str = ORDER_REGEX) -> d
     return body
 
 
-def test_training_is_a_task_that_takes_its_time(api: Api, clock: Clock) -> None:
+def test_training_is_a_task_that_takes_its_time(api: Api, clock: FakeClock) -> None:
     _filler(api)
     assert api.get(f"/flows/{FLOW}").json()["isTrainingOutOfDate"] is True
     task = api.post(f"/flows/{FLOW}/intents/train", json={"localeId": LOCALE, "mode": "full"})
@@ -40,14 +42,14 @@ def test_training_is_a_task_that_takes_its_time(api: Api, clock: Clock) -> None:
     assert {i["name"] for i in intents} >= {"order_status", "ticket_status"}
 
 
-def test_a_write_during_training_keeps_the_flow_out_of_date(api: Api, clock: Clock) -> None:
+def test_a_write_during_training_keeps_the_flow_out_of_date(api: Api, clock: FakeClock) -> None:
     task_id = api.post(f"/flows/{FLOW}/intents/train", json={}).json()["_id"]
     _filler(api, "late")
     assert wait_task(api, clock, task_id)["status"] == "done"
     assert api.get(f"/flows/{FLOW}").json()["isTrainingOutOfDate"] is True
 
 
-def test_an_invalid_javascript_regex_fails_the_training(api: Api, clock: Clock) -> None:
+def test_an_invalid_javascript_regex_fails_the_training(api: Api, clock: FakeClock) -> None:
     _filler(api, "broken", "/(?<x/g")
     task_id = api.post(f"/projects/{PROJECT}/trainallflows").json()["_id"]
     task = wait_task(api, clock, task_id)
@@ -55,7 +57,7 @@ def test_an_invalid_javascript_regex_fails_the_training(api: Api, clock: Clock) 
     assert "broken" in task["failReason"]
 
 
-def test_cancel_stops_a_task_before_it_commits(api: Api, clock: Clock) -> None:
+def test_cancel_stops_a_task_before_it_commits(api: Api, clock: FakeClock) -> None:
     task_id = api.post(f"/flows/{FLOW}/intents/train", json={}).json()["_id"]
     assert api.post(f"/tasks/{task_id}/cancel").status_code == 200
     assert wait_task(api, clock, task_id)["status"] == "cancelled"
@@ -76,7 +78,7 @@ def _playbook(api: Api, steps: list[tuple[str, list[dict[str, Any]]]],
     return pb_id
 
 
-def _run(api: Api, clock: Clock, pb_id: str) -> dict[str, Any]:
+def _run(api: Api, clock: FakeClock, pb_id: str) -> dict[str, Any]:
     flow = api.get(f"/flows/{FLOW}").json()
     locale = api.get(f"/locales/{LOCALE}").json()
     scheduled = api.post(f"/playbooks/{pb_id}/schedule", json={
@@ -92,7 +94,7 @@ def _run(api: Api, clock: Clock, pb_id: str) -> dict[str, Any]:
     return run
 
 
-def test_a_playbook_run_is_judged_against_the_flow(api: Api, clock: Clock) -> None:
+def test_a_playbook_run_is_judged_against_the_flow(api: Api, clock: FakeClock) -> None:
     _filler(api)
     # \d in JavaScript is ASCII only: the Arabic-Indic digits must not match (Python's re
     # would match them).
@@ -124,7 +126,7 @@ def test_a_playbook_run_is_judged_against_the_flow(api: Api, clock: Clock) -> No
     assert [r["status"] for r in runs["items"]] == ["failed"]
 
 
-def test_abort_on_error_fails_the_remaining_steps(api: Api, clock: Clock) -> None:
+def test_abort_on_error_fails_the_remaining_steps(api: Api, clock: FakeClock) -> None:
     pb_id = _playbook(api, [
         ("hello", [{"type": "assertIntent", "params": {"intent": "order_status"}}]),
         ("where is my order", [{"type": "assertIntent", "params": {"intent": "order_status"}}]),
@@ -134,7 +136,7 @@ def test_abort_on_error_fails_the_remaining_steps(api: Api, clock: Clock) -> Non
     assert run["stepResults"][1]["asserts"][0]["actual"] == {}
 
 
-def test_keyphrase_slots_come_from_attached_lexicons(api: Api, clock: Clock) -> None:
+def test_keyphrase_slots_come_from_attached_lexicons(api: Api, clock: FakeClock) -> None:
     lexicon = api.post("/lexicons", json={"projectId": PROJECT, "name": "coupons"}).json()
     slot = api.post(f"/lexicons/{lexicon['_id']}/slots", json={"name": "coupon"}).json()
     entry = api.post(f"/lexicons/{lexicon['_id']}/entries", json={
@@ -199,7 +201,7 @@ def test_chart_nodes_link_and_carry_no_last_changed(api: Api) -> None:
     assert relations[start["_id"]]["next"] != body["_id"]
 
 
-def test_snapshot_restore_replaces_resources_with_new_ids(api: Api, clock: Clock) -> None:
+def test_snapshot_restore_replaces_resources_with_new_ids(api: Api, clock: FakeClock) -> None:
     filler = _filler(api)
     original_reference = api.get(f"/flows/{FLOW}").json()["referenceId"]
     task = api.post("/snapshots", json={"projectId": PROJECT, "name": "pre",

@@ -6,10 +6,11 @@ import re
 from typing import Any
 
 import pytest
+from fakes import FakeClock
 
 from reconciler.emulator.cognigy_ai import TenantState, create_app
 
-from .conftest import FLOW, PROJECT, USER, Api, Clock
+from .conftest import FLOW, PROJECT, USER, Api
 
 HEX24 = re.compile(r"^[0-9a-f]{24}$")
 
@@ -36,7 +37,7 @@ def test_the_key_may_come_as_query_parameter_and_both_prefixes_serve(app: Any) -
                        headers={"x-api-key": "colleague-api-key"}).json()["name"] == "Colleague"
 
 
-def test_a_bad_key_can_be_configured_to_answer_500(state: TenantState, clock: Clock) -> None:
+def test_a_bad_key_can_be_configured_to_answer_500(state: TenantState, clock: FakeClock) -> None:
     state.settings.unauthorizedStatus = 500
     answer = Api(create_app(state, clock=clock), key="nope").get("/projects")
     assert answer.status_code == 500
@@ -79,7 +80,7 @@ def test_lists_page_sort_filter_and_cap_the_limit(api: Api) -> None:
     assert api.get("/flows?sort=name:sideways").json()["code"] == 1005
 
 
-def test_entities_carry_meta_and_patch_moves_last_changed(api: Api, clock: Clock) -> None:
+def test_entities_carry_meta_and_patch_moves_last_changed(api: Api, clock: FakeClock) -> None:
     flow = _flow(api, "meta")
     assert HEX24.match(flow["_id"])
     assert flow["createdBy"] == USER == flow["lastChangedBy"]
@@ -111,7 +112,7 @@ def test_bodies_over_60_kb_are_413_and_contexts_over_the_limit_400(api: Api) -> 
 
 
 def test_rate_limit_per_client_address_with_retry_after(state: TenantState,
-                                                        clock: Clock) -> None:
+                                                        clock: FakeClock) -> None:
     state.settings.rateLimitRequests = 3
     app = create_app(state, clock=clock)
     one, two = Api(app, peer="127.0.0.1"), Api(app, peer="127.0.0.2")
@@ -147,7 +148,7 @@ def test_admin_log_faults_commit_then_503_reset(api: Api) -> None:
 
 
 def test_the_state_survives_a_save_and_load(state: TenantState, api: Api, tmp_path: Any,
-                                            clock: Clock) -> None:
+                                            clock: FakeClock) -> None:
     flow = _flow(api, "saved")
     path = tmp_path / "state.json"
     state.save(path)

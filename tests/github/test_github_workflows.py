@@ -156,3 +156,12 @@ def test_drift_runs_on_a_schedule_with_issue_rights_only() -> None:
     assert "schedule" in triggers
     drift = document["jobs"]["drift"]
     assert drift["permissions"] == {"contents": "read", "issues": "write"}
+
+
+def test_pull_requests_run_the_slot_examples_offline_into_the_job_summary() -> None:
+    validate = _job("cogctl-plan.yml", "validate")
+    step = next(s for s in validate["steps"] if "cogctl test" in s.get("run", ""))
+    assert step["if"] == "${{ !cancelled() }}"  # also when validate failed
+    assert "env" not in step  # no credentials
+    assert "--junit" in step["run"]
+    assert "$GITHUB_STEP_SUMMARY" in step["run"]

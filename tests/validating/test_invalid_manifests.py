@@ -52,7 +52,7 @@ def test_invalid_case_reports_exactly_its_problems(
     expected = expectations(path)
     assert expected, f"{case} declares no '# expect:' comment"
 
-    project = validating.load_project([path])
+    project = validating.load_project([path], run_examples=True)
 
     assert not project.ok
     got = {(d.file, d.line, d.column): d.message for d in project.diagnostics}
@@ -70,7 +70,7 @@ def test_require_valid_raises_with_every_diagnostic(
 ) -> None:
     monkeypatch.chdir(ROOT)
     monkeypatch.delenv("COGCTL_ENV", raising=False)
-    project = validating.load_project([INVALID / case])
+    project = validating.load_project([INVALID / case], run_examples=True)
 
     with pytest.raises(errors.ManifestError) as raised:
         validating.require_valid(project)

@@ -1,12 +1,7 @@
 """Slot extraction and intent recognition, as the platform's runtime does them.
 
-Extraction matches with Python ``re`` (the runtime backtracks, unlike the RE2 training
-engine). A match's value is its named group ``value`` if the pattern has one, else its first
-group, else the whole match. Fill strategies: ``firstMatch`` the first pattern (in order)
-that matches anywhere; ``bestMatch`` the longest match of any pattern; ``strict`` the first
-pattern that matches the whole (stripped) text; ``fuzzy`` like ``firstMatch`` but
-case-insensitive (and the value compares case-insensitively). ``keyphrase`` slots match their
-patterns literally.
+Slot extraction is ``reconciler.extraction``'s (the one semantics the plan's predictions and
+``cogctl test`` use too); this module adapts the tenant's records to it.
 
 Intents: the text's lower-case word tokens against each example's (Jaccard overlap); the best
 intent wins when it overlaps at least ``INTENT_THRESHOLD``; ties go to the first intent.
@@ -17,61 +12,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from reconciler import extraction
 from reconciler.emulator.platform import records
 
 INTENT_THRESHOLD = 0.2
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
-def _regex(slot: records.SlotRecord, pattern: str) -> re.Pattern[str]:
-    source = re.escape(pattern) if slot.type == "keyphrase" else pattern
-    flags = re.IGNORECASE if slot.fillStrategy == "fuzzy" else 0
-    return re.compile(source, flags)
-
-
-def _value(match: re.Match[str]) -> str:
-    if "value" in match.re.groupindex and match.group("value") is not None:
-        return match.group("value")
-    if match.re.groups and match.group(1) is not None:
-        return match.group(1)
-    return match.group(0)
+def matcher(slot: records.SlotRecord) -> extraction.Matcher:
+    return extraction.Matcher(tuple(slot.patterns), slot.fillStrategy, slot.type)
 
 
 def extract(slot: records.SlotRecord, text: str) -> str | None:
     """The value the slot fills from ``text``, or None."""
-    regexes = [_regex(slot, p) for p in slot.patterns]
-    if slot.fillStrategy == "bestMatch":
-        best: re.Match[str] | None = None
-        for rx in regexes:
-            for match in rx.finditer(text):
-                if best is None or len(match.group(0)) > len(best.group(0)):
-                    best = match
-        return _value(best) if best is not None else None
-    for rx in regexes:
-        found = rx.fullmatch(text.strip()) if slot.fillStrategy == "strict" else rx.search(text)
-        if found is not None:
-            return _value(found)
-    return None
-
-
-def matches_expected(slot: records.SlotRecord, got: str | None, expected: str) -> bool:
-    if got is None:
-        return False
-    if slot.fillStrategy == "fuzzy":
-        return got.casefold() == expected.casefold()
-    return got == expected
+    return extraction.extract(matcher(slot), text)
 
 
 def success_rate(
     slot: records.SlotRecord, utterances: Iterable[records.UtteranceRecord]
 ) -> tuple[float, int]:
     """Share of the labelled utterances for this slot whose expected value is extracted."""
-    labelled = [u for u in utterances if slot.name in u.slots]
-    if not labelled:
-        return 0.0, 0
-    hits = sum(matches_expected(slot, extract(slot, u.text), u.slots[slot.name])
-               for u in labelled)
-    return round(hits / len(labelled), 6), len(labelled)
+    labelled = [(u.text, u.slots[slot.name]) for u in utterances if slot.name in u.slots]
+    return extraction.success_rate(matcher(slot), labelled)
 
 
 def tokens(text: str) -> set[str]:

@@ -1,0 +1,128 @@
+"""What a slot extracts from a text: the one definition validation, plans, ``cogctl test`` and
+the emulators share, so that a prediction and a measurement can never disagree.
+
+Pure: no I/O, standard library only (the emulators may import nothing else of ours).
+
+Extraction matches with Python ``re`` (the platform's runtime backtracks, unlike the RE2
+engine our pattern checks vouch with). A match's value is its named group ``value`` if the
+pattern has one (and it took part), else its first group (if it took part), else the whole
+match. Fill strategies:
+
+- ``firstMatch``: the first pattern, in order, that matches anywhere in the text;
+- ``bestMatch``: the longest match of any pattern (the earliest pattern, then the earliest
+  position, wins a tie);
+- ``strict``: the first pattern that matches the whole text, stripped of outer whitespace;
+- ``fuzzy``: like ``firstMatch`` but case-insensitive, and the value compares
+  case-insensitively.
+
+``keyphrase`` slots match their patterns literally. An expected value of ``None`` means
+"nothing may be extracted": it is met exactly when nothing is.
+
+An emulator measures a slot with ``success_rate`` over its labelled utterances; the plan and
+``cogctl test`` predict with ``outcomes`` over the manifest's examples: the same code path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+FillStrategy = Literal["bestMatch", "firstMatch", "strict", "fuzzy"]
+SlotType = Literal["regex", "keyphrase"]
+STRATEGIES: tuple[str, ...] = ("bestMatch", "firstMatch", "strict", "fuzzy")
+
+
+@dataclasses.dataclass(frozen=True)
+class Matcher:
+    """A slot as extraction sees it: its patterns, in order, and how they fill it."""
+
+    patterns: tuple[str, ...]
+    fill_strategy: str = "bestMatch"
+    slot_type: str = "regex"
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """One labelled text run through a ``Matcher``: what it extracted and whether that is right."""
+
+    text: str
+    expected: str | None
+    extracted: str | None
+    passed: bool
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(pattern: str, *, literal: bool, fold: bool) -> re.Pattern[str]:
+    return re.compile(re.escape(pattern) if literal else pattern, re.IGNORECASE if fold else 0)
+
+
+def _regexes(matcher: Matcher) -> list[re.Pattern[str]]:
+    literal = matcher.slot_type == "keyphrase"
+    fold = matcher.fill_strategy == "fuzzy"
+    return [_compile(p, literal=literal, fold=fold) for p in matcher.patterns]
+
+
+def _value(match: re.Match[str]) -> str:
+    if "value" in match.re.groupindex and match.group("value") is not None:
+        return match.group("value")
+    if match.re.groups and match.group(1) is not None:
+        return match.group(1)
+    return match.group(0)
+
+
+def extract(matcher: Matcher, text: str) -> str | None:
+    """The value ``matcher`` fills from ``text``, or None when nothing is extracted."""
+    regexes = _regexes(matcher)
+    if matcher.fill_strategy == "bestMatch":
+        best: re.Match[str] | None = None
+        for rx in regexes:
+            for match in rx.finditer(text):
+                if best is None or len(match.group(0)) > len(best.group(0)):
+                    best = match
+        return _value(best) if best is not None else None
+    for rx in regexes:
+        strict = matcher.fill_strategy == "strict"
+        found = rx.fullmatch(text.strip()) if strict else rx.search(text)
+        if found is not None:
+            return _value(found)
+    return None
+
+
+def meets(matcher: Matcher, extracted: str | None, expected: str | None) -> bool:
+    """Whether ``extracted`` is the labelled ``expected`` value (None: nothing extracted)."""
+    if expected is None or extracted is None:
+        return expected is None and extracted is None
+    if matcher.fill_strategy == "fuzzy":
+        return extracted.casefold() == expected.casefold()
+    return extracted == expected
+
+
+def outcome(matcher: Matcher, text: str, expected: str | None) -> Outcome:
+    got = extract(matcher, text)
+    return Outcome(text, expected, got, meets(matcher, got, expected))
+
+
+def outcomes(
+    matcher: Matcher, labelled: Iterable[tuple[str, str | None]]
+) -> tuple[Outcome, ...]:
+    """Every (text, expected value) pair run through ``matcher``, in order."""
+    return tuple(outcome(matcher, text, expected) for text, expected in labelled)
+
+
+def pass_rate(results: Sequence[Outcome]) -> float:
+    """The share of ``results`` that passed, rounded as the metrics endpoint rounds (0 if none)."""
+    if not results:
+        return 0.0
+    return round(sum(r.passed for r in results) / len(results), 6)
+
+
+def success_rate(
+    matcher: Matcher, labelled: Iterable[tuple[str, str | None]]
+) -> tuple[float, int]:
+    """(share of pairs whose expected value is extracted, number of pairs): what an emulator's
+    extraction metrics endpoint answers for a slot's labelled utterances."""
+    results = outcomes(matcher, labelled)
+    return pass_rate(results), len(results)
