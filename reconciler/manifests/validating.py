@@ -40,6 +40,7 @@ class Project:
     config: models.ProjectConfig | None
     config_path: Path | None
     environment: str | None
+    ignored: tuple[str, ...] = ()  # YAML files under the paths that are not manifests
 
     @property
     def ok(self) -> bool:
@@ -154,6 +155,7 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
         config=loaded_config.config if loaded_config else None,
         config_path=config_path,
         environment=environment,
+        ignored=result.ignored,
     )
 
 
