@@ -201,8 +201,11 @@ def check_plan(environment: str, plan_file: Path, sha: str | None, pr: int | Non
 @github.command("environments")
 @click.argument("path", default="manifests", type=click.Path(path_type=Path))
 @click.option("--skip-emulator", is_flag=True, help="Leave out embedded-emulator environments.")
-def environments(path: Path, skip_emulator: bool) -> None:
-    """Print the environments of cogctl.yaml as a JSON list (for a job matrix)."""
+@click.option("--output", "-o", type=click.Choice(["names", "json", "text"]), default="names",
+              show_default=True, help="names: a JSON list (for a job matrix); json: "
+              "[{name, after}]; text: one line each.")
+def environments(path: Path, skip_emulator: bool, output: str) -> None:
+    """Print the environments of cogctl.yaml in promotion order, each after what it follows."""
     config_path = path / "cogctl.yaml" if path.is_dir() else path
     try:
         raw = yaml.safe_load(_read(config_path))
@@ -213,11 +216,18 @@ def environments(path: Path, skip_emulator: bool) -> None:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise errors.ConfigError(f"{config_path}: {where}: {first['msg']}") from exc
-    names = [
-        name for name, target in config.environments.items()
-        if not (skip_emulator and target.emulator is not None and target.tenantUrl is None)
+    ordered = [
+        (name, after) for name, after in config.promotion_order()
+        if not (skip_emulator and (target := config.environments[name]).emulator is not None
+                and target.tenantUrl is None)
     ]
-    click.echo(json.dumps(names))
+    if output == "names":
+        click.echo(json.dumps([name for name, _ in ordered]))
+    elif output == "json":
+        click.echo(json.dumps([{"name": name, "after": after} for name, after in ordered]))
+    else:
+        for name, after in ordered:
+            click.echo(f"{name} (after {after})" if after else name)
 
 
 @github.command("render")

@@ -34,7 +34,8 @@ from pydantic import JsonValue
 from reconciler import errors
 from reconciler.core import canonical
 
-FORMAT_VERSION = "1.1"  # of saved plans; 1.1 added pending retrainings (retrainmarks)
+# Of saved plans; 1.1 added pending retrainings (retrainmarks), 1.2 targets (--target).
+FORMAT_VERSION = "1.2"
 SENSITIVE = "(sensitive)"
 ABSENT = "absent"
 _CONTEXT = "ContextDefaults"
@@ -169,7 +170,8 @@ class Plan:
     ``unmanaged``: live objects in the manifests' bots that are neither in the manifests nor
     labelled ``managed-by: cogctl``; never touched. ``orphaned``: objects labelled as ours
     that left the manifests; deleted only when the plan was built with ``prune=True`` (then
-    they are delete changes instead).
+    they are delete changes instead). ``targets``: the ``--target`` patterns the plan was
+    limited to (empty: the whole desired state).
     """
 
     target: str
@@ -182,6 +184,7 @@ class Plan:
     observed: Mapping[str, str] = dataclasses.field(default_factory=dict)
     pending_retrain: tuple[PendingRetrain, ...] = ()
     context_versions: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    targets: tuple[str, ...] = ()
     format_version: str = FORMAT_VERSION
 
     def summary(self) -> Summary:

@@ -159,6 +159,16 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
     )
 
 
+def project_paths(project: Project) -> tuple[Path, ...]:
+    """Every manifest path of the project, absolute: ``manifests`` of cogctl.yaml (relative
+    to it), else the folder of cogctl.yaml, else the default ``manifests/``."""
+    if project.config_path is None:
+        return tuple(p.absolute() for p in DEFAULT_PATHS)
+    base = project.config_path.absolute().parent
+    named = project.config.manifests if project.config is not None else None
+    return tuple(Path(os.path.normpath(base / p)) for p in named or ["."])
+
+
 def require_valid(project: Project) -> Project:
     """``project`` itself when valid; otherwise ``errors.ManifestError`` with every problem."""
     if project.ok:

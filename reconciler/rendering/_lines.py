@@ -102,3 +102,10 @@ def totals_line(summary: plans.Summary) -> str:
 
 
 NO_CHANGES = "No changes. Live state matches the manifests."
+
+
+def targeted_line(plan: plans.Plan) -> str:
+    """What a targeted plan says first: it is partial, and how to see the rest."""
+    return (f"Targeted plan (--target {', '.join(plan.targets)}): only these objects, and what "
+            "new ones depend on, were planned; other changes may be missing. Run without "
+            "--target to see them all.")
