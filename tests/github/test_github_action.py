@@ -106,7 +106,7 @@ def test_drift_opens_an_issue_and_closes_it_when_gone(runner: Runner) -> None:
 def test_unknown_command_fails_clearly(runner: Runner) -> None:
     result = runner.action(PR_EVENT, command="destroy", env="local")
     assert result.code == 1
-    assert "::error::command must be plan, apply or drift, not 'destroy'" in result.stdout
+    assert "::error::command must be plan, apply, drift or environments, not 'destroy'" in result.stdout
 
 
 def test_a_plan_that_cannot_run_still_comments_and_fails(runner: Runner) -> None:
