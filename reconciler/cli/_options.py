@@ -60,6 +60,13 @@ metrics_file_option = click.option(
 )
 
 
+target_option = click.option(
+    "--target", "targets", metavar="ADDRESS", multiple=True,
+    help="Plan only this object (Kind/bot/name; globs like 'Slot/support/*'; repeatable), "
+         "and what a new one depends on.",
+)
+
+
 def output_option(*choices: str, default: str = "text") -> Callable[[F], F]:
     names = choices or ("text", "json", "markdown")
     return click.option(

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Collection, Coroutine, Mapping
+from collections.abc import AsyncIterator, Collection, Coroutine, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from reconciler import statedir
+from reconciler import errors, statedir
 from reconciler.backend import targeting
 from reconciler.cli import _options
 from reconciler.core import livestate, planning, plans
@@ -139,8 +140,20 @@ async def fetch_live(target: targeting.Target, project: validating.Project) -> l
     )
 
 
+def check_prune(project: validating.Project, settings: _options.Settings) -> None:
+    """Refuse --prune (exit 1) unless this run loads every manifest path of the project."""
+    problem = planning.prune_scope_problem(
+        validating.project_paths(project), [Path(os.path.abspath(p)) for p in settings.paths]
+    )
+    if problem is not None:
+        raise errors.ConfigError(
+            problem, hint="run on every path of the project (list them under manifests: in "
+                          "cogctl.yaml), and narrow with --target instead")
+
+
 async def make_plan(
-    target: targeting.Target, project: validating.Project, *, prune: bool
+    target: targeting.Target, project: validating.Project, *, prune: bool,
+    targets: Sequence[str] = (),
 ) -> tuple[plans.Plan, livestate.LiveState]:
     """Fetch the live state of the manifests' bots and diff it into a plan."""
     live = await fetch_live(target, project)
@@ -152,6 +165,7 @@ async def make_plan(
         target=target.description,
         prune=prune,
         secrets=secret_values(wanted),
+        targets=targets,
     )
     return plan, live
 

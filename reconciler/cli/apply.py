@@ -56,10 +56,11 @@ async def _plan_for(
     saved: plans.Plan | None,
     *,
     prune: bool,
+    targets: tuple[str, ...] = (),
 ) -> tuple[plans.Plan, livestate.LiveState]:
     """A fresh plan, or the saved one after proving live state has not moved since."""
     if saved is None:
-        return await _run.make_plan(target, project, prune=prune)
+        return await _run.make_plan(target, project, prune=prune, targets=targets)
     if saved.target != target.description:
         raise errors.ConfigError(
             f"the saved plan was made for {saved.target!r}, this run targets "
@@ -155,6 +156,7 @@ def _release_options(
               help="Write over objects changed outside cogctl since the plan (409 conflicts).")
 @click.option("--concurrency", type=int, default=4, show_default=True,
               help="Changes written at once (dependants always wait for dependencies).")
+@_options.target_option
 @_options.output_option("text", "json")
 def apply(
     settings: _options.Settings,
@@ -165,6 +167,7 @@ def apply(
     rollback: bool,
     force: bool,
     concurrency: int,
+    targets: tuple[str, ...],
     output: str,
 ) -> None:
     """Execute the plan, retrain once per changed bot, and verify.
@@ -174,9 +177,14 @@ def apply(
     """
     apply_opts, verify_opts = _release_options(concurrency, force, no_verify, rollback)
     project = _run.load_project(settings)
+    if prune and plan_file is None:
+        _run.check_prune(project, settings)
+    if targets and plan_file is not None:
+        raise errors.ConfigError("--target applies to a fresh plan, not to --plan FILE",
+                                 hint="plan with --target --out FILE, then apply --plan FILE")
     request = _Request(
         saved=_read_saved(plan_file) if plan_file is not None else None,
-        auto_approve=auto_approve, prune=prune, output=output,
+        auto_approve=auto_approve, prune=prune, output=output, targets=targets,
         apply=apply_opts, verify=verify_opts,
     )
     run = _run.Run(settings, "apply")
@@ -193,6 +201,7 @@ class _Request:
     auto_approve: bool
     prune: bool
     output: str
+    targets: tuple[str, ...]
     apply: applying.ApplyOptions
     verify: releasing.VerifyOptions
 
@@ -203,7 +212,8 @@ async def _execute(
     """Plan (or check the saved plan), confirm, release; record and announce the outcome."""
     scopes = _scopes(project, req.saved, verify=req.verify.enabled, prune=req.prune)
     async with run.target(project, scopes) as target:
-        plan, live = await _plan_for(target, project, req.saved, prune=req.prune)
+        plan, live = await _plan_for(target, project, req.saved, prune=req.prune,
+                                     targets=req.targets)
         # The plan goes to stdout with text output; with JSON output a person asked to
         # confirm still sees it, on stderr.
         if req.output == "text" or not req.auto_approve:

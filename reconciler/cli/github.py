@@ -141,17 +141,26 @@ def drift_issue(environment: str, body_file: Path, drift: bool) -> None:
 @github.command("check-plan")
 @click.option("--environment", required=True, help="Environment planned.")
 @click.option("--plan", "plan_file", required=True, type=_FILE,
-              help="Fresh plan (plan --output json, or a saved plan).")
+              help="Fresh plan: a saved plan (plan --out), or plan --output json.")
 @click.option("--sha", help="Merged commit (default: GITHUB_SHA).")
 @click.option("--pr", type=click.IntRange(min=1),
               help="Pull request (default: the merged PR of --sha).")
-def check_plan(environment: str, plan_file: Path, sha: str | None, pr: int | None) -> None:
-    """Refuse (exit 1) unless the fresh plan is the one last shown on the merged pull request."""
+@click.option("--comment/--no-comment", default=True, show_default=True,
+              help="On refusal, say why in a comment on the pull request.")
+def check_plan(environment: str, plan_file: Path, sha: str | None, pr: int | None,
+               comment: bool) -> None:
+    """Refuse (exit 1) unless the fresh plan makes the changes reviewed on the merged PR.
+
+    Object by object: every fresh change was shown (address, action, content after), and
+    every object it touches is still at the version seen at review. Changes to other objects
+    (another merged pull request) never block.
+    """
     fresh = _stamp(plan_file, environment)
     commit = sha or _env("GITHUB_SHA", os.environ, hint="pass --sha")
+    run_url = _run_url(os.environ)
 
-    async def shown(client: api.GitHubClient, repo: gh.Repository
-                    ) -> tuple[int, planstamps.PlanStamp | None]:
+    async def check(client: api.GitHubClient, repo: gh.Repository
+                    ) -> tuple[int, planstamps.PlanStamp | None, planstamps.Verdict | None]:
         number = pr
         if number is None:
             pull = await gh.merged_pull_request(client, repo, commit)
@@ -161,30 +170,42 @@ def check_plan(environment: str, plan_file: Path, sha: str | None, pr: int | Non
                     hint="merge changes through a pull request",
                 )
             number = int(pull["number"])
-        return number, await gh.shown_stamp(client, repo, number, environment=environment)
+        shown = await gh.shown_stamp(client, repo, number, environment=environment)
+        if shown is None:
+            return number, None, None
+        verdict = planstamps.compare(shown, fresh)
+        if not verdict.accepted and comment:
+            body = planstamps.refusal_comment(environment=environment, pull_request=number,
+                                              verdict=verdict, run_url=run_url)
+            await gh.post_refusal(client, repo, number, environment=environment, body=body)
+        return number, shown, verdict
 
-    number, stamp = _with_client(shown)
-    if stamp is None:
+    number, stamp, verdict = _with_client(check)
+    if stamp is None or verdict is None:
         raise errors.ConfigError(
             f"pull request #{number} shows no plan for {environment}",
             hint="the plan workflow must comment on the pull request before merge",
         )
-    found = planstamps.differences(stamp, fresh)
-    if found:
+    if not verdict.accepted:
         raise errors.StalePlanError(
             f"refusing to apply {environment}: the plan differs from the one reviewed on "
-            f"#{number}: " + "; ".join(found),
-            hint="re-run the plan on a pull request and review it again",
+            f"#{number}: " + "; ".join(verdict.explain()),
+            hint=f"re-plan: open a pull request from main, review its plan for {environment}, "
+                 "and merge it (see the comment on the pull request)",
         )
+    done = f"; already live: {', '.join(verdict.done)}" if verdict.done else ""
     click.echo(f"plan for {environment} matches the one reviewed on #{number}: "
-               f"{fresh.describe()}")
+               f"{fresh.describe()}{done}")
 
 
 @github.command("environments")
 @click.argument("path", default="manifests", type=click.Path(path_type=Path))
 @click.option("--skip-emulator", is_flag=True, help="Leave out embedded-emulator environments.")
-def environments(path: Path, skip_emulator: bool) -> None:
-    """Print the environments of cogctl.yaml as a JSON list (for a job matrix)."""
+@click.option("--output", "-o", type=click.Choice(["names", "json", "text"]), default="names",
+              show_default=True, help="names: a JSON list (for a job matrix); json: "
+              "[{name, after}]; text: one line each.")
+def environments(path: Path, skip_emulator: bool, output: str) -> None:
+    """Print the environments of cogctl.yaml in promotion order, each after what it follows."""
     config_path = path / "cogctl.yaml" if path.is_dir() else path
     try:
         raw = yaml.safe_load(_read(config_path))
@@ -195,11 +216,18 @@ def environments(path: Path, skip_emulator: bool) -> None:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise errors.ConfigError(f"{config_path}: {where}: {first['msg']}") from exc
-    names = [
-        name for name, target in config.environments.items()
-        if not (skip_emulator and target.emulator is not None and target.tenantUrl is None)
+    ordered = [
+        (name, after) for name, after in config.promotion_order()
+        if not (skip_emulator and (target := config.environments[name]).emulator is not None
+                and target.tenantUrl is None)
     ]
-    click.echo(json.dumps(names))
+    if output == "names":
+        click.echo(json.dumps([name for name, _ in ordered]))
+    elif output == "json":
+        click.echo(json.dumps([{"name": name, "after": after} for name, after in ordered]))
+    else:
+        for name, after in ordered:
+            click.echo(f"{name} (after {after})" if after else name)
 
 
 @github.command("render")

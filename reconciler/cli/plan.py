@@ -48,23 +48,27 @@ def write_saved_plan(plan: plans.Plan, path: Path) -> None:
               help="Exit 2 when there are changes, 0 when there are none.")
 @click.option("--prune", is_flag=True,
               help="Plan deletes of objects labelled managed-by: cogctl that left the manifests.")
+@_options.target_option
 def plan(
     settings: _options.Settings,
     out: Path | None,
     output: str,
     detailed_exitcode: bool,
     prune: bool,
+    targets: tuple[str, ...],
 ) -> None:
     """Show what apply would change, without changing anything (read scope only).
 
     Exit codes: 0 success (with --detailed-exitcode: 0 no changes, 2 changes); 1 error.
     """
     project = _run.load_project(settings)
+    if prune:
+        _run.check_prune(project, settings)
     run = _run.Run(settings, "plan")
 
     async def body() -> plans.Plan:
         async with run.target(project, targeting.SCOPES_READ) as target:
-            made, _live = await _run.make_plan(target, project, prune=prune)
+            made, _live = await _run.make_plan(target, project, prune=prune, targets=targets)
         fields: dict[str, Any] = _run.plan_fields(made)
         run.audit("plan.created", **fields)
         await run.notify("plan.created", fields)

@@ -34,14 +34,19 @@ def _summary(project: validating.Project) -> str:
 @click.option("--config", "config", type=click.Path(path_type=Path), default=None,
               metavar="FILE", help="Project file (default: cogctl.yaml beside the manifests "
                                    "or in a parent folder).")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also list the YAML files that were ignored (not manifests).")
 def validate(paths: tuple[Path, ...], output: str, env: str | None,
-             config: Path | None) -> int:
+             config: Path | None, verbose: bool) -> int:
     """Check manifests (default: manifests/) against the schemas and every rule.
 
     Runs every slot's examples too (as cogctl test does). Makes no API call. Reports every
     problem of every file, not only the first.
     """
     project = validating.load_project(list(paths), env=env, config=config, run_examples=True)
+    if verbose and output == "text":
+        for ignored in project.ignored:
+            click.echo(f"ignored: {ignored} (YAML, but no document looks like a manifest)")
     if output == "json":
         click.echo(json.dumps([d.to_json() for d in project.diagnostics], indent=2))
     else:

@@ -23,11 +23,20 @@ Pure: no network, no terminal. Policy:
   retrained even when nothing changes: it is in ``retrain`` and ``pending_retrain`` (with a
   reason), and every slot of its manifests gets an extraction check. The marker is not an
   observed object: setting or clearing it never makes a saved plan stale by itself.
+- ``targets`` (``--target``: addresses, ``fnmatch`` globs such as ``Slot/support/*``) limit
+  the plan to the objects they match and, for a target that is created, the changes of what
+  it depends on (transitively): nothing else is written, and prune never deletes outside the
+  targets. ``observed``, ``orphaned``, ``unmanaged``, retraining and verification follow the
+  objects kept; the plan records its ``targets`` so every renderer can say it is partial.
+- Prune needs the whole desired state: ``prune_scope_problem`` says why a run that did not
+  load every manifest path of the project may not prune.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import PurePath
 
 from reconciler import errors
 from reconciler.core import kindplans as kinds
@@ -45,6 +54,7 @@ def build_plan(
     target: str,
     prune: bool = False,
     secrets: Mapping[str, str | None] | None = None,
+    targets: Sequence[str] = (),
 ) -> plans.Plan:
     """The plan that makes ``live`` match ``desired`` (see the module docstring)."""
     acc = kinds.Accumulator(prune=prune, secrets=dict(secrets or {}))
@@ -56,6 +66,8 @@ def build_plan(
         _plan_bot(acc, kinds.BotContext(logical=logical, bot_id=bot_id, live=live.bot(bot_id)),
                   of_bot)
     changes = _ordered(acc.changes)
+    if targets:
+        _narrow(acc, changes := targeted(changes, targets), targets)
     suites = [m for m in desired if isinstance(m, models.SimulationSuite)]
     observed = dict(sorted(acc.observed.items()))
     retrain = _retrain(changes, acc.pending)
@@ -73,6 +85,7 @@ def build_plan(
             b: v for b, v in sorted(acc.context_versions.items()) if b in retrain
         },
         predictions=_predictions(changes, desired),
+        targets=tuple(targets),
     )
 
 
@@ -91,6 +104,58 @@ def _predictions(
         if prediction is not None:
             found.append(prediction)
     return tuple(found)
+
+
+def matches(address: str, targets: Iterable[str]) -> bool:
+    """Whether ``address`` is one of ``targets`` (exact, or an ``fnmatch`` glob)."""
+    return any(address == t or fnmatch.fnmatchcase(address, t) for t in targets)
+
+
+def targeted(changes: Sequence[plans.Change], targets: Sequence[str]) -> tuple[plans.Change, ...]:
+    """The changes of the objects ``targets`` match, with what new ones depend on; in order.
+
+    A delete is kept only when its own address matches: a dependency never widens a prune.
+    """
+    by_address = {c.address: c for c in changes}
+    kept = {c.address for c in changes if matches(c.address, targets)}
+    todo = [a for a in kept if by_address[a].action is plans.Action.CREATE]
+    while todo:
+        for dependency in by_address[todo.pop()].depends_on:
+            found = by_address.get(dependency)
+            if found is None or dependency in kept or found.action is plans.Action.DELETE:
+                continue
+            kept.add(dependency)
+            if found.action is plans.Action.CREATE:
+                todo.append(dependency)
+    return tuple(c for c in changes if c.address in kept)
+
+
+def _narrow(acc: kinds.Accumulator, changes: Sequence[plans.Change],
+            targets: Sequence[str]) -> None:
+    """Keep in ``acc`` only what belongs to the targeted ``changes`` and ``targets``."""
+    kept = {c.address for c in changes}
+    acc.observed = {a: v for a, v in acc.observed.items() if a in kept}
+    acc.orphaned = [a for a in acc.orphaned if matches(a, targets)]
+    acc.unmanaged = [a for a in acc.unmanaged if matches(a, targets)]
+    bots = {c.bot_id for c in changes}
+    acc.pending = [p for p in acc.pending if p.bot_id in bots]
+
+
+def prune_scope_problem(
+    project_paths: Sequence[PurePath], run_paths: Sequence[PurePath]
+) -> str | None:
+    """Why a run over ``run_paths`` may not prune, or None when it loads the whole project.
+
+    Both sides are absolute paths; a project path is loaded when a run path is it or one of
+    its parents. A run that loads part of the project sees the rest as "left the manifests".
+    """
+    missing = [p for p in project_paths
+               if not any(p == r or r in p.parents for r in run_paths)]
+    if not missing:
+        return None
+    return ("--prune needs every manifest path of the project, and this run does not load "
+            + ", ".join(str(p) for p in missing)
+            + ": what it does not load would count as removed and be deleted")
 
 
 def _plan_bot(acc: kinds.Accumulator, ctx: kinds.BotContext, of_bot: list[Desired]) -> None:

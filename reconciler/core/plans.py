@@ -34,7 +34,8 @@ from pydantic import JsonValue
 from reconciler import errors
 from reconciler.core import canonical, predicting
 
-FORMAT_VERSION = "1.1"  # of saved plans; 1.1 added pending retrainings (retrainmarks)
+# Of saved plans; 1.1 added pending retrainings (retrainmarks), 1.2 targets (--target).
+FORMAT_VERSION = "1.2"
 SENSITIVE = "(sensitive)"
 ABSENT = "absent"
 _CONTEXT = "ContextDefaults"
@@ -171,6 +172,8 @@ class Plan:
     that left the manifests; deleted only when the plan was built with ``prune=True`` (then
     they are delete changes instead). ``predictions``: for each created or updated slot with
     examples, its examples' pass rate with the live and the new patterns (``predicting``).
+    ``targets``: the ``--target`` patterns the plan was limited to (empty: the whole desired
+    state).
     """
 
     target: str
@@ -184,6 +187,7 @@ class Plan:
     pending_retrain: tuple[PendingRetrain, ...] = ()
     context_versions: Mapping[str, str] = dataclasses.field(default_factory=dict)
     predictions: tuple[predicting.Prediction, ...] = ()
+    targets: tuple[str, ...] = ()
     format_version: str = FORMAT_VERSION
 
     def summary(self) -> Summary:

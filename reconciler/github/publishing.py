@@ -244,7 +244,11 @@ async def shown_stamp(
 
 
 def load_plan_document(path: Path) -> dict[str, Any]:
-    """A plan as ``plan --output json`` shows it, read from that output or a saved plan."""
+    """A plan as ``plan --output json`` shows it, read from that output or a saved plan.
+
+    A saved plan (``plan --out``) also keeps its ``observed`` map (the live version of every
+    object it looked at), which the per-object review check needs.
+    """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -253,9 +257,17 @@ def load_plan_document(path: Path) -> dict[str, Any]:
         raise errors.ConfigError(f"{path}: not a plan (expected a JSON object)")
     if "summary" in data:
         return data
-    # A saved plan (``plan --out``): the JSON document ``plan --output json`` would show.
     try:
         plan = plans.Plan.from_json(data)
     except errors.ConfigError as exc:
         raise errors.ConfigError(f"{path}: {exc.message}", hint=exc.hint) from exc
-    return jsonout.plan_document(plan)
+    return {**jsonout.plan_document(plan), "observed": dict(plan.observed)}
+
+
+async def post_refusal(
+    client: api.GitHubClient, repo: Repository, pr: int, *, environment: str, body: str
+) -> Outcome:
+    """The one sticky comment on ``pr`` saying why ``environment`` was not applied."""
+    marker = marker_comment(f"cogctl-apply-refused:{environment}")
+    return await upsert_comment(client, repo, pr, marker=marker,
+                                body=fit_body(body, marker=marker))

@@ -2,9 +2,12 @@
 
 Policy:
 - Manifests are found recursively under the given paths (``*.yaml``, ``*.yml``); a file is
-  a manifest when one of its documents has ``apiVersion: cogctl/...``. ``cogctl.yaml``,
-  folders named ``fixtures`` and hidden folders are skipped; a file named explicitly is
-  always read as a manifest.
+  a manifest when one of its documents has ``apiVersion: cogctl/...`` or looks like a
+  manifest (``looks_like_manifest``: a known ``kind``, ``metadata`` with ``spec``, or a key
+  or value that nearly reads ``apiVersion: cogctl/...``): such a document that is not a valid
+  manifest is an error, never skipped. Any other YAML is ignored and listed in
+  ``LoadResult.ignored``. ``cogctl.yaml``, folders named ``fixtures`` and hidden folders are
+  skipped; a file named explicitly is always read as a manifest.
 - A file is read only when it is at most ``MAX_FILE_BYTES`` and valid UTF-8; parsing is safe
   and bounded (``parsing``). ``${vars.NAME}`` substituting are filled before validation.
 - One run reports every problem of every file, never only the first; nothing here raises
@@ -14,6 +17,7 @@ Policy:
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -102,6 +106,7 @@ class LoadResult:
     invalid: frozenset[tuple[str, str, str]]
     files: int
     outlined: tuple[crossdoc.Outline, ...] = ()
+    ignored: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,7 +187,45 @@ def _is_manifest_file(documents: list[parsing.ParsedDocument], stopped: bool, te
         version = doc.data.get("apiVersion") if isinstance(doc.data, dict) else None
         if isinstance(version, str) and version.startswith("cogctl/"):
             return True
+        if looks_like_manifest(doc.data):
+            return True
     return stopped and "cogctl/" in text
+
+
+def near_api_version_key(data: Mapping[Any, Any]) -> str | None:
+    """A key that is nearly ``apiVersion`` (``apiversion``, ``api_version``, ``apiVerison``)."""
+    if "apiVersion" in data:
+        return None
+    for key in data:
+        if not isinstance(key, str):
+            continue
+        folded = key.replace("_", "").replace("-", "").casefold()
+        if folded == "apiversion" or difflib.get_close_matches(
+                key, ["apiVersion"], n=1, cutoff=0.8):
+            return key
+    return None
+
+
+def looks_like_manifest(data: object) -> bool:
+    """Whether a YAML document means to be a manifest, valid or not.
+
+    With an ``apiVersion``: when it is nearly ``cogctl/v1`` (``cogctl.v1``, ``cogclt/v1``); a
+    document of another API (``apps/v1``) is someone else's. Without one: a known ``kind``,
+    ``metadata`` with ``spec``, or a key that is nearly ``apiVersion``. An OpenAPI document,
+    a data file, or anything else is not one.
+    """
+    if not isinstance(data, dict):
+        return False
+    version = data.get("apiVersion")
+    if isinstance(version, str):
+        return version.casefold().startswith("cogctl") or bool(
+            difflib.get_close_matches(version, [models.API_VERSION], n=1, cutoff=0.8))
+    kind = data.get("kind")
+    return (
+        (isinstance(kind, str) and kind in models.KIND_BY_NAME)
+        or ("metadata" in data and "spec" in data)
+        or near_api_version_key(data) is not None
+    )
 
 
 def load_manifests(paths: Iterable[Path], *, variables: Mapping[str, str] | None = None,
@@ -195,6 +238,7 @@ def load_manifests(paths: Iterable[Path], *, variables: Mapping[str, str] | None
     manifests: list[LoadedManifest] = []
     outlined: list[crossdoc.Outline] = []
     invalid: set[tuple[str, str, str]] = set()
+    ignored: list[str] = []
     count = 0
     for path, explicit in files:
         shown = str(path)
@@ -205,6 +249,7 @@ def load_manifests(paths: Iterable[Path], *, variables: Mapping[str, str] | None
             continue
         documents, stopped = parsing.parse_text(text)
         if not (explicit or _is_manifest_file(documents, bool(stopped), text)):
+            ignored.append(shown)
             continue
         count += 1
         if explicit and not documents and not stopped:
@@ -220,7 +265,7 @@ def load_manifests(paths: Iterable[Path], *, variables: Mapping[str, str] | None
                 outlined.append(outline)
         diagnostics.extend(Diagnostic(shown, p.line, p.column, None, p.message) for p in stopped)
     return LoadResult(tuple(manifests), tuple(diagnostics), frozenset(invalid), count,
-                      tuple(outlined))
+                      tuple(outlined), tuple(ignored))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -255,9 +300,13 @@ def _load_document(doc: parsing.ParsedDocument, file: str,
                                          "apiVersion, kind, metadata and spec")], None
     data, unresolved = substituting.substitute(doc, variables)
     header = _check_header(doc.data)
+    near = near_api_version_key(doc.data) if header is not None else None
     if header is not None:  # no known schema: only the variables can still be checked
-        return None, [source.problem(*header), *(source.problem(path, message) for path, message
-                                                 in unresolved if path != header[0])], None
+        first = source.problem(*header) if near is None else source.problem(
+            (near,), f"unknown key {near!r}: did you mean 'apiVersion'? (a manifest starts "
+                     f"with apiVersion: {models.API_VERSION})", at_key=True)
+        return None, [first, *(source.problem(path, message) for path, message
+                               in unresolved if path != header[0])], None
     return _validate(source, data, unresolved)
 
 

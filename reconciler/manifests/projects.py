@@ -43,6 +43,8 @@ class Environment(_Frozen):
     ] = Field(default_factory=dict)
     vars: dict[Annotated[str, Field(pattern=ENV_VAR_PATTERN)], str] = Field(default_factory=dict)
     rateLimitPerMinute: Annotated[int, Field(ge=1)] | None = None
+    # Promotion: this environment is applied only after the one it names applied and verified.
+    after: Annotated[str, Field(pattern=BOT_PATTERN)] | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> Environment:
@@ -63,6 +65,50 @@ class ProjectConfig(_Frozen):
         dict[Annotated[str, Field(pattern=BOT_PATTERN)], Environment], Field(min_length=1)
     ]
     defaultEnvironment: str | None = None
+    # Every manifest path of the project, relative to cogctl.yaml (default: its folder):
+    # prune runs only when a run loads them all.
+    manifests: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] | None = (
+        None
+    )
+
+    @model_validator(mode="after")
+    def _promotion_order(self) -> ProjectConfig:
+        for name, environment in self.environments.items():
+            seen = [name]
+            step = environment.after
+            while step is not None:
+                if step not in self.environments:
+                    choices = ", ".join(n for n in self.environments if n != name)
+                    raise rules.violation(
+                        f"after: unknown environment {step!r} (defined: {choices})",
+                        "environments", seen[-1], "after",
+                    )
+                if step in seen:
+                    cycle = " -> ".join([*seen, step])
+                    raise rules.violation(f"after: promotion cycle {cycle}",
+                                          "environments", name, "after")
+                seen.append(step)
+                step = self.environments[step].after
+        return self
+
+    def promotion_order(self) -> list[tuple[str, str | None]]:
+        """(environment, the one it follows) in an order that applies every predecessor
+        first, otherwise in the order of the file."""
+        ordered: list[tuple[str, str | None]] = []
+        done: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in done:
+                return
+            after = self.environments[name].after
+            if after is not None:
+                visit(after)
+            done.add(name)
+            ordered.append((name, after))
+
+        for name in self.environments:
+            visit(name)
+        return ordered
 
     @model_validator(mode="after")
     def _known_default(self) -> ProjectConfig:

@@ -40,6 +40,7 @@ class Project:
     config: models.ProjectConfig | None
     config_path: Path | None
     environment: str | None
+    ignored: tuple[str, ...] = ()  # YAML files under the paths that are not manifests
 
     @property
     def ok(self) -> bool:
@@ -144,6 +145,7 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
         config=loaded_config.config if loaded_config else None,
         config_path=config_path,
         environment=environment,
+        ignored=result.ignored,
     )
 
 
@@ -153,6 +155,16 @@ def check_examples(paths: Sequence[Path], *, env: str | None = None,
     valid), then run every slot's examples offline."""
     project = require_valid(load_project(paths, env=env, config=config))
     return project, examples.run_slots(project.manifests)
+
+
+def project_paths(project: Project) -> tuple[Path, ...]:
+    """Every manifest path of the project, absolute: ``manifests`` of cogctl.yaml (relative
+    to it), else the folder of cogctl.yaml, else the default ``manifests/``."""
+    if project.config_path is None:
+        return tuple(p.absolute() for p in DEFAULT_PATHS)
+    base = project.config_path.absolute().parent
+    named = project.config.manifests if project.config is not None else None
+    return tuple(Path(os.path.normpath(base / p)) for p in named or ["."])
 
 
 def require_valid(project: Project) -> Project:

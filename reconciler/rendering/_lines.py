@@ -124,3 +124,10 @@ def example_change_line(change: predicting.ExampleChange) -> str:
     was = f" (was {_shown(change.before)})" if change.before != change.after else ""
     return (f"{verdict} {json.dumps(change.text, ensure_ascii=False)}: extracts "
             f"{_shown(change.after)}{was}, expected {_shown(change.expected)}")
+
+
+def targeted_line(plan: plans.Plan) -> str:
+    """What a targeted plan says first: it is partial, and how to see the rest."""
+    return (f"Targeted plan (--target {', '.join(plan.targets)}): only these objects, and what "
+            "new ones depend on, were planned; other changes may be missing. Run without "
+            "--target to see them all.")

