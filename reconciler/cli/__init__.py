@@ -19,6 +19,7 @@ from reconciler.cli import _common
 
 # name -> (module under reconciler.cli, attribute). Order is the order of ``--help``.
 _COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("init", "init"),
     "validate": ("validate", "validate"),
     "plan": ("plan", "plan"),
     "apply": ("apply", "apply"),
