@@ -88,6 +88,21 @@ def secret_values(
     return {name: env.get(name) or None for name in sorted(names)}
 
 
+def missing_secret_warnings(
+    project: validating.Project, env: Mapping[str, str] = os.environ
+) -> list[str]:
+    """One warning per secret the manifests reference that the environment does not hold."""
+    users: dict[str, list[str]] = {}
+    for manifest in desired(project):
+        if isinstance(manifest, models.Integration) and manifest.spec.auth.secret is not None:
+            users.setdefault(manifest.spec.auth.secret.fromEnv, []).append(manifest.address)
+    return [
+        f"warning: ${name} is not set: {', '.join(addresses)} cannot be compared, and apply "
+        "will refuse to write it until it is set"
+        for name, addresses in sorted(users.items()) if not env.get(name)
+    ]
+
+
 class Run:
     """One command's recording: audit entries, webhook events, and the metrics file."""
 

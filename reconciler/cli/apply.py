@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +13,7 @@ import click
 
 from reconciler import errors
 from reconciler.backend import targeting
-from reconciler.cli import _common, _options, _progress, _reports, _run
+from reconciler.cli import _common, _options, _progress, _prompting, _reports, _run
 from reconciler.cli import plan as plan_cmd
 from reconciler.core import livestate, planning, plans
 from reconciler.engine import applying, fetching, progress, releasing
@@ -80,20 +80,15 @@ async def _plan_for(
 
 
 def _confirm(plan: plans.Plan, auto_approve: bool) -> None:
-    if auto_approve:
-        return
-    if not sys.stdin.isatty():
+    """Every missing secret is an error before the question; then only 'yes' approves."""
+    missing = applying.missing_secrets(plan, os.environ)
+    if missing:
         raise errors.ConfigError(
-            "apply needs confirmation and there is no terminal to ask",
-            hint="review the plan and pass --auto-approve (e.g. in CI)",
+            "secrets missing from the environment: " + "; ".join(missing),
+            hint="export them and run apply again; nothing was written",
         )
-    summary = plan.summary()
-    question = (
-        f"Apply {summary.create} to add, {summary.update} to change, "
-        f"{summary.delete} to destroy to {plan.target}?"
-    )
-    if not click.confirm(question, default=False, err=True):
-        raise click.exceptions.Exit(_common.EXIT_ERROR)
+    if not auto_approve:
+        _prompting.confirm(plan.target)
 
 
 def _recorder(run: _run.Run, display: _progress.Display) -> progress.Listener:
@@ -173,6 +168,7 @@ def apply(
     lists what was not done); 3 applied but verification failed.
     """
     apply_opts, verify_opts = _release_options(concurrency, force, no_verify, rollback)
+    _prompting.require_terminal(auto_approve)
     project = _run.load_project(settings)
     request = _Request(
         saved=_read_saved(plan_file) if plan_file is not None else None,

@@ -71,6 +71,8 @@ def plan(
         return made
 
     made = run.execute(body())
+    for warning in _run.missing_secret_warnings(project):
+        click.echo(warning, err=True)
     if out is not None:
         write_saved_plan(made, out)
         click.echo(f"saved plan: {out}", err=True)
