@@ -31,6 +31,7 @@ from typing import TypeVar
 import tenacity
 
 from reconciler import errors
+from reconciler.backend import httplog
 
 T = TypeVar("T")
 
@@ -156,6 +157,7 @@ async def call(
     """
     started = policy.clock()
     try:
+        httplog.ATTEMPT.set(1)
         return await attempt_fn(1)
     except errors.BackendError as exc:
         if policy.attempts == 1 or not is_retryable(exc, repeatable=repeatable):
@@ -168,5 +170,6 @@ async def call(
             number = attempt.retry_state.attempt_number
             if number == 1:
                 raise first_failure
+            httplog.ATTEMPT.set(number)
             return await attempt_fn(number)
     raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover

@@ -204,7 +204,7 @@ async def _execute(
         # confirm still sees it, on stderr.
         if req.output == "text" or not req.auto_approve:
             shown = plan_cmd.render(plan, "text", environment=run.environment)
-            click.echo(shown, err=req.output != "text")
+            click.echo(shown, err=req.output != "text", color=plan_cmd.color_wanted() or None)
         if not plan.summary().has_changes:  # a pending retraining is a change
             return plan, None
         _confirm(plan, req.auto_approve)

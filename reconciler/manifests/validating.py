@@ -20,6 +20,7 @@ when defined, else the only one.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -103,9 +104,11 @@ def _choose_environment(
         source = "--env" if requested else (
             ENV_VARIABLE if environ.get(ENV_VARIABLE) else "defaultEnvironment")
         line, column = loaded.locate("environments", at_key=True)
+        close = difflib.get_close_matches(choice, names, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         return None, [loading.Diagnostic(
             loaded.file, line, column, None,
-            f"unknown environment {choice!r} from {source} (defined: {', '.join(names)})")]
+            f"unknown environment {choice!r} from {source} ({hint}defined: {', '.join(names)})")]
     return choice, []
 
 
@@ -131,7 +134,8 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
         exclude.append(config_path)
     if loaded_config is not None:
         environment, found = _choose_environment(loaded_config, env, environ)
-        diagnostics.extend(found)
+        if found:  # with no environment, every ${vars.NAME} would be a false second error
+            return Project((), (*diagnostics, *found), loaded_config.config, config_path, None)
         exclude.extend(_fixture_paths(loaded_config))
     elif env is not None and config_path is None:
         diagnostics.append(loading.Diagnostic(
