@@ -22,7 +22,7 @@ from reconciler.cli import _options
 from reconciler.core import livestate, planning, plans
 from reconciler.engine import fetching
 from reconciler.manifests import models, validating
-from reconciler.records import auditing, metrics, webhooks
+from reconciler.records import auditing, metrics, provenance, webhooks
 
 T = TypeVar("T")
 Desired = models.Integration | models.Slot | models.ContextDefaults
@@ -113,14 +113,18 @@ class Run:
         self._audit = auditing.AuditLog(settings.audit_log or auditing.default_path())
         self._webhook = webhooks.from_environment()
         self.environment: str | None = None
+        self.provenance = provenance.provenance()
 
     def audit(self, event: str, **fields: Any) -> None:
-        self._audit.append(event, command=self.command, environment=self.environment, **fields)
+        self._audit.append(event, command=self.command, environment=self.environment,
+                           **self.provenance, **fields)
 
     async def notify(self, event_type: str, data: dict[str, Any]) -> None:
         """Send a signed webhook when configured; a failure is logged, never fatal."""
         if self._webhook is not None:
-            await self._webhook.send(event_type, {"environment": self.environment, **data})
+            await self._webhook.send(
+                event_type, {"environment": self.environment, **self.provenance, **data}
+            )
 
     def finish(self) -> None:
         if self.settings.metrics_file is not None:
