@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler import errors
-from reconciler.backend import auth, base, ratelimit, retrying
+from reconciler.backend import auth, base, httplog, ratelimit, retrying
 from reconciler.backend import errors as backend_errors
 from reconciler.core import livetypes as lt
 
@@ -86,6 +86,7 @@ class Requester:
         self._http = httpx.AsyncClient(
             base_url=base_url, transport=transport, limits=POOL, follow_redirects=False,
             timeout=httpx.Timeout(timeout_seconds, connect=min(10.0, timeout_seconds)),
+            event_hooks=httplog.event_hooks(),
         )
         self._deadline = timeout_seconds
         self._credentials = credentials

@@ -31,6 +31,7 @@ from typing import TypeVar
 import tenacity
 
 from reconciler import errors
+from reconciler.backend import httplog
 from reconciler.clock import Clock, Sleep
 
 T = TypeVar("T")
@@ -157,6 +158,7 @@ async def call(
     """
     started = policy.clock()
     try:
+        httplog.ATTEMPT.set(1)
         return await attempt_fn(1)
     except errors.BackendError as exc:
         if policy.attempts == 1 or not is_retryable(exc, repeatable=repeatable):
@@ -169,5 +171,6 @@ async def call(
             number = attempt.retry_state.attempt_number
             if number == 1:
                 raise first_failure
+            httplog.ATTEMPT.set(number)
             return await attempt_fn(number)
     raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover

@@ -19,6 +19,7 @@ from reconciler.cli import _common
 
 # name -> (module under reconciler.cli, attribute). Order is the order of ``--help``.
 _COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("init", "init"),
     "validate": ("validate", "validate"),
     "test": ("test", "test"),
     "plan": ("plan", "plan"),
@@ -57,6 +58,13 @@ class _LazyGroup(click.Group):
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
              epilog=_common.EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="cogctl")
+@click.option("--debug", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda _ctx, _param, on: _debug(on),
+              help="Log every HTTP exchange (method, URL, status, time, attempt; secrets "
+                   "redacted) and more on stderr. Same as COGCTL_LOG_LEVEL=DEBUG.")
+@click.option("--no-color", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda _ctx, _param, on: _no_color(on),
+              help="No ANSI colour (also NO_COLOR=1; FORCE_COLOR=1 forces colour).")
 def cli() -> None:
     """Manage NICE Cognigy bots from git: validate, plan, apply, verify.
 
@@ -79,6 +87,17 @@ def _configure_logging() -> None:
     root.handlers[:] = [handler]
     root.setLevel(level if isinstance(level, int) else logging.WARNING)
     root.propagate = False
+
+
+def _debug(on: bool) -> None:
+    if on:
+        logging.getLogger("reconciler").setLevel(logging.DEBUG)
+
+
+def _no_color(on: bool) -> None:
+    if on:  # the environment, so that every renderer (and rich) sees it the same way
+        os.environ["NO_COLOR"] = "1"
+        os.environ.pop("FORCE_COLOR", None)
 
 
 def main() -> None:

@@ -9,14 +9,18 @@ pointer to a log file holding the traceback; 130 interrupted (Ctrl-C).
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import os
 import sys
 import traceback
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from reconciler import errors, statedir
+from reconciler.rendering import actions
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -52,35 +56,119 @@ def _write_crash_log(exc: BaseException) -> Path | None:
 def fail(message: str, *, code: int = EXIT_ERROR) -> click.exceptions.Exit:
     """Print one error line to stderr and return the Exit to raise."""
     click.echo(f"error: {message}", err=True)
+    _noted.append(f"error: {message}")
     return click.exceptions.Exit(code)
 
 
-def run(group: click.Group) -> None:
-    """Run the group; never let a traceback reach the user."""
+_noted: list[str] = []
+
+
+def note_errors(lines: Sequence[str]) -> None:
+    """Errors a command reported itself (e.g. validate's problems), for the job summary."""
+    _noted.extend(lines)
+
+
+def in_github_actions(env: Mapping[str, str] = os.environ) -> bool:
+    return env.get("GITHUB_ACTIONS") == "true"
+
+
+def annotate(diagnostics: Sequence[Any]) -> None:
+    """In GitHub Actions, one ``::error file=,line=,col=::`` line per problem (stdout)."""
+    if not in_github_actions():
+        return
+    for diagnostic in diagnostics:
+        where = f"{diagnostic.address}: " if diagnostic.address else ""
+        click.echo(actions.annotation(f"{where}{diagnostic.message}", file=diagnostic.file,
+                                      line=diagnostic.line, column=diagnostic.column,
+                                      title="cogctl"))
+
+
+def _json_requested(argv: Sequence[str]) -> bool:
+    for index, arg in enumerate(argv):
+        if arg in ("-o", "--output") and argv[index + 1:index + 2] == ["json"]:
+            return True
+        if arg in ("-ojson", "--output=json"):
+            return True
+    return False
+
+
+def _command_name(argv: Sequence[str]) -> str:
+    words = [arg for arg in argv if not arg.startswith("-")]
+    return " ".join(words[:1]) or "cogctl"
+
+
+def _error_document(exc: BaseException, code: int, message: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"message": message, "exitCode": code, "type": type(exc).__name__}
+    if isinstance(exc, errors.CogctlError):
+        body["message"] = exc.message
+        if exc.hint:
+            body["hint"] = exc.hint
+    diagnostics = getattr(exc, "diagnostics", None)
+    if diagnostics:
+        body["diagnostics"] = [d.to_json() for d in diagnostics]
+    return {"error": body}
+
+
+def _report(exc: BaseException, code: int, line: str, argv: Sequence[str]) -> None:
+    """The error line on stderr; also JSON on stdout under -o json, annotations in Actions."""
+    click.echo(line, err=True)
+    _noted.append(line)
+    if _json_requested(argv):
+        click.echo(json.dumps(_error_document(exc, code, line), indent=2, ensure_ascii=False))
+    diagnostics = getattr(exc, "diagnostics", None)
+    if diagnostics:
+        annotate(diagnostics)
+        _noted.extend(d.render() for d in diagnostics[1:])
+    elif in_github_actions():
+        click.echo(actions.annotation(line, title="cogctl"))
+
+
+def _write_summary(argv: Sequence[str], code: int) -> None:
+    """Every command in GitHub Actions, failed or not, adds a section to the job summary."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not in_github_actions() or not path or "--help" in argv or "-h" in argv:
+        return
+    text = actions.job_summary(_command_name(argv), code, errors=_noted[:50])
     try:
-        code = group.main(standalone_mode=False, prog_name="cogctl")
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        click.echo(f"warning: cannot write the job summary {path}: {exc.strerror}", err=True)
+
+
+def run(group: click.Group, argv: Sequence[str] | None = None) -> None:
+    """Run the group; never let a traceback reach the user."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    code = _run(group, args)
+    _write_summary(args, code)
+    sys.exit(code)
+
+
+def _run(group: click.Group, args: list[str]) -> int:
+    try:
+        code = group.main(args, standalone_mode=False, prog_name="cogctl")
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
     except click.UsageError as exc:
         # click's usage errors exit 2, which here means "changes" or "drift": a CI step
         # with a mistyped flag must not read as drift, so they exit 1 like any other error.
         exc.show()
-        sys.exit(EXIT_ERROR)
+        _noted.append(exc.format_message())
+        if _json_requested(args):
+            click.echo(json.dumps(_error_document(exc, EXIT_ERROR, exc.format_message())))
+        return EXIT_ERROR
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        _report(exc, exc.exit_code, f"error: {exc.format_message()}", args)
+        return exc.exit_code
     except errors.CogctlError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _report(exc, exc.exit_code, f"error: {exc}", args)
+        return exc.exit_code
     except Exception as exc:
         path = _write_crash_log(exc)
         where = f"; details in {path}" if path else ""
-        click.echo(f"internal error: {type(exc).__name__}: {exc}{where}", err=True)
-        sys.exit(EXIT_INTERNAL)
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+        _report(exc, EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}{where}", args)
+        return EXIT_INTERNAL
+    return code if isinstance(code, int) else EXIT_OK

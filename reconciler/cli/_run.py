@@ -23,7 +23,7 @@ from reconciler.cli import _options
 from reconciler.core import livestate, planning, plans
 from reconciler.engine import fetching
 from reconciler.manifests import models, validating
-from reconciler.records import auditing, metrics, webhooks
+from reconciler.records import auditing, metrics, provenance, webhooks
 
 T = TypeVar("T")
 Desired = models.Integration | models.Slot | models.ContextDefaults
@@ -85,6 +85,21 @@ def secret_values(
     return {name: env.get(name) or None for name in sorted(names)}
 
 
+def missing_secret_warnings(
+    project: validating.Project, env: Mapping[str, str] = os.environ
+) -> list[str]:
+    """One warning per secret the manifests reference that the environment does not hold."""
+    users: dict[str, list[str]] = {}
+    for manifest in desired(project):
+        if isinstance(manifest, models.Integration) and manifest.spec.auth.secret is not None:
+            users.setdefault(manifest.spec.auth.secret.fromEnv, []).append(manifest.address)
+    return [
+        f"warning: ${name} is not set: {', '.join(addresses)} cannot be compared, and apply "
+        "will refuse to write it until it is set"
+        for name, addresses in sorted(users.items()) if not env.get(name)
+    ]
+
+
 class Run:
     """One command's recording: audit entries, webhook events, and the metrics file."""
 
@@ -95,14 +110,18 @@ class Run:
         self._audit = auditing.AuditLog(settings.audit_log or auditing.default_path())
         self._webhook = webhooks.from_environment()
         self.environment: str | None = None
+        self.provenance = provenance.provenance()
 
     def audit(self, event: str, **fields: Any) -> None:
-        self._audit.append(event, command=self.command, environment=self.environment, **fields)
+        self._audit.append(event, command=self.command, environment=self.environment,
+                           **self.provenance, **fields)
 
     async def notify(self, event_type: str, data: dict[str, Any]) -> None:
         """Send a signed webhook when configured; a failure is logged, never fatal."""
         if self._webhook is not None:
-            await self._webhook.send(event_type, {"environment": self.environment, **data})
+            await self._webhook.send(
+                event_type, {"environment": self.environment, **self.provenance, **data}
+            )
 
     def finish(self) -> None:
         if self.settings.metrics_file is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +13,7 @@ import click
 
 from reconciler import errors
 from reconciler.backend import targeting
-from reconciler.cli import _common, _options, _progress, _reports, _run
+from reconciler.cli import _common, _options, _progress, _prompting, _reports, _run
 from reconciler.cli import plan as plan_cmd
 from reconciler.core import livestate, planning, plans
 from reconciler.engine import applying, fetching, progress, releasing
@@ -81,20 +81,15 @@ async def _plan_for(
 
 
 def _confirm(plan: plans.Plan, auto_approve: bool) -> None:
-    if auto_approve:
-        return
-    if not sys.stdin.isatty():
+    """Every missing secret is an error before the question; then only 'yes' approves."""
+    missing = applying.missing_secrets(plan, os.environ)
+    if missing:
         raise errors.ConfigError(
-            "apply needs confirmation and there is no terminal to ask",
-            hint="review the plan and pass --auto-approve (e.g. in CI)",
+            "secrets missing from the environment: " + "; ".join(missing),
+            hint="export them and run apply again; nothing was written",
         )
-    summary = plan.summary()
-    question = (
-        f"Apply {summary.create} to add, {summary.update} to change, "
-        f"{summary.delete} to destroy to {plan.target}?"
-    )
-    if not click.confirm(question, default=False, err=True):
-        raise click.exceptions.Exit(_common.EXIT_ERROR)
+    if not auto_approve:
+        _prompting.confirm(plan.target)
 
 
 def _recorder(run: _run.Run, display: _progress.Display) -> progress.Listener:
@@ -176,6 +171,7 @@ def apply(
     lists what was not done); 3 applied but verification failed.
     """
     apply_opts, verify_opts = _release_options(concurrency, force, no_verify, rollback)
+    _prompting.require_terminal(auto_approve)
     project = _run.load_project(settings)
     if prune and plan_file is None:
         _run.check_prune(project, settings)
@@ -218,7 +214,7 @@ async def _execute(
         # confirm still sees it, on stderr.
         if req.output == "text" or not req.auto_approve:
             shown = plan_cmd.render(plan, "text", environment=run.environment)
-            click.echo(shown, err=req.output != "text")
+            click.echo(shown, err=req.output != "text", color=plan_cmd.color_wanted() or None)
         if not plan.summary().has_changes:  # a pending retraining is a change
             return plan, None
         _confirm(plan, req.auto_approve)

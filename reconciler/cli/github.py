@@ -25,7 +25,7 @@ from reconciler.github import api, planstamps
 # ``github`` names the click group below, as the command registry expects.
 from reconciler.github import publishing as gh
 from reconciler.manifests import models
-from reconciler.rendering import markdown
+from reconciler.rendering import actions, markdown
 
 T = TypeVar("T")
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -247,3 +247,14 @@ def render(plan_file: Path, environment: str, limit: int) -> None:
         raise errors.ConfigError(f"{plan_file}: {exc.message}", hint=exc.hint) from exc
     click.echo(markdown.render_plan(plan, environment=environment, limit=limit))
 
+
+
+@github.command("failure-body")
+@click.option("--log", "log_file", required=True, type=_FILE, help="The failed step's output.")
+@click.option("--title", required=True, help="Heading, e.g. 'cogctl plan for staging failed'.")
+@click.option("--tail", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Last lines of the log to keep (the first error is kept as well).")
+def failure_body(log_file: Path, title: str, tail: int) -> None:
+    """Markdown for a failure comment: the first error line and the last lines of the log."""
+    click.echo(actions.failure_comment(title, _read(log_file), run_url=_run_url(os.environ),
+                                       tail=tail))

@@ -18,8 +18,13 @@ from reconciler.rendering import jsonout, markdown, text
 
 
 def color_wanted() -> bool:
-    """ANSI colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """ANSI colour on a terminal; never with NO_COLOR or --no-color (no-color.org); always
+    with FORCE_COLOR (force-color.org: any value but empty or 0), e.g. in CI logs."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0"):
+        return True
+    return sys.stdout.isatty()
 
 
 def render(plan: plans.Plan, output: str, *, environment: str | None) -> str:
@@ -75,9 +80,12 @@ def plan(
         return made
 
     made = run.execute(body())
+    for warning in _run.missing_secret_warnings(project):
+        click.echo(warning, err=True)
     if out is not None:
         write_saved_plan(made, out)
         click.echo(f"saved plan: {out}", err=True)
-    click.echo(render(made, output, environment=run.environment))
+    # click strips ANSI codes off a non-terminal unless told: FORCE_COLOR tells it.
+    click.echo(render(made, output, environment=run.environment), color=color_wanted() or None)
     if detailed_exitcode and made.summary().has_changes:
         raise click.exceptions.Exit(_common.EXIT_CHANGES)

@@ -53,6 +53,8 @@ def validate(paths: tuple[Path, ...], output: str, env: str | None,
         for diagnostic in project.diagnostics:
             click.echo(diagnostic.render())
     if not project.ok:
+        _common.annotate(project.diagnostics)
+        _common.note_errors([d.render() for d in project.diagnostics])
         count = len(project.diagnostics)
         files = len({d.file for d in project.diagnostics})
         if output == "text":

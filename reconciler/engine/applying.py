@@ -51,24 +51,29 @@ def pending_changes(plan: plans.Plan) -> tuple[plans.Change, ...]:
     return tuple(c for c in plan.changes if c.action is not plans.Action.NOOP)
 
 
+def missing_secrets(plan: plans.Plan, env: Mapping[str, str]) -> list[str]:
+    """``"<address> needs $NAME"`` for every change whose secret is not in ``env``."""
+    return [
+        f"{change.address} needs ${change.secret_env}"
+        for change in pending_changes(plan)
+        if change.action is not plans.Action.DELETE and change.secret_env
+        and not env.get(change.secret_env)
+    ]
+
+
 def resolve_secrets(plan: plans.Plan, env: Mapping[str, str]) -> dict[str, str]:
     """address -> secret value for every change that writes a secret; all or nothing."""
-    found: dict[str, str] = {}
-    missing: list[str] = []
-    for change in pending_changes(plan):
-        if change.action is plans.Action.DELETE or not change.secret_env:
-            continue
-        value = env.get(change.secret_env)
-        if value:
-            found[change.address] = value
-        else:
-            missing.append(f"{change.address} needs ${change.secret_env}")
+    missing = missing_secrets(plan, env)
     if missing:
         raise errors.ConfigError(
             "secrets missing from the environment: " + "; ".join(missing),
             hint="export them and run apply again; nothing was written",
         )
-    return found
+    return {
+        change.address: env[change.secret_env]
+        for change in pending_changes(plan)
+        if change.action is not plans.Action.DELETE and change.secret_env
+    }
 
 
 async def apply_plan(

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from reconciler import errors
-from reconciler.backend import retrying
+from reconciler.backend import httplog, retrying
 from reconciler.clock import Clock
 
 LOGGER = logging.getLogger("reconciler.github")
@@ -116,6 +116,7 @@ class GitHubClient:
             base_url=api_url.rstrip("/"),
             transport=transport,
             timeout=httpx.Timeout(30.0, connect=10.0),
+            event_hooks=httplog.event_hooks(),
             headers={
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/vnd.github+json",

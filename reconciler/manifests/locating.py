@@ -99,6 +99,17 @@ def _unknown_field(model: type[pydantic.BaseModel], path: parsing.FieldPath) -> 
     return f"unknown field {name!r}{where} ({hint})"
 
 
+def _did_you_mean(kind: str, error: Any) -> str:
+    """`` (did you mean 'bestMatch'?)`` for a mistyped enum value, else ''."""
+    if kind not in ("literal_error", "enum") or not isinstance(error.get("input"), str):
+        return ""
+    expected = str(error.get("ctx", {}).get("expected", ""))
+    choices = re.findall(r"'([^']*)'", expected)
+    by_fold = {choice.casefold(): choice for choice in choices}
+    close = difflib.get_close_matches(error["input"].casefold(), list(by_fold), n=1, cutoff=0.6)
+    return f" (did you mean {by_fold[close[0]]!r}?)" if close else ""
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -115,6 +126,7 @@ def _message(error: Any, path: parsing.FieldPath, model: type[pydantic.BaseModel
     shown = kind in _SHOW_INPUT or kind.endswith("_type")
     if shown and "input" in error and not isinstance(error["input"], (dict, list)):
         message += f", got {_short(error.get('input'))}"
+        message += _did_you_mean(kind, error)
     label = format_path(path)
     return f"{label}: {message}" if label else message
 

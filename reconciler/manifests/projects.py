@@ -6,6 +6,7 @@ apart so that each module stays small. Frozen, unknown keys refused, like the ma
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Annotated
 
@@ -151,6 +152,8 @@ def choose_environment(
     if choice not in config.environments:
         source = "--env" if requested else (
             ENV_VARIABLE if environ.get(ENV_VARIABLE) else "defaultEnvironment")
+        close = difflib.get_close_matches(choice, names, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise EnvironmentChoiceError(
-            f"unknown environment {choice!r} from {source} (defined: {', '.join(names)})")
+            f"unknown environment {choice!r} from {source} ({hint}defined: {', '.join(names)})")
     return choice

@@ -63,8 +63,31 @@ _TARGETS: dict[str, tuple[Any, str, str]] = {
 }
 
 
+def _plain_kinds(body: dict[str, Any]) -> dict[str, Any]:
+    """Replace OpenAPI's ``discriminator`` (which plain JSON Schema validators ignore, so an
+    error blames every kind) by one ``if kind is K then K's schema`` per kind: a validator
+    (yaml-language-server, check-jsonschema) then reports the errors of the right kind only."""
+    discriminator = body.pop("discriminator", None)
+    if discriminator is None:
+        return body
+    body.pop("oneOf", None)
+    key = discriminator["propertyName"]
+    mapping = discriminator["mapping"]
+    return {
+        **body,
+        "type": "object",
+        "required": [key],
+        "properties": {key: {"enum": list(mapping), "description": "The manifest kind."}},
+        "allOf": [
+            {"if": {"properties": {key: {"const": kind}}, "required": [key]},
+             "then": {"$ref": ref}}
+            for kind, ref in mapping.items()
+        ],
+    }
+
+
 def _schema(target: Any, title: str, description: str) -> dict[str, Any]:
-    body = pydantic.TypeAdapter(target).json_schema(mode="validation")
+    body = _plain_kinds(pydantic.TypeAdapter(target).json_schema(mode="validation"))
     return {"$schema": SCHEMA_DIALECT, "title": title, "description": description, **{
         key: value for key, value in body.items() if key not in ("title", "description")
     }}

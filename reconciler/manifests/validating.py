@@ -120,7 +120,8 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
         exclude.append(config_path)
     if loaded_config is not None:
         environment, found = _choose_environment(loaded_config, env, environ)
-        diagnostics.extend(found)
+        if found:  # with no environment, every ${vars.NAME} would be a false second error
+            return Project((), (*diagnostics, *found), loaded_config.config, config_path, None)
         exclude.extend(_fixture_paths(loaded_config))
     elif env is not None and config_path is None:
         diagnostics.append(loading.Diagnostic(

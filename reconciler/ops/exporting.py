@@ -210,7 +210,8 @@ def _document(doc: models.Integration | models.Slot | models.ContextDefaults) ->
     return {"apiVersion": doc.apiVersion, "kind": doc.kind, "metadata": metadata, "spec": spec}
 
 
-def write_export(root: Path, files: Mapping[str, str], *, force: bool = False) -> list[Path]:
+def write_export(root: Path, files: Mapping[str, str], *, force: bool = False,
+                 hint: str = "pass --force to overwrite, or --out another directory") -> list[Path]:
     """Write ``files`` under ``root``; each file appears whole or not at all.
 
     Refuses (``errors.CogctlError``, nothing written) when a file exists, unless ``force``.
@@ -222,7 +223,7 @@ def write_export(root: Path, files: Mapping[str, str], *, force: bool = False) -
     if existing and not force:
         raise errors.CogctlError(
             f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}",
-            hint="pass --force to overwrite, or --out another directory",
+            hint=hint,
         )
     try:
         fileio.write_all_atomic(targets, mode=0o644)

@@ -26,7 +26,7 @@ import httpx
 
 from reconciler import errors
 from reconciler.backend import errors as backend_errors
-from reconciler.backend import retrying
+from reconciler.backend import httplog, retrying
 from reconciler.clock import Clock
 from reconciler.core import livetypes as lt
 from reconciler.manifests import models
@@ -151,6 +151,7 @@ async def probe(
         headers.setdefault("Content-Type", "application/json")
     policy = policy or retrying.RetryPolicy(attempts=3, total_seconds=3.0 * spec.timeoutSeconds)
     async with httpx.AsyncClient(verify=ssl_context(ca_bundle), follow_redirects=False,
+                                 event_hooks=httplog.event_hooks(),
                                  timeout=httpx.Timeout(float(spec.timeoutSeconds))) as client:
         for index, address in enumerate(addresses):
             target, extensions = _pinned(url, address)

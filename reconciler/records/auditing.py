@@ -14,8 +14,9 @@ Invariants:
 - ``prev_hash`` is the previous line's ``hash``; the first entry's is 64 zeros. Deleting,
   inserting or reordering lines breaks the chain; truncating the tail does not, which is why
   ``verify_log`` reports the last hash: anchor it elsewhere (a CI artifact, a job summary).
-- One entry is one ``write(2)`` of a whole line, then ``fsync``, under an exclusive
-  ``flock``: two processes appending at once keep the chain valid, and a crash leaves at most
+- One entry is one ``write(2)`` of a whole line, then ``fsync``, under an exclusive lock
+  (``filelock`` on ``<log>.lock``: ``flock`` on POSIX, ``msvcrt`` locking on Windows):
+  two processes appending at once keep the chain valid, and a crash leaves at most
   one torn last line. The next append cuts that torn tail off and records an
   ``audit.recovered`` entry saying how many bytes it dropped, so the chain goes on.
 - Secrets never enter the log: ``append`` refuses a field (at any depth) whose key looks
@@ -30,7 +31,6 @@ Invariants:
 from __future__ import annotations
 
 import datetime as _dt
-import fcntl
 import hashlib
 import json
 import os
@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
 
+import filelock
 import rfc8785
 
 from reconciler import errors, statedir
@@ -58,6 +59,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _ENTRY_KEYS = frozenset({"ts", "event", "fields", "prev_hash", "hash"})
 _TAIL_CHUNK = 8192
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
 
 
 class AuditEntry(TypedDict):
@@ -179,9 +181,13 @@ class AuditLog:
     def _append_locked(self, event: str, fields: dict[str, Any]) -> AuditEntry:
         created = not self.path.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        lock = filelock.FileLock(f"{self.path}.lock", mode=0o600)
+        with lock:
+            return self._append_unlocked(event, fields, created)
+
+    def _append_unlocked(self, event: str, fields: dict[str, Any], created: bool) -> AuditEntry:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | _O_BINARY, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             prev_hash, torn = self._read_tail(fd)
             if torn:
                 # A crash cut the last write short; those bytes never formed an entry.
@@ -193,7 +199,7 @@ class AuditLog:
             self._write(fd, entry)
             return entry
         finally:
-            os.close(fd)  # closing releases the lock
+            os.close(fd)
             if created:
                 _fsync_dir(self.path.parent)
 
@@ -223,7 +229,7 @@ class AuditLog:
         while position > 0 and tail.count(b"\n") < 2:
             step = min(_TAIL_CHUNK, position)
             position -= step
-            tail = os.pread(fd, step, position) + tail
+            tail = _read_at(fd, step, position) + tail
         torn = 0 if tail.endswith(b"\n") else len(tail) - (tail.rfind(b"\n") + 1)
         complete = tail[: len(tail) - torn]
         if not complete:
@@ -236,6 +242,14 @@ class AuditLog:
                 hint="run 'cogctl audit verify' and keep the file as evidence; start a new log",
             )
         return problem["hash"], torn
+
+
+def _read_at(fd: int, size: int, offset: int) -> bytes:
+    """``size`` bytes at ``offset`` (``os.pread`` where it exists; Windows has none)."""
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, offset)
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, size)
 
 
 def _fsync_dir(directory: Path) -> None:

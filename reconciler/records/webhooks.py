@@ -28,6 +28,7 @@ import datetime as _dt
 import json
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -38,7 +39,7 @@ import tenacity
 from standardwebhooks import webhooks as swh
 
 from reconciler import errors
-from reconciler.backend import retrying
+from reconciler.backend import httplog, retrying
 from reconciler.clock import Sleep
 
 URL_ENV = "COGCTL_WEBHOOK_URL"
@@ -145,6 +146,7 @@ class WebhookSender:
             try:
                 async for attempt in self._retrying(event_type, where):
                     with attempt:
+                        httplog.ATTEMPT.set(attempt.retry_state.attempt_number)
                         await self._post(transport, message_id, body)
             finally:
                 if self._transport is None:
@@ -194,11 +196,16 @@ class WebhookSender:
             "POST", self.url, content=body.encode("utf-8"), headers=headers,
             extensions={"timeout": httpx.Timeout(self._timeout).as_dict()},
         )
+        started = time.monotonic()
         try:
             response = await transport.handle_async_request(request)
             await response.aclose()
         except httpx.TransportError as exc:
+            httplog.log_exchange("POST", self.url, type(exc).__name__,
+                                 time.monotonic() - started, path=False)
             raise _Retryable(type(exc).__name__) from None
+        httplog.log_exchange("POST", self.url, response.status_code, time.monotonic() - started,
+                             path=False)
         if response.is_success:
             return
         if response.status_code in RETRY_STATUSES:

@@ -122,11 +122,12 @@ def test_apply_without_terminal_needs_auto_approve(cli: Cli) -> None:
 
 
 def test_apply_on_a_terminal_asks_first(cli: Cli) -> None:
-    declined = cli("apply", "project", terminal_input="n\n")
+    declined = cli("apply", "project", terminal_input="y\n")  # only "yes" approves
     assert declined.code == 1, declined.output
-    assert "Apply 4 to add, 0 to change, 0 to destroy" in declined.stderr
+    assert "Only 'yes' will be accepted to approve." in declined.stderr
+    assert "apply cancelled ('y' is not 'yes')" in declined.stderr
     assert cli.writes() == []
-    accepted = cli("apply", "project", terminal_input="y\n")
+    accepted = cli("apply", "project", terminal_input="yes\n")
     assert accepted.code == 0, accepted.output
     assert "Apply complete: 4 applied." in accepted.stdout
 
