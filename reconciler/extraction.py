@@ -1,7 +1,8 @@
 """What a slot extracts from a text: the one definition validation, plans, ``cogctl test`` and
 the emulators share, so that a prediction and a measurement can never disagree.
 
-Pure: no I/O, standard library only (the emulators may import nothing else of ours).
+Pure: no I/O; the standard library, and ``regress`` for ECMAScript regexes (the emulators may
+import nothing else of ours).
 
 Extraction matches with Python ``re`` (the platform's runtime backtracks, unlike the RE2
 engine our pattern checks vouch with). A match's value is its named group ``value`` if the
@@ -20,6 +21,11 @@ match. Fill strategies:
 
 An emulator measures a slot with ``success_rate`` over its labelled utterances; the plan and
 ``cogctl test`` predict with ``outcomes`` over the manifest's examples: the same code path.
+
+Cognigy.AI's own API keeps a regex slot filler as one JavaScript regex literal
+(``/source/flags``): ``parse_literal`` compiles it with ECMAScript semantics (``regress``,
+never Python ``re``), and ``JsRegex.first`` gives what the filler fills from a text: the named
+group ``value`` when the regex has one and it took part, else the whole first match.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ import dataclasses
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 FillStrategy = Literal["bestMatch", "firstMatch", "strict", "fuzzy"]
 SlotType = Literal["regex", "keyphrase"]
@@ -126,3 +133,59 @@ def success_rate(
     extraction metrics endpoint answers for a slot's labelled utterances."""
     results = outcomes(matcher, labelled)
     return pass_rate(results), len(results)
+
+
+# -- Cognigy.AI's JavaScript regex literals ---------------------------------------------
+
+JS_FLAGS = frozenset("dgimsuyv")
+
+
+class RegexError(ValueError):
+    """Not a JavaScript regex literal, or one ``regress`` cannot compile."""
+
+
+@dataclass(frozen=True)
+class JsRegex:
+    source: str
+    flags: str
+    compiled: Any  # a regress.Regex
+
+    def first(self, text: str) -> str | None:
+        """The value of the first match in ``text`` (see the module doc), or None."""
+        import regress
+
+        match = self.compiled.find(text)
+        if match is None:
+            return None
+        raw = text.encode("utf-8")  # regress reports UTF-8 byte offsets
+        span = None
+        try:
+            span = match.named_group("value")
+        except (KeyError, IndexError, regress.RegressError):
+            span = None
+        chosen = span if span is not None else match.group(0)
+        if chosen is None:
+            return None
+        value: str = raw[chosen].decode("utf-8")
+        return value
+
+
+def parse_literal(literal: str) -> JsRegex:
+    """``/source/flags`` -> a compiled ECMAScript regex (``RegexError`` otherwise)."""
+    if len(literal) < 2 or not literal.startswith("/") or literal.rfind("/") == 0:
+        raise RegexError(f"{literal!r} is not a regex literal /.../flags")
+    end = literal.rfind("/")
+    source, flags = literal[1:end], literal[end + 1:]
+    bad = set(flags) - JS_FLAGS
+    if bad or len(set(flags)) != len(flags):
+        raise RegexError(f"{literal!r} has invalid flags {flags!r}")
+    if not source:
+        raise RegexError(f"{literal!r} has an empty pattern")
+    import regress  # only where a JavaScript regex is needed: start-up stays light
+
+    try:
+        compiled = regress.Regex(source, flags.replace("g", "").replace("y", "")
+                                 .replace("d", ""))
+    except regress.RegressError as exc:
+        raise RegexError(f"{literal!r}: {exc}") from None
+    return JsRegex(source, flags, compiled)

@@ -128,3 +128,13 @@ def test_the_suite_has_one_fake_clock() -> None:
     clocks = sorted(p.relative_to(tests).as_posix() for p in tests.rglob("*.py")
                     if re.search(r"^class \w*Clock\b", p.read_text(encoding="utf-8"), re.M))
     assert clocks == ["fakes.py"]
+
+
+def test_one_module_computes_extraction_for_both_apis() -> None:
+    """The Platform emulator, the Cognigy.AI emulator, validation and plans share extraction."""
+    compiling = sorted(
+        path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*.py")
+        if re.search(r"regress\.Regex\(|fill_strategy == \"bestMatch\"",
+                     path.read_text(encoding="utf-8"))
+    )
+    assert compiling == ["extraction.py"]

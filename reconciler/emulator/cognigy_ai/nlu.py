@@ -1,11 +1,11 @@
 """What the emulated NLU does: slot fillers, intents and the flow's feedback report.
 
-Regex slot fillers hold a JavaScript regex literal (``/source/flags``); it is compiled and
-run with ECMAScript semantics by ``regress`` (the Rust ``regress`` engine), never with
-Python ``re``. A filler's value is the named group ``value`` when the regex has one and it
-took part, else the whole first match. Keyphrase fillers (``type: slot``) match the entries
-of the flow's attached lexicons that reference a lexicon slot of that name: any keyphrase as
-a whole word, case-insensitively; the value is the entry's main keyphrase.
+Regex slot fillers hold a JavaScript regex literal (``/source/flags``), which
+``reconciler.extraction.parse_literal`` compiles and runs with ECMAScript semantics (the one
+definition of extraction, shared with the Platform emulator, validation and plans).
+Keyphrase fillers (``type: slot``) match the entries of the flow's attached lexicons that
+reference a lexicon slot of that name: any keyphrase as a whole word, case-insensitively; the
+value is the entry's main keyphrase.
 
 Intents: the lower-case word tokens of the text against each example sentence (Jaccard
 overlap); the best intent wins at ``INTENT_THRESHOLD`` or more. The feedback report scores
@@ -19,59 +19,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import regress
 from pydantic import JsonValue
 
 INTENT_THRESHOLD = 0.2
 LOW_DATA_EXAMPLES = 5
-JS_FLAGS = frozenset("dgimsuyv")
 _TOKEN = re.compile(r"[a-z0-9]+")
-
-
-class RegexError(ValueError):
-    """Not a JavaScript regex literal, or one ``regress`` cannot compile."""
-
-
-@dataclass(frozen=True)
-class JsRegex:
-    source: str
-    flags: str
-    compiled: regress.Regex
-
-    def first(self, text: str) -> str | None:
-        """The value of the first match in ``text`` (see the module doc), or None."""
-        match = self.compiled.find(text)
-        if match is None:
-            return None
-        raw = text.encode("utf-8")  # regress reports UTF-8 byte offsets
-        span = None
-        try:
-            span = match.named_group("value")
-        except (KeyError, IndexError, regress.RegressError):
-            span = None
-        chosen = span if span is not None else match.group(0)
-        if chosen is None:
-            return None
-        return raw[chosen].decode("utf-8")
-
-
-def parse_literal(literal: str) -> JsRegex:
-    """``/source/flags`` -> a compiled ECMAScript regex (``RegexError`` otherwise)."""
-    if len(literal) < 2 or not literal.startswith("/") or literal.rfind("/") == 0:
-        raise RegexError(f"{literal!r} is not a regex literal /.../flags")
-    end = literal.rfind("/")
-    source, flags = literal[1:end], literal[end + 1:]
-    bad = set(flags) - JS_FLAGS
-    if bad or len(set(flags)) != len(flags):
-        raise RegexError(f"{literal!r} has invalid flags {flags!r}")
-    if not source:
-        raise RegexError(f"{literal!r} has an empty pattern")
-    try:
-        compiled = regress.Regex(source, flags.replace("g", "").replace("y", "")
-                                 .replace("d", ""))
-    except regress.RegressError as exc:
-        raise RegexError(f"{literal!r}: {exc}") from None
-    return JsRegex(source, flags, compiled)
 
 
 def tokens(text: str) -> set[str]:

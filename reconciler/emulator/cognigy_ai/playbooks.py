@@ -26,6 +26,7 @@ import copy
 
 from pydantic import JsonValue
 
+from reconciler import extraction
 from reconciler.emulator.cognigy_ai import nlu, resources, tasks, wire
 from reconciler.emulator.cognigy_ai.calls import Call, Endpoint
 from reconciler.emulator.cognigy_ai.records import Doc, TaskRecord
@@ -234,8 +235,8 @@ def _fill(state: TenantState, flow: Doc, text: str,
         value: str | None = None
         if body.get("type") == "regex":
             try:
-                value = nlu.parse_literal(str(body.get("regex", ""))).first(text)
-            except nlu.RegexError:
+                value = extraction.parse_literal(str(body.get("regex", ""))).first(text)
+            except extraction.RegexError:
                 value = None
         elif body.get("type") == "slot":
             value = _keyphrase(state, [str(x) for x in lexicons], str(body.get("slot")), text)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from pydantic import JsonValue
 
+from reconciler import extraction
 from reconciler.emulator.cognigy_ai import nlu, resources, wire
 from reconciler.emulator.cognigy_ai.calls import Call, Endpoint
 from reconciler.emulator.cognigy_ai.records import TaskRecord
@@ -148,8 +149,8 @@ def train_flow(state: TenantState, flow_id: str, at: float) -> None:
     for filler in state.of_kind("slotfiller", parent=flow_id):
         if filler.body.get("type") == "regex":
             try:
-                nlu.parse_literal(str(filler.body.get("regex", "")))
-            except nlu.RegexError as exc:
+                extraction.parse_literal(str(filler.body.get("regex", "")))
+            except extraction.RegexError as exc:
                 raise TaskFailed(f"Invalid regex in slot filler {filler.body['name']}: "
                                  f"{exc}") from None
     report, scores = nlu.feedback(resources.examples_of(state, flow_id))
