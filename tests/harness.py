@@ -6,7 +6,8 @@ ASGI app and a transport that reaches it as a loopback client. ``backend()`` bui
 rate-limit waits, token expiry and training take no wall time. The admin helpers read and set
 what the tests observe: the request log, injected faults.
 
-Suites subclass it only to add their own conveniences (a default client, a fixture); the
+``FakeClockTenant`` is the same on a fake clock that is never ``None``. Suites subclass either
+only to add their own conveniences (a default client, a fixture); the
 end-to-end suites serve the same emulator over uvicorn instead (``tests/e2e/harness.py``).
 Importable as ``harness`` from every test module, like ``fakes``.
 """
@@ -92,3 +93,15 @@ class EmulatedTenant:
         """The stored request records, filtered by method and exact path."""
         return [e for e in self.state.requests
                 if (method is None or e.method == method) and (path is None or e.path == path)]
+
+
+class FakeClockTenant(EmulatedTenant):
+    """An ``EmulatedTenant`` that always runs on a fake clock, so ``clock`` is never ``None``.
+
+    For suites that move time by hand or read the recorded sleeps (``tenant.clock.sleeps``).
+    """
+
+    clock: FakeClock
+
+    def __init__(self, state: TenantState, *, clock: FakeClock) -> None:
+        super().__init__(state, clock=clock)

@@ -35,7 +35,7 @@ ALL_SCOPES = (
 T = TypeVar("T")
 
 
-class Tenant(harness.EmulatedTenant):
+class Tenant(harness.FakeClockTenant):
     """The e2e fixture served in-process; ``backend()`` is the real client."""
 
     def __init__(self) -> None:
@@ -44,18 +44,13 @@ class Tenant(harness.EmulatedTenant):
         self.manifests = [m.manifest for m in project.manifests]
         self.bot_ids = {"support": "bot_support"}
 
-    @property
-    def fake_clock(self) -> FakeClock:
-        assert self.clock is not None
-        return self.clock
-
     def backend(self, client_id: str = "e2e-client", client_secret: str = "e2e-client-secret",
                 scopes: Sequence[str] = ALL_SCOPES, **kw: Any) -> client.PlatformBackend:
         return super().backend(client_id, client_secret, scopes, **kw)
 
     def options(self, **kw: Any) -> applying.ApplyOptions:
         return applying.ApplyOptions(
-            clock=self.fake_clock, sleep=self.fake_clock.sleep, env={"E2E_CRM_TOKEN": CANARY},
+            clock=self.clock, sleep=self.clock.sleep, env={"E2E_CRM_TOKEN": CANARY},
             **kw,
         )
 

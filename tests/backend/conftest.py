@@ -43,7 +43,7 @@ class Recorder:
         self.events.append(event)
 
 
-class Tenant(harness.EmulatedTenant):
+class Tenant(harness.FakeClockTenant):
     """The emulator over a fresh state; clients default to the ``admin`` client."""
 
     def backend(self, client_id: str = "admin", client_secret: str | None = None,

@@ -152,7 +152,7 @@ def test_apply_is_protected_serialised_per_environment_and_keeps_the_audit_log()
 
 def test_drift_runs_on_a_schedule_with_issue_rights_only() -> None:
     document = load(ROOT / ".github" / "workflows" / "cogctl-drift.yml")
-    triggers = document.get("on", document.get(True))
+    triggers = document["on"] if "on" in document else document[True]  # YAML 1.1 reads on: as True
     assert "schedule" in triggers
     drift = document["jobs"]["drift"]
     assert drift["permissions"] == {"contents": "read", "issues": "write"}

@@ -20,7 +20,7 @@ ALL_SCOPES = (
 )
 
 
-class Tenant(harness.EmulatedTenant):
+class Tenant(harness.FakeClockTenant):
     """The ops fixture's tenant; ``connected()`` opens and closes a real client around a block."""
 
     @contextlib.asynccontextmanager
