@@ -33,6 +33,7 @@ lint: $(STAMP)
 
 types: $(STAMP)
 	$(BIN)/mypy reconciler
+	$(BIN)/mypy --config-file tests/mypy.ini tests
 
 imports: $(STAMP)
 	$(BIN)/lint-imports

@@ -1,4 +1,5 @@
-"""Test doubles several suites share: a clock that never waits, a webhook receiver.
+"""Test doubles several suites share: a clock that never waits, a backend wrapper, a webhook
+receiver.
 
 Importable as ``fakes`` from every test module (pytest puts ``tests/`` on the path, being the
 first folder above the test packages without an ``__init__.py``).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import standardwebhooks
@@ -17,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from reconciler.backend import base
+from reconciler.core import livetypes as lt
 from reconciler.emulator.platform.serving import serve_in_thread
 
 
@@ -45,6 +48,110 @@ class FakeClock:
         # waiter that sleeps "a hair" would spin forever on a clock that never moves.
         self.now += max(1e-6, seconds) if seconds > 0 else 0.0
         await asyncio.sleep(0)
+
+
+class DelegatingBackend(base.Backend):
+    """A ``Backend`` that passes every call to ``inner`` (usually the real client).
+
+    Doubles that intercept a few calls (to count, delay, race or fail them) subclass it and
+    override just those; the rest reach the real backend. Being a declared ``base.Backend``,
+    every override is checked against the protocol's signatures.
+    """
+
+    def __init__(self, inner: base.Backend) -> None:
+        self.inner = inner
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def list_bots(self) -> list[lt.Bot]:
+        return await self.inner.list_bots()
+
+    async def get_bot(self, bot_id: str) -> lt.Bot:
+        return await self.inner.get_bot(bot_id)
+
+    async def list_integrations(self, bot_id: str) -> list[lt.LiveIntegration]:
+        return await self.inner.list_integrations(bot_id)
+
+    async def get_integration(self, integration_id: str) -> lt.LiveIntegration:
+        return await self.inner.get_integration(integration_id)
+
+    async def create_integration(
+        self, body: lt.IntegrationWrite, *, idempotency_key: str | None = None
+    ) -> lt.LiveIntegration:
+        return await self.inner.create_integration(body, idempotency_key=idempotency_key)
+
+    async def put_integration(
+        self, integration_id: str, body: lt.IntegrationWrite, *, if_match: str | None = None
+    ) -> lt.LiveIntegration:
+        return await self.inner.put_integration(integration_id, body, if_match=if_match)
+
+    async def delete_integration(
+        self, integration_id: str, *, if_match: str | None = None
+    ) -> None:
+        await self.inner.delete_integration(integration_id, if_match=if_match)
+
+    async def list_slots(self, bot_id: str) -> list[lt.LiveSlot]:
+        return await self.inner.list_slots(bot_id)
+
+    async def get_slot(self, slot_id: str) -> lt.LiveSlot:
+        return await self.inner.get_slot(slot_id)
+
+    async def put_slot(
+        self, slot_id: str, body: lt.SlotWrite, *, if_match: str | None = None,
+        create_only: bool = False,
+    ) -> tuple[lt.LiveSlot, str | None]:
+        return await self.inner.put_slot(slot_id, body, if_match=if_match,
+                                         create_only=create_only)
+
+    async def delete_slot(self, slot_id: str, *, if_match: str | None = None) -> None:
+        await self.inner.delete_slot(slot_id, if_match=if_match)
+
+    async def get_context(self, bot_id: str) -> lt.LiveContext:
+        return await self.inner.get_context(bot_id)
+
+    async def patch_context(
+        self, bot_id: str, changes: Mapping[str, lt.ContextEntry | None], *, if_match: str
+    ) -> lt.LiveContext:
+        return await self.inner.patch_context(bot_id, changes, if_match=if_match)
+
+    async def start_retrain(self, bot_id: str) -> lt.RetrainJob:
+        return await self.inner.start_retrain(bot_id)
+
+    async def get_job(self, job_id: str) -> lt.RetrainJob:
+        return await self.inner.get_job(job_id)
+
+    async def get_extraction_metrics(
+        self, bot_id: str, slot_id: str, *, time_range: str = "last24h"
+    ) -> lt.ExtractionMetrics:
+        return await self.inner.get_extraction_metrics(bot_id, slot_id, time_range=time_range)
+
+    async def list_entities(self, bot_id: str) -> list[lt.Entity]:
+        return await self.inner.list_entities(bot_id)
+
+    async def start_simulation(self, body: lt.SimulationRequest) -> str:
+        return await self.inner.start_simulation(body)
+
+    async def get_simulation(self, simulation_id: str) -> lt.Simulation:
+        return await self.inner.get_simulation(simulation_id)
+
+    async def get_session_variables(
+        self, session_id: str, *, name: str | None = None, scope: str | None = None,
+        include_system: bool = False,
+    ) -> list[lt.SessionVariable]:
+        return await self.inner.get_session_variables(
+            session_id, name=name, scope=scope, include_system=include_system
+        )
+
+    async def get_conversation_context(self, conversation_id: str) -> lt.ConversationContext:
+        return await self.inner.get_conversation_context(conversation_id)
+
+    async def patch_conversation_context(
+        self, conversation_id: str, context: Mapping[str, lt.Json], *, if_match: str | None
+    ) -> lt.ConversationContext:
+        return await self.inner.patch_conversation_context(
+            conversation_id, context, if_match=if_match
+        )
 
 
 class WebhookReceiver:

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import harness
 import pytest
+from fakes import DelegatingBackend
 
 from reconciler import errors
 from reconciler.backend import client
 from reconciler.core import livestate, normalizing, planning, plans
+from reconciler.core import livetypes as lt
 from reconciler.emulator.platform import TenantState
 from reconciler.engine import applying, applyresults, fetching, releasing, rollbackplans, writing
 from reconciler.manifests import models, validating
@@ -49,7 +51,8 @@ class Tenant(harness.EmulatedTenant):
 
     def options(self, **kw: Any) -> applying.ApplyOptions:
         return applying.ApplyOptions(
-            clock=self.clock, sleep=self.clock.sleep, env={"E2E_CRM_TOKEN": CANARY}, **kw
+            clock=self.clock, sleep=self.clock.sleep, env={"E2E_CRM_TOKEN": CANARY},
+            **kw,
         )
 
     async def plan(
@@ -63,7 +66,7 @@ class Tenant(harness.EmulatedTenant):
         return made, live
 
 
-def run(body: Callable[[Tenant], Awaitable[T]]) -> T:
+def run(body: Callable[[Tenant], Coroutine[Any, Any, T]]) -> T:
     return asyncio.run(body(Tenant()))
 
 
@@ -128,9 +131,12 @@ def test_version_conflict_is_left_alone_and_dependants_wait() -> None:
         wanted = _replace_slot(wanted, _slot("email", r"[a-z]+@example\.com", ["order_number"]))
         made, _ = await t.plan(backend, wanted)
         live = next(s for s in await backend.list_slots("bot_support") if s["name"] == "order_number")
-        outside: Any = {k: live[k] for k in ("botId", "name", "type", "fillStrategy", "labels")}
-        await backend.put_slot(live["slotId"], {**outside, "patterns": ["X"], "dependencies": [],
-                                                "triggerRetrain": False})
+        outside: lt.SlotWrite = {
+            "botId": live["botId"], "name": live["name"], "type": live["type"],
+            "fillStrategy": live["fillStrategy"], "labels": live["labels"],
+            "patterns": ["X"], "dependencies": [], "triggerRetrain": False,
+        }
+        await backend.put_slot(live["slotId"], outside)
         result = await applying.apply_plan(backend, made, options=t.options())
         assert _outcomes(result) == {
             "Slot/support/order_number": "conflict",
@@ -225,24 +231,25 @@ def test_name_conflict_with_other_content_is_a_conflict() -> None:
     run(body)
 
 
-class _Counting:
+class _Counting(DelegatingBackend):
     """The real backend, counting slot writes in flight and their order."""
 
     def __init__(self, inner: client.PlatformBackend) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self.in_flight = 0
         self.peak = 0
         self.order: list[str] = []
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    async def put_slot(self, slot_id: str, body: Any, **kw: Any) -> Any:
+    async def put_slot(
+        self, slot_id: str, body: lt.SlotWrite, *, if_match: str | None = None,
+        create_only: bool = False,
+    ) -> tuple[lt.LiveSlot, str | None]:
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
         try:
             await asyncio.sleep(0)
-            answer = await self._inner.put_slot(slot_id, body, **kw)
+            answer = await self.inner.put_slot(slot_id, body, if_match=if_match,
+                                               create_only=create_only)
             self.order.append(body["name"])
             return answer
         finally:
@@ -258,7 +265,7 @@ def test_concurrency_is_bounded_and_dependencies_come_first(concurrency: int) ->
         made, _ = await t.plan(backend, wanted)
         counting = _Counting(backend)
         result = await applying.apply_plan(
-            counting, made, options=t.options(concurrency=concurrency)  # type: ignore[arg-type]
+            counting, made, options=t.options(concurrency=concurrency)
         )
         assert result.writes_ok
         assert counting.peak == concurrency

@@ -93,7 +93,9 @@ def test_write_all_changes_nothing_when_one_file_cannot_be_staged(tmp_path: Path
 
 
 def test_write_all_writes_every_file(tmp_path: Path) -> None:
-    files = [(tmp_path / "x" / "one.yaml", "1\n"), (tmp_path / "y" / "two.yaml", b"2\n")]
+    files: list[tuple[Path, str | bytes]] = [
+        (tmp_path / "x" / "one.yaml", "1\n"), (tmp_path / "y" / "two.yaml", b"2\n"),
+    ]
     fileio.write_all_atomic(files, mode=0o644)
     assert (tmp_path / "x" / "one.yaml").read_text() == "1\n"
     assert (tmp_path / "y" / "two.yaml").read_bytes() == b"2\n"

@@ -13,10 +13,11 @@ import asyncio
 from typing import Any
 
 import pytest
+from fakes import DelegatingBackend
 from test_applying import Tenant, _replace_slot, _slot, run
 
 from reconciler import errors
-from reconciler.backend import base
+from reconciler.core import livetypes as lt
 from reconciler.core import plans, retrainmarker
 from reconciler.engine import applying, applyresults, releasing
 
@@ -24,16 +25,10 @@ REASON = "Retraining pending from an interrupted apply: bot_support"
 CONTEXT = "/api/v1/bots/bot_support/context"
 
 
-class _KilledBeforeRetraining:
+class _KilledBeforeRetraining(DelegatingBackend):
     """Delegates to the real client; the process 'dies' (cancelled) as retraining starts."""
 
-    def __init__(self, inner: base.Backend) -> None:
-        self._inner = inner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    async def start_retrain(self, bot_id: str) -> Any:
+    async def start_retrain(self, bot_id: str) -> lt.RetrainJob:
         raise asyncio.CancelledError
 
 
@@ -111,7 +106,7 @@ def test_a_run_killed_after_its_writes_is_retrained_by_the_next_apply() -> None:
         backend = t.backend()
         made, _ = await t.plan(backend)
         with pytest.raises(asyncio.CancelledError):
-            await applying.apply_plan(_KilledBeforeRetraining(backend), made,  # type: ignore[arg-type]
+            await applying.apply_plan(_KilledBeforeRetraining(backend), made,
                                       options=t.options())
         assert await _marker(backend) == retrainmarker.Marker()
         await _resume_and_converge(

@@ -33,7 +33,7 @@ def _pins(path: Path) -> dict[str, list[tuple[str, str]]]:
 
 def _project() -> dict[str, Any]:
     with (ROOT / "pyproject.toml").open("rb") as f:
-        return tomllib.load(f)["project"]  # type: ignore[no-any-return]
+        return tomllib.load(f)["project"]
 
 
 @pytest.mark.parametrize("path", [LOCK, RUNTIME], ids=["lock", "runtime"])

@@ -28,7 +28,7 @@ def _schema(name: str) -> dict[str, Any]:
 
 
 def _example_documents() -> list[dict[str, Any]]:
-    documents = []
+    documents: list[dict[str, Any]] = []
     for path in sorted((ROOT / "manifests").rglob("*.yaml")):
         if "fixtures" in path.parts or path.name == "cogctl.yaml":
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,12 +12,13 @@ import pytest
 
 from reconciler import errors
 from reconciler.backend import targeting
+from reconciler.core import livetypes as lt
 from reconciler.emulator.platform import TenantState
 from reconciler.manifests import models
 
 FIXTURE = Path(__file__).parent / "backend" / "fixtures" / "tenant.yaml"
 READ = targeting.SCOPES_READ
-SLOT = {
+SLOT: lt.SlotWrite = {
     "botId": "bot_support", "name": "order_number", "type": "regex", "patterns": ["ORD-\\d+"],
     "fillStrategy": "firstMatch", "dependencies": [], "triggerRetrain": False, "labels": {},
 }
@@ -38,7 +40,8 @@ def project(tmp_path: Path) -> tuple[models.ProjectConfig, Path]:
     return config, tmp_path / "cogctl.yaml"
 
 
-def _open(config, config_path, **kw: Any):
+def _open(config: models.ProjectConfig | None, config_path: Path | None,
+          **kw: Any) -> contextlib.AbstractAsyncContextManager[targeting.Target]:
     kw.setdefault("environment", None)
     kw.setdefault("scopes", READ)
     kw.setdefault("env", {})
@@ -54,7 +57,7 @@ def test_embedded_round_trip_saves_and_reloads_state(project, tmp_path: Path) ->
                          scopes=READ | {"cognigy:slots:write"}) as target:
             assert target.embedded
             assert target.environment == "local"
-            await target.backend.put_slot("slot_order", SLOT)  # type: ignore[arg-type]
+            await target.backend.put_slot("slot_order", SLOT)
             return target.description
 
     description = asyncio.run(first())
@@ -78,7 +81,7 @@ def test_state_is_saved_when_the_command_fails(project, tmp_path: Path) -> None:
     async def failing() -> None:
         async with _open(config, config_path, state_dir=tmp_path / "st",
                          scopes=READ | {"cognigy:slots:write"}) as target:
-            await target.backend.put_slot("slot_order", SLOT)  # type: ignore[arg-type]
+            await target.backend.put_slot("slot_order", SLOT)
             raise errors.ApplyError("stopped part-way")
 
     with pytest.raises(errors.ApplyError):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from fakes import FakeClock
 
 from reconciler.backend import auth
 
 
-def _cache(clock, ttl=3600.0):
+def _cache(clock: FakeClock, ttl: float = 3600.0) -> tuple[auth.TokenCache, list[str]]:
     issued: list[str] = []
 
     async def fetch() -> auth.Grant:

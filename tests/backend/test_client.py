@@ -6,10 +6,11 @@ import pytest
 
 from reconciler import errors
 from reconciler.backend import base
+from reconciler.core import livetypes as lt
 
 from .conftest import Tenant, run
 
-NEW_INTEGRATION = {
+NEW_INTEGRATION: lt.IntegrationWrite = {
     "bot_id": "bot_support", "name": "order_api", "description": "orders",
     "status": "ACTIVE", "labels": {"managed-by": "cogctl"},
     "config": {"url": "https://orders.example.com/v1", "method": "GET", "auth_type": "bearer",
@@ -17,7 +18,7 @@ NEW_INTEGRATION = {
                "response_mapping": {"extract": "data.status", "normalize": "none"},
                "auth_secret": "integration-secret-canary"},
 }
-NEW_SLOT = {
+NEW_SLOT: lt.SlotWrite = {
     "botId": "bot_support", "name": "order_number", "type": "regex",
     "patterns": ["ORD-\\d{1,5}"], "fillStrategy": "firstMatch", "dependencies": [],
     "triggerRetrain": False, "labels": {"managed-by": "cogctl"},
@@ -56,7 +57,7 @@ def test_bots_and_listing_pages(tenant: Tenant) -> None:
 def test_integrations_round_trip(tenant: Tenant) -> None:
     async def scenario() -> None:
         async with tenant.backend() as backend:
-            created = await backend.create_integration(NEW_INTEGRATION)  # type: ignore[arg-type]
+            created = await backend.create_integration(NEW_INTEGRATION)
             assert created["id"].startswith("int_")
             assert "auth_secret" not in created["config"]
             assert created["auth_secret_sha256"]
@@ -64,17 +65,17 @@ def test_integrations_round_trip(tenant: Tenant) -> None:
             assert got["version"] == created["version"]
             listed = await backend.list_integrations("bot_support")
             assert {i["name"] for i in listed} == {"legacy_crm", "order_api"}
-            body = {**NEW_INTEGRATION, "description": "orders v2"}
-            put = await backend.put_integration(created["id"], body,  # type: ignore[arg-type]
+            body: lt.IntegrationWrite = {**NEW_INTEGRATION, "description": "orders v2"}
+            put = await backend.put_integration(created["id"], body,
                                                 if_match=created["version"])
             assert put["description"] == "orders v2"
             assert put["version"] != created["version"]
             with pytest.raises(errors.VersionConflictError) as stale:
-                await backend.put_integration(created["id"], body,  # type: ignore[arg-type]
+                await backend.put_integration(created["id"], body,
                                               if_match=created["version"])
             assert stale.value.current_version == put["version"]
             with pytest.raises(errors.NameConflictError) as dup:
-                await backend.create_integration(NEW_INTEGRATION)  # type: ignore[arg-type]
+                await backend.create_integration(NEW_INTEGRATION)
             assert dup.value.existing_id == created["id"]
             await backend.delete_integration(created["id"], if_match=put["version"])
             with pytest.raises(errors.NotFoundError, match="GET /api/v1/integrations/"):
@@ -86,22 +87,22 @@ def test_integrations_round_trip(tenant: Tenant) -> None:
 def test_slots_round_trip(tenant: Tenant) -> None:
     async def scenario() -> None:
         async with tenant.backend() as backend:
-            slot, job = await backend.put_slot("slot_order", NEW_SLOT,  # type: ignore[arg-type]
+            slot, job = await backend.put_slot("slot_order", NEW_SLOT,
                                                create_only=True)
             assert slot["slotId"] == "slot_order"
             assert job is None
             with pytest.raises(errors.BackendError):
-                await backend.put_slot("slot_order", NEW_SLOT,  # type: ignore[arg-type]
+                await backend.put_slot("slot_order", NEW_SLOT,
                                        create_only=True)
-            dependent = {**NEW_SLOT, "name": "order_line", "dependencies": ["slot_order"],
+            dependent: lt.SlotWrite = {**NEW_SLOT, "name": "order_line", "dependencies": ["slot_order"],
                          "triggerRetrain": True}
-            _, job = await backend.put_slot("slot_line", dependent)  # type: ignore[arg-type]
+            _, job = await backend.put_slot("slot_line", dependent)
             assert job
             with pytest.raises(errors.DependencyConflictError):
                 await backend.delete_slot("slot_order")
-            bad = {**NEW_SLOT, "name": "bad", "patterns": ["x" * 60]}
+            bad: lt.SlotWrite = {**NEW_SLOT, "name": "bad", "patterns": ["x" * 60]}
             with pytest.raises(errors.RequestRejectedError) as rejected:
-                await backend.put_slot("slot_bad", bad)  # type: ignore[arg-type]
+                await backend.put_slot("slot_bad", bad)
             assert rejected.value.details
             assert "patterns" in str(rejected.value)
             got = await backend.get_slot("slot_line")
@@ -125,7 +126,7 @@ def test_context_retrain_metrics(tenant: Tenant) -> None:
             with pytest.raises(errors.VersionConflictError):
                 await backend.patch_context("bot_support", {"locale": None},
                                             if_match=context["contextVersion"])
-            await backend.put_slot("slot_order", NEW_SLOT)  # type: ignore[arg-type]
+            await backend.put_slot("slot_order", NEW_SLOT)
             with pytest.raises(errors.MetricsNotReadyError):
                 await backend.get_extraction_metrics("bot_support", "slot_order")
             job = await backend.start_retrain("bot_support")

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 
 from reconciler import errors
 from reconciler.backend import pagination
+from reconciler.core import livetypes as lt
 
 
-def _server(items, *, total=None, max_page=100, shift_after_first=0):
+def _server(items: Sequence[lt.Json], *, total: int | None = None, max_page: int = 100,
+            shift_after_first: int = 0) -> tuple[pagination.FetchPage, list[tuple[int, int]]]:
     """Pages of ``items``; ``shift_after_first`` simulates creations between two pages."""
     asked: list[tuple[int, int]] = []
 
-    async def fetch(limit: int, offset: int):
+    async def fetch(limit: int, offset: int) -> lt.Json:
         asked.append((limit, offset))
-        data = list(items)
+        data: list[lt.Json] = list(items)
         if asked[1:] and shift_after_first:
-            data = [{"id": f"new{i}"} for i in range(shift_after_first)] + data
+            created: list[lt.Json] = [{"id": f"new{i}"} for i in range(shift_after_first)]
+            data = created + data
         page = data[offset: offset + min(limit, max_page)]
         return {"data": page, "total": len(data) if total is None else total,
                 "limit": limit, "offset": offset}
@@ -26,13 +30,13 @@ def _server(items, *, total=None, max_page=100, shift_after_first=0):
     return fetch, asked
 
 
-def _collect(fetch):
+def _collect(fetch: pagination.FetchPage) -> list[dict[str, lt.Json]]:
     return asyncio.run(pagination.collect(fetch, where="/api/v1/slots", id_key="id"))
 
 
 @pytest.mark.parametrize("count", [0, 1, 99, 100, 101, 250, 1000])
 def test_every_object_once_in_pages_of_100(count) -> None:
-    items = [{"id": f"s{i}"} for i in range(count)]
+    items: list[lt.Json] = [{"id": f"s{i}"} for i in range(count)]
     fetch, asked = _server(items)
     assert _collect(fetch) == items
     assert all(limit == 100 for limit, _ in asked)
@@ -40,21 +44,21 @@ def test_every_object_once_in_pages_of_100(count) -> None:
 
 
 def test_server_that_under_fills_pages() -> None:
-    items = [{"id": f"s{i}"} for i in range(130)]
+    items: list[lt.Json] = [{"id": f"s{i}"} for i in range(130)]
     fetch, asked = _server(items, max_page=25)
     assert _collect(fetch) == items
     assert [offset for _, offset in asked] == [0, 25, 50, 75, 100, 125]
 
 
 def test_total_over_reported_does_not_loop() -> None:
-    items = [{"id": f"s{i}"} for i in range(3)]
+    items: list[lt.Json] = [{"id": f"s{i}"} for i in range(3)]
     fetch, asked = _server(items, total=500)
     assert _collect(fetch) == items
     assert len(asked) == 2
 
 
 def test_objects_shifted_between_pages_are_yielded_once() -> None:
-    items = [{"id": f"s{i}"} for i in range(150)]
+    items: list[lt.Json] = [{"id": f"s{i}"} for i in range(150)]
     fetch, _ = _server(items, shift_after_first=2)
     ids = [item["id"] for item in _collect(fetch)]
     assert len(ids) == len(set(ids))

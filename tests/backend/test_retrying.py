@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 import pytest
 
@@ -59,7 +60,8 @@ def test_backoff_full_jitter(attempt, jitter, retry_after, expected) -> None:
     assert policy.backoff(attempt, retry_after) == pytest.approx(expected)
 
 
-def _run(policy, outcomes, *, repeatable=True):
+def _run(policy: retrying.RetryPolicy, outcomes: Sequence[str | BaseException], *,
+         repeatable: bool = True) -> tuple[str, list[int]]:
     calls: list[int] = []
 
     async def attempt(number: int) -> str:

@@ -59,6 +59,13 @@ def suite(name: str = "smoke", *, bot: str = "support") -> models.SimulationSuit
     return cast(models.SimulationSuite, manifest("SimulationSuite", name, spec, bot=bot))
 
 
+def written_context(change: plans.Change) -> dict[str, lt.ContextEntry | None]:
+    """The ``context`` patch of a ContextDefaults change's write body: key -> entry, or None
+    to remove the key (the plan carries it as plain JSON; this is the shape apply sends)."""
+    assert change.write is not None, f"{change.address}: no write body"
+    return cast(dict[str, "lt.ContextEntry | None"], change.write["context"])
+
+
 class FakeTenant:
     """Live objects per bot, written through plans as the Platform API would store them."""
 

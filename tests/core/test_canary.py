@@ -15,7 +15,9 @@ BOTS = {"support": "bot_sup"}
 
 
 def _plans_touching_the_secret() -> list[plans.Plan]:
-    desired = [b.integration("crm_lookup", secret_env="CRM_TOKEN"), b.slot("order_number")]
+    desired: list[planning.Desired] = [
+        b.integration("crm_lookup", secret_env="CRM_TOKEN"), b.slot("order_number"),
+    ]
     tenant = b.FakeTenant(BOTS)
     secrets = {"CRM_TOKEN": b.CANARY}
     created = planning.build_plan(desired, tenant.state(), bot_ids=BOTS, target="t",

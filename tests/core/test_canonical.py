@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from reconciler.core import canonical
 
 _SAFE_INT = st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 _ASCII_KEYS = st.text(st.characters(max_codepoint=127), max_size=8)
 
 

@@ -6,9 +6,9 @@ import pytest
 
 from reconciler.core import comparing, diffing, plans
 
-OLD = {"spec": {"url": "https://a.example.com"}}
-NEW = {"spec": {"url": "https://b.example.com"}}
-HAND = {"spec": {"url": "https://hand.example.com"}}
+OLD: plans.JsonObject = {"spec": {"url": "https://a.example.com"}}
+NEW: plans.JsonObject = {"spec": {"url": "https://b.example.com"}}
+HAND: plans.JsonObject = {"spec": {"url": "https://hand.example.com"}}
 H = diffing.content_hash
 
 
@@ -28,15 +28,15 @@ H = diffing.content_hash
     ],
     ids=["equal", "equal-unstamped", "edited-to-wanted", "manifests", "drift", "both", "adopt"],
 )
-def test_compare(live: dict[str, object], wanted: dict[str, object], applied: str | None,
+def test_compare(live: plans.JsonObject, wanted: plans.JsonObject, applied: str | None,
                  action: plans.Action, drift: bool, reason: str) -> None:
-    verdict = comparing.compare(live, wanted, applied_hash=applied)  # type: ignore[arg-type]
+    verdict = comparing.compare(live, wanted, applied_hash=applied)
     assert (verdict.action, verdict.drift, verdict.reason) == (action, drift, reason)
     assert bool(verdict.diff) is (action is plans.Action.UPDATE)
 
 
 def test_secret_only_change_is_an_update_shown_as_sensitive() -> None:
-    verdict = comparing.compare(OLD, OLD, applied_hash=H(OLD), extra=(comparing.secret_diff(),),  # type: ignore[arg-type]
+    verdict = comparing.compare(OLD, OLD, applied_hash=H(OLD), extra=(comparing.secret_diff(),),
                                 extra_reason="the value of TOKEN differs from the stored secret")
     assert verdict.action is plans.Action.UPDATE
     assert not verdict.drift

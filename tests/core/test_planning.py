@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from reconciler import errors
 from reconciler.core import livestate, planning, plans, writebodies
+from reconciler.core import livetypes as lt
 
 from . import builders as b
 
@@ -257,7 +258,7 @@ def test_secrets_compare_through_their_fingerprint() -> None:
         ("spec.auth.secret", True), ("spec.auth.type", False)
     ]
     assert change.write is not None
-    assert change.write["config"]["auth_secret"] is None
+    assert cast(lt.IntegrationWrite, change.write)["config"]["auth_secret"] is None
     tenant.apply(_plan(dropped, tenant.state()), ENV)
     assert not _plan(dropped, tenant.state()).summary().has_changes
 
@@ -272,7 +273,7 @@ def test_context_defaults_manage_only_their_keys() -> None:
     assert change.action is plans.Action.UPDATE
     assert not change.drift
     assert [d.path for d in change.diff] == ["variables.limits"]
-    patch = change.write["context"]  # type: ignore[index]
+    patch = b.written_context(change)
     assert patch["limits"] is None
     assert "someone_elses" not in patch
     tenant.apply(_plan(fewer, tenant.state()), ENV)

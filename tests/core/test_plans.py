@@ -50,7 +50,7 @@ def _full_plan() -> plans.Plan:
     tenant = b.FakeTenant(BOTS)
     tenant.add_slot("bot_sup", "old", labels={"managed-by": "cogctl"})
     tenant.add_slot("bot_sup", "theirs")
-    desired = [
+    desired: list[planning.Desired] = [
         b.integration("crm_lookup", secret_env="CRM_TOKEN"),
         b.slot("a"), b.slot("b", dependencies=("a",)),
         b.context({"lang": {"value": "en"}}), b.suite(),

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from reconciler.core import livestate, planning
+from reconciler.core import livetypes as lt
 from reconciler.rendering import jsonout, markdown, text
 
 from .builders import slot
 
 
-def live_slot(name: str, *, patterns: list[str], fillStrategy: str = "bestMatch") -> dict:
+def live_slot(name: str, *, patterns: list[str], fillStrategy: str = "bestMatch") -> lt.LiveSlot:
     return {"slotId": f"slot_{name}", "botId": "support", "name": name, "type": "regex",
             "patterns": patterns, "fillStrategy": fillStrategy, "dependencies": [],
             "labels": {"managed-by": "cogctl"}, "version": "v1",
@@ -26,7 +28,7 @@ EXAMPLES = [
 
 
 def _plan(new_patterns: tuple[str, ...], *, live_patterns: list[str] | None,
-          fillStrategy: str = "fuzzy", **spec: object):
+          fillStrategy: str = "fuzzy", **spec: Any):
     manifest = slot("order_number", patterns=new_patterns, fillStrategy=fillStrategy,
                     examples=EXAMPLES, **spec)
     bots = {}

@@ -29,7 +29,7 @@ def _change(before: plans.JsonObject | None, after: plans.JsonObject | None) -> 
     )
 
 
-CASES = [
+CASES: list[tuple[plans.JsonObject | None, plans.JsonObject | None, list[str]]] = [
     # (before, after, the field lines the plan must show)
     (None, _vars(cart_items=[]),
      ['+ variables.cart_items.value = []', '+ variables.cart_items.scope = "session"']),

@@ -93,7 +93,7 @@ def test_entities_carry_meta_and_patch_moves_last_changed(api: Api, clock: FakeC
     after = api.get(f"/flows/{flow['_id']}").json()
     assert after["lastChanged"] == before + 2
     assert after["context"] == {"a": 1}
-    other = Api(api.transport.app, key="colleague-api-key")  # type: ignore[attr-defined]
+    other = Api(api.transport.app, key="colleague-api-key")
     other.patch(f"/flows/{flow['_id']}", json={"description": "x"})
     assert api.get(f"/flows/{flow['_id']}").json()["lastChangedBy"] == "65f0c0ffee0000000000e002"
     assert api.delete(f"/flows/{flow['_id']}").status_code == 204
@@ -127,7 +127,7 @@ def test_rate_limit_per_client_address_with_retry_after(state: TenantState,
 
 
 def test_admin_log_faults_commit_then_503_reset(api: Api) -> None:
-    admin = api.transport.app  # type: ignore[attr-defined]
+    admin = api.transport.app
     raw = Api(admin, key=None)
     raw.request("DELETE", "/_emulator/requests")
     faults = raw.request("PUT", "/_emulator/faults", json={"sequence": ["commit-then-503",

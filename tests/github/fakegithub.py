@@ -255,7 +255,9 @@ def saved_plan(*, creates: int = 1, updates: int = 0, deletes: int = 0,
     """A plan with the given numbers of slot changes, as ``planning`` would build it."""
     changes: list[plans.Change] = []
     for n in range(creates):
-        after = {"type": "regex", "patterns": [f"^ORD-{n}$"], "fillStrategy": "bestMatch"}
+        after: plans.JsonObject = {
+            "type": "regex", "patterns": [f"^ORD-{n}$"], "fillStrategy": "bestMatch",
+        }
         changes.append(plans.Change(
             address=f"Slot/support/new_{n}", kind="Slot", bot="support", bot_id="bot_s",
             name=f"new_{n}", action=plans.Action.CREATE, reason="new in manifests",
@@ -263,7 +265,8 @@ def saved_plan(*, creates: int = 1, updates: int = 0, deletes: int = 0,
             diff=(plans.FieldDiff("spec.patterns", None, after["patterns"]),),
         ))
     for n in range(updates):
-        before, after = {"patterns": [f"^A{n}$"]}, {"patterns": [f"^B{n}$"]}
+        before: plans.JsonObject = {"patterns": [f"^A{n}$"]}
+        after = {"patterns": [f"^B{n}$"]}
         changes.append(plans.Change(
             address=f"Slot/support/upd_{n}", kind="Slot", bot="support", bot_id="bot_s",
             name=f"upd_{n}", action=plans.Action.UPDATE, reason="spec.patterns[0] changed",

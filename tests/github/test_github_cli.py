@@ -49,8 +49,9 @@ def cogctl(tmp_path: Path, fake: FakeGitHub | None, *args: str,
     )
 
 
-def write_plan(tmp_path: Path, **counts: int) -> tuple[Path, Path]:
-    plan = saved_plan(**counts)
+def write_plan(tmp_path: Path, *, creates: int = 1, updates: int = 0,
+               deletes: int = 0) -> tuple[Path, Path]:
+    plan = saved_plan(creates=creates, updates=updates, deletes=deletes)
     saved = tmp_path / "plan.json"
     saved.write_text(json.dumps(plan.to_json()))
     document = tmp_path / "plan-document.json"

@@ -139,7 +139,8 @@ def _reusable() -> dict[str, Any]:
 
 def test_the_callers_use_the_reusable_workflow_with_the_documented_interface() -> None:
     document = load(REUSABLE)
-    inputs = document.get("on", document.get(True))["workflow_call"]["inputs"]
+    triggers = document["on"] if "on" in document else document[True]  # YAML 1.1: on: is True
+    inputs = triggers["workflow_call"]["inputs"]
     assert inputs["command"]["required"] is True
     assert inputs["manifests"]["default"] == "manifests"
     assert inputs["environments"]["default"] == ""

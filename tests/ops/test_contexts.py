@@ -8,8 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import DelegatingBackend
 
 from reconciler import errors
+from reconciler.backend import base
 from reconciler.core import livetypes as lt
 from reconciler.ops import contexts
 
@@ -47,15 +49,16 @@ def test_inject_patches_with_if_match_and_names_the_new_version(tenant: Tenant) 
     assert [(p["path"], p["status"]) for p in patches] == [("/api/v1/context", 200)]
 
 
-class _RacingBackend:
+class _RacingBackend(DelegatingBackend):
     """After each of the first ``races`` reads, another writer changes the conversation."""
 
-    def __init__(self, inner: Any, rival: Any, races: int) -> None:
-        self.inner, self.rival, self.races = inner, rival, races
+    def __init__(self, inner: base.Backend, rival: base.Backend, races: int) -> None:
+        super().__init__(inner)
+        self.rival, self.races = rival, races
         self.reads = 0
 
     async def get_conversation_context(self, conversation_id: str) -> lt.ConversationContext:
-        live: lt.ConversationContext = await self.inner.get_conversation_context(conversation_id)
+        live = await self.inner.get_conversation_context(conversation_id)
         self.reads += 1
         if self.reads <= self.races:
             rival_view = await self.rival.get_conversation_context(conversation_id)
@@ -63,9 +66,6 @@ class _RacingBackend:
                 conversation_id, {f"rival_{self.reads}": self.reads},
                 if_match=rival_view["contextVersion"])
         return live
-
-    async def patch_conversation_context(self, *args: Any, **kw: Any) -> lt.ConversationContext:
-        return await self.inner.patch_conversation_context(*args, **kw)
 
 
 @pytest.mark.parametrize("races", [1, 3])
@@ -98,25 +98,23 @@ def test_retries_are_bounded(tenant: Tenant) -> None:
     assert "mine" not in tenant.state.conversations["conv_1"].context
 
 
-class _ReadTogether:
+class _ReadTogether(DelegatingBackend):
     """Holds every writer's first read until all have read: a true race on one version."""
 
-    def __init__(self, inner: Any, writers: int) -> None:
-        self.inner, self.writers = inner, writers
+    def __init__(self, inner: base.Backend, writers: int) -> None:
+        super().__init__(inner)
+        self.writers = writers
         self.first_reads = 0
         self.all_read = asyncio.Event()
 
     async def get_conversation_context(self, conversation_id: str) -> lt.ConversationContext:
-        live: lt.ConversationContext = await self.inner.get_conversation_context(conversation_id)
+        live = await self.inner.get_conversation_context(conversation_id)
         if not self.all_read.is_set():
             self.first_reads += 1
             if self.first_reads == self.writers:
                 self.all_read.set()
             await self.all_read.wait()
         return live
-
-    async def patch_conversation_context(self, *args: Any, **kw: Any) -> lt.ConversationContext:
-        return await self.inner.patch_conversation_context(*args, **kw)
 
 
 def test_concurrent_injections_all_land(tenant: Tenant) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from reconciler import errors
 from reconciler.core import scoping
+from reconciler.jsontypes import Json
 from reconciler.ops import contexts
 
 
@@ -62,7 +63,7 @@ def test_the_merged_context_over_512_kb_is_refused() -> None:
         contexts.check_limits({"new": "y" * 5000}, {**live, "new": "y" * 5000})
 
 
-def _resolved(**values: tuple[object, str]) -> dict[str, scoping.Resolved]:
+def _resolved(**values: tuple[Json, str]) -> dict[str, scoping.Resolved]:
     return scoping.resolve(
         scoping.Candidate(name, value, scope, source=scope)
         for name, (value, scope) in values.items()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from reconciler import errors
+from reconciler.jsontypes import Json
 from reconciler.ops import mappings
 
-PAYLOAD = {"order": {"id": 7, "items": [{"sku": "A1"}]}, "name": "Ann", "none": None}
+PAYLOAD: dict[str, Json] = {"order": {"id": 7, "items": [{"sku": "A1"}]}, "name": "Ann", "none": None}
 
 
 @pytest.mark.parametrize(
@@ -26,7 +27,7 @@ PAYLOAD = {"order": {"id": 7, "items": [{"sku": "A1"}]}, "name": "Ann", "none": 
         (12, 12),
     ],
 )
-def test_fill(template: object, expected: object) -> None:
+def test_fill(template: Json, expected: Json) -> None:
     assert mappings.fill(template, PAYLOAD) == expected
 
 
@@ -40,7 +41,7 @@ def test_placeholders_reach_the_payload_three_ways(template: str) -> None:
 
 
 def test_a_payload_with_its_own_slots_key_keeps_it() -> None:
-    payload = {"slots": {"email": "a@b"}, "context": {"x": 1}}
+    payload: dict[str, Json] = {"slots": {"email": "a@b"}, "context": {"x": 1}}
     mapped = mappings.map_request({"e": "{{slots.email}}", "x": "{{context.x}}"}, payload,
                                   method="POST")
     assert mapped.body == {"e": "a@b", "x": 1}
@@ -72,8 +73,8 @@ def test_a_broken_expression_is_a_clear_error() -> None:
     ],
 )
 def test_map_request(
-    mapping: dict[str, object], method: str, query: dict[str, str], headers: dict[str, str],
-    body: object,
+    mapping: dict[str, Json], method: str, query: dict[str, str], headers: dict[str, str],
+    body: Json,
 ) -> None:
     mapped = mappings.map_request(mapping, PAYLOAD, method=method)
     assert (mapped.query, mapped.headers, mapped.body) == (query, headers, body)
@@ -87,12 +88,12 @@ def test_map_request(
         ({"body": [1], "x": 1}, "POST", "requestMapping.body must map to an object"),
     ],
 )
-def test_map_request_refusals(mapping: dict[str, object], method: str, message: str) -> None:
+def test_map_request_refusals(mapping: dict[str, Json], method: str, message: str) -> None:
     with pytest.raises(errors.ConfigError, match=message):
         mappings.map_request(mapping, PAYLOAD, method=method)
 
 
-BODY = {"data": {"orderId": 7, "Status": {"HTTPCode": 200, "tags": ["a", "b"]}, "empty": {}}}
+BODY: Json = {"data": {"orderId": 7, "Status": {"HTTPCode": 200, "tags": ["a", "b"]}, "empty": {}}}
 
 
 @pytest.mark.parametrize(
@@ -110,7 +111,7 @@ BODY = {"data": {"orderId": 7, "Status": {"HTTPCode": 200, "tags": ["a", "b"]}, 
         ("nothing.here", "none", None),
     ],
 )
-def test_map_response(extract: str | None, normalize: str, expected: object) -> None:
+def test_map_response(extract: str | None, normalize: str, expected: Json) -> None:
     assert mappings.map_response(BODY, extract=extract, normalize=normalize) == expected
 
 
@@ -137,5 +138,5 @@ def test_snake_case(key: str, expected: str) -> None:
         ("text", [], []),
     ],
 )
-def test_missing_keys(result: object, keys: list[str], missing: list[str]) -> None:
+def test_missing_keys(result: Json, keys: list[str], missing: list[str]) -> None:
     assert mappings.missing_keys(result, keys) == missing

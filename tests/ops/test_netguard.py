@@ -11,8 +11,10 @@ from reconciler import errors
 from reconciler.ops import netguard
 
 
-def _check(host: str, **kw: object) -> list[netguard.IPAddress]:
-    return asyncio.run(netguard.checked_addresses(host, 443, **kw))
+def _check(host: str, *, allow_private: bool = False,
+           resolver: netguard.Resolver = netguard.system_resolve) -> list[netguard.IPAddress]:
+    return asyncio.run(netguard.checked_addresses(host, 443, allow_private=allow_private,
+                                                  resolver=resolver))
 
 
 @pytest.mark.parametrize(

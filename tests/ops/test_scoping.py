@@ -8,6 +8,7 @@ import pytest
 
 from reconciler import errors
 from reconciler.core import scoping
+from reconciler.jsontypes import Json
 
 ORDER = ["global", "bot", "user", "conversation", "session"]
 
@@ -37,7 +38,7 @@ def test_the_narrowest_scope_wins_whatever_the_order_of_arrival(scopes: tuple[st
     ],
 )
 def test_resolution_table(
-    offers: list[tuple[str, object]], winner: tuple[str, object], shadowed: list[str]
+    offers: list[tuple[str, Json]], winner: tuple[str, Json], shadowed: list[str]
 ) -> None:
     resolved = scoping.resolve(scoping.Candidate("k", v, s) for s, v in offers)["k"]
     assert (resolved.scope, resolved.value) == winner
@@ -70,7 +71,7 @@ def test_an_unknown_scope_is_an_error_not_a_guess() -> None:
          "conversation"),
     ],
 )
-def test_context_entries_and_plain_values(entry: object, value: object, scope: str) -> None:
+def test_context_entries_and_plain_values(entry: Json, value: Json, scope: str) -> None:
     (candidate,) = scoping.candidates_from_entries(
         {"k": entry}, source="conversation", default_scope="conversation"
     )

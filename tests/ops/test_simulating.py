@@ -6,8 +6,10 @@ import asyncio
 from typing import Any
 
 import pytest
+from fakes import DelegatingBackend
 
 from reconciler import errors
+from reconciler.backend import base
 from reconciler.core import livetypes as lt
 from reconciler.core import simulations
 from reconciler.engine import simulating
@@ -109,16 +111,14 @@ def test_a_simulation_that_never_finishes_is_timed_out_not_a_hang(tenant: Tenant
     assert all(20.0 <= c.seconds <= 20.0 + 2 * simulating.MAX_POLL_SECONDS for c in report.cases)
 
 
-class _CountingBackend:
+class _CountingBackend(DelegatingBackend):
     """Wraps a backend to measure how many simulations are in flight at once."""
 
-    def __init__(self, inner: Any, clock: FakeClock) -> None:
-        self.inner, self.clock = inner, clock
+    def __init__(self, inner: base.Backend, clock: FakeClock) -> None:
+        super().__init__(inner)
+        self.clock = clock
         self.active = self.peak = 0
         self.finished: set[str] = set()
-
-    async def list_entities(self, bot_id: str) -> list[lt.Entity]:
-        return await self.inner.list_entities(bot_id)
 
     async def start_simulation(self, body: lt.SimulationRequest) -> str:
         self.active += 1
@@ -126,7 +126,7 @@ class _CountingBackend:
         return await self.inner.start_simulation(body)
 
     async def get_simulation(self, simulation_id: str) -> lt.Simulation:
-        sim: lt.Simulation = await self.inner.get_simulation(simulation_id)
+        sim = await self.inner.get_simulation(simulation_id)
         if sim["status"] == "completed" and simulation_id not in self.finished:
             self.finished.add(simulation_id)
             self.active -= 1

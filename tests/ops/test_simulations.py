@@ -11,6 +11,7 @@ import pytest
 import xmlschema
 
 from reconciler.core import simulations
+from reconciler.core.livetypes import Entity, Json, SimulationTurn
 from reconciler.manifests import models
 from reconciler.rendering import junit
 
@@ -22,11 +23,13 @@ def case(**expect: Any) -> models.SimulationCase:
                                  expect=models.CaseExpect(**expect))
 
 
-def turn(**fields: Any) -> dict[str, Any]:
-    base = {"turnIndex": 0, "flowId": "flow_orders", "intent": "order_status",
-            "entities": {"order_number": "ORD-1"}, "response": "Your order ORD-1 ships today.",
-            "errorCode": None, "errorMessage": None}
-    return {**base, **fields}
+def turn(*, turnIndex: int = 0, flowId: str | None = "flow_orders",
+         intent: str | None = "order_status", entities: dict[str, Json] | None = None,
+         response: str | None = "Your order ORD-1 ships today.", errorCode: str | None = None,
+         errorMessage: str | None = None) -> SimulationTurn:
+    return {"turnIndex": turnIndex, "flowId": flowId, "intent": intent,
+            "entities": {"order_number": "ORD-1"} if entities is None else entities,
+            "response": response, "errorCode": errorCode, "errorMessage": errorMessage}
 
 
 @pytest.mark.parametrize(
@@ -51,12 +54,12 @@ def turn(**fields: Any) -> dict[str, Any]:
         ({}, [], ["the simulation completed without a turn"]),
     ],
 )
-def test_judge(expect: dict[str, Any], turns: list[dict[str, Any]], reasons: list[str]) -> None:
+def test_judge(expect: dict[str, Any], turns: list[SimulationTurn], reasons: list[str]) -> None:
     assert simulations.judge(case(**expect), turns) == reasons
 
 
 def test_unknown_entities_are_found_case_insensitively() -> None:
-    known = [{"name": "Order_Number", "type": "slot"}, {"name": "email", "type": "sys"}]
+    known: list[Entity] = [{"name": "Order_Number", "type": "slot"}, {"name": "email", "type": "sys"}]
     c = case(entities={"order_number": "x", "EMAIL": "y", "zip": "z"})
     assert simulations.unknown_entities(c, known) == ["zip"]
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.core import simulations
+from reconciler.core.livetypes import SimulationTurn
 from reconciler.emulator.platform import fixtures, matching, records
 from reconciler.manifests import models, validating
 
@@ -119,9 +120,9 @@ def test_every_suite_case_passes_against_the_fixture(
         for case in suite.spec.cases:
             intent = matching.recognise_intent(bot.intents, case.utterance)
             assert intent is not None, case.id
-            turn = {
+            turn: SimulationTurn = {
                 "turnIndex": 0, "flowId": intent.flowId, "intent": intent.name,
-                "entities": matching.extract_entities(bot, bot_slots, case.utterance),
+                "entities": dict(matching.extract_entities(bot, bot_slots, case.utterance)),
                 "response": intent.response, "errorCode": None, "errorMessage": None,
             }
             assert simulations.judge(case, [turn]) == [], case.id
