@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -78,9 +79,20 @@ def run(group: click.Group) -> None:
     except errors.CogctlError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        if exc.filename is None:  # not about a file the user named: a crash, with its log
+            _crash(exc)
+        # A file the user named cannot be written or read (--out into a read-only folder,
+        # --junit at a missing mount): the file system's own words, one line, exit 1.
+        click.echo(f"error: {exc.filename}: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_ERROR)
     except Exception as exc:
-        path = _write_crash_log(exc)
-        where = f"; details in {path}" if path else ""
-        click.echo(f"internal error: {type(exc).__name__}: {exc}{where}", err=True)
-        sys.exit(EXIT_INTERNAL)
+        _crash(exc)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _crash(exc: Exception) -> NoReturn:
+    path = _write_crash_log(exc)
+    where = f"; details in {path}" if path else ""
+    click.echo(f"internal error: {type(exc).__name__}: {exc}{where}", err=True)
+    sys.exit(EXIT_INTERNAL)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import collections
-import json
 from pathlib import Path
 
 import click
 
+from reconciler import jsontypes
 from reconciler.cli import _common
 from reconciler.manifests import validating
 
@@ -42,7 +42,8 @@ def validate(paths: tuple[Path, ...], output: str, env: str | None,
     """
     project = validating.load_project(list(paths), env=env, config=config)
     if output == "json":
-        click.echo(json.dumps([d.to_json() for d in project.diagnostics], indent=2))
+        click.echo(jsontypes.dumps([d.to_json() for d in project.diagnostics], indent=2,
+                                   ensure_ascii=True))
     else:
         for diagnostic in project.diagnostics:
             click.echo(diagnostic.render())

@@ -12,10 +12,9 @@ null reads ``"x" -> null``, not as a removal.
 
 from __future__ import annotations
 
-import json
-
 from pydantic import JsonValue
 
+from reconciler import jsontypes
 from reconciler.core import diffing, plans
 
 SIGN = {
@@ -35,7 +34,7 @@ VERB = {
 def format_value(value: JsonValue) -> str:
     if value == plans.SENSITIVE:
         return plans.SENSITIVE
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return jsontypes.dumps(value, sort_keys=True)
 
 
 def _is_data(prefix: tuple[str | int, ...]) -> bool:
