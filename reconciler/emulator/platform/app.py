@@ -46,6 +46,8 @@ def _token(call: dispatching.Call) -> wire.Answer:
 
 ENDPOINTS: list[dispatching.Endpoint] = [
     dispatching.Endpoint("POST", auth.TOKEN_PATH, _token, public=True),
+    *(dispatching.Endpoint("POST", alias, _token, public=True)
+      for alias in auth.TOKEN_PATH_ALIASES),
     *bots.ENDPOINTS,
     *integrations.ENDPOINTS,
     *slots.ENDPOINTS,
