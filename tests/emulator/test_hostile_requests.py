@@ -33,7 +33,7 @@ def _state_is_readable(api: Api, admin: Authed) -> None:
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999", "9" * 5000])
 def test_a_non_finite_number_is_refused_and_never_stored(api: Api, admin: Authed,
                                                          number: str) -> None:
-    body = '{"context": {"tier": {"value": %s, "scope": "global"}}}' % number
+    body = '{"context": {"tier": {"value": ' + number + ', "scope": "global"}}}'
     answer = admin.patch(DEFAULTS, content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code == 400
     assert answer.json()["error"] == "validation_error"
