@@ -265,3 +265,12 @@ def test_a_hostile_tenant_answer_names_the_request(project: Path,
     _one_clear_error(result, "GET /api/v1/bots/bot_orders/context",
                      "the tenant's answer is not strict JSON")
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("flag", [(), ("--allow-private",)])
+def test_a_probe_url_with_an_octal_ip_is_one_clear_line(project: Path, flag: tuple[str, ...]) -> None:
+    integrations = project / "manifests" / "orders" / "integrations.yaml"
+    integrations.write_text(integrations.read_text().replace(
+        "https://orders.example.com/api/v2/orders", "https://0177.0.0.1:9/orders"))
+    result = _cogctl(project, "integration", "probe", "order_status_api", *flag)
+    _one_clear_error(result, "refusing host '0177.0.0.1'", "not a dotted-decimal IPv4")
