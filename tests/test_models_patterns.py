@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +20,12 @@ from reconciler.manifests import regexes
         r"(?P<value>\d{1,3}) ?(?:x|pcs)\b",
         r"(?i)order\s+#?(\d+)",
         r"\d+\.\d+",
-        r".*a.*b",
+        r"^.*a.*b",
+        r"\+?\d[\d ]{6,14}\d",
+        r"(\d{3}-){2}\d{4}",
+        r"\w+\s*\w+",
+        r"(a|aa)*",
+        r"[a\]]",
         "SPRING10",
         "a" * 50,
     ],
@@ -44,6 +51,24 @@ def test_safe_patterns_are_accepted(pattern: str) -> None:
         (r"(\w+\s?)*$", "backtrack catastrophically"),
         (r"(a*)*b", "backtrack catastrophically"),
         (r"(\d+)*x", "backtrack catastrophically"),
+        (r"(a|a)*b", "backtrack catastrophically"),
+        (r"(a|aa)*b", "backtrack catastrophically"),
+        (r"(a{1,10}){1,10}b", "backtrack catastrophically"),
+        (r"^(a|aa)+$", "backtrack catastrophically"),
+        (r"(a|a?)+b", "backtrack catastrophically"),
+        (r"^(\s*a\s*)*$", "backtrack catastrophically"),
+        (r".*a.*b", "n**3 steps"),
+        (r"\w+\s*\w+x", "n**3 steps"),
+        (r"\d+\d+\d+x", "n**4 steps"),
+        ("[[:alpha:]]", "read differently by Python, RE2 and JavaScript"),
+        ("[a&&b]", "read differently"),
+        (r"\Aorder", r"\A is the start of the text"),
+        (r"order\Z", r"\Z is the end of the text"),
+        ("[]a]", "a class opening with ]"),
+        ("[^]a]", "a class opening with ]"),
+        ("a{,5}", "{,n} repeats up to n times"),
+        (r"a*+", "linear-time (RE2) matcher"),
+        (r"(?>a)b", "linear-time (RE2) matcher"),
     ],
 )
 def test_unsafe_patterns_are_refused_with_the_reason(pattern: str, reason: str) -> None:
@@ -62,3 +87,24 @@ def test_re2_parse_errors_do_not_reach_stderr() -> None:
                             check=False)
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_accepted_patterns_compile_in_javascript_too() -> None:
+    """What check_pattern accepts, the Cognigy.AI v2 dialect (JavaScript) compiles, once the
+    named group is spelled the JavaScript way and a leading (?i) becomes the i flag."""
+    import json
+
+    import yaml
+
+    patterns = [p for path in sorted(Path("manifests").glob("*/slots.yaml"))
+                for doc in yaml.safe_load_all(path.read_text()) for p in doc["spec"]["patterns"]]
+    patterns += [r"(?P<value>\d{1,3}) ?(?:x|pcs)\b", r"[a\]]", r"(a|aa)*", r"\+?\d[\d ]{6,14}\d"]
+    assert all(regexes.check_pattern(p) is None for p in patterns)
+    script = (
+        "const ps = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "for (const p of ps) new RegExp(p.replace(/\\(\\?P</g, '(?<'));"
+    )
+    done = subprocess.run(["node", "-e", script], input=json.dumps(patterns), text=True,
+                          capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr

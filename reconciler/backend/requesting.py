@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from reconciler import errors
+from reconciler import errors, jsontypes
 from reconciler.backend import auth, base, httplog, ratelimit, retrying
 from reconciler.backend import errors as backend_errors
 from reconciler.core import livetypes as lt
@@ -61,12 +61,17 @@ async def _within(seconds: float, request: Awaitable[httpx.Response]) -> httpx.R
 
 
 def _parse_body(response: httpx.Response) -> lt.Json:
+    """The error body of a refusal, when it is JSON; else None (the status says enough)."""
+    try:
+        return _strict_body(response)
+    except jsontypes.JsonError:
+        return None
+
+
+def _strict_body(response: httpx.Response) -> lt.Json:
     if not response.content:
         return None
-    try:
-        body: lt.Json = response.json()
-    except ValueError:
-        return None
+    body: lt.Json = jsontypes.loads(response.content)
     return body
 
 
@@ -196,11 +201,18 @@ class Requester:
             self.limiter.pause(1.0 if wait is None else wait)
 
     def _answer(self, method: str, path: str, response: httpx.Response) -> Answer:
-        body = _parse_body(response)
-        if response.status_code >= 400:
-            raise backend_errors.from_response(method, path, response.status_code, body,
-                                               response.headers, now=self.retry.wall)
-        return Answer(response.status_code, response.headers, body)
+        if response.status_code < 400:
+            try:
+                body = _strict_body(response)
+            except jsontypes.JsonError as exc:
+                raise errors.BackendError(
+                    f"{method} {path}: the tenant's answer is not strict JSON: {exc}",
+                    method=method, path=path, status=response.status_code,
+                ) from None
+            return Answer(response.status_code, response.headers, body)
+        raise backend_errors.from_response(method, path, response.status_code,
+                                           _parse_body(response), response.headers,
+                                           now=self.retry.wall)
 
     def _observe(self, method: str, path: str, status: int | None, started: float,
                  attempt: int, error: str | None) -> None:

@@ -166,9 +166,20 @@ def _run(group: click.Group, args: list[str]) -> int:
     except errors.CogctlError as exc:
         _report(exc, exc.exit_code, f"error: {exc}", args)
         return exc.exit_code
+    except OSError as exc:
+        if exc.filename is None:  # not about a file the user named: a crash, with its log
+            return _crash(exc, args)
+        # A file the user named cannot be written or read (--out into a read-only folder,
+        # --junit at a missing mount): the file system's own words, one line, exit 1.
+        _report(exc, EXIT_ERROR, f"error: {exc.filename}: {exc.strerror or exc}", args)
+        return EXIT_ERROR
     except Exception as exc:
-        path = _write_crash_log(exc)
-        where = f"; details in {path}" if path else ""
-        _report(exc, EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}{where}", args)
-        return EXIT_INTERNAL
+        return _crash(exc, args)
     return code if isinstance(code, int) else EXIT_OK
+
+
+def _crash(exc: Exception, args: list[str]) -> int:
+    path = _write_crash_log(exc)
+    where = f"; details in {path}" if path else ""
+    _report(exc, EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}{where}", args)
+    return EXIT_INTERNAL

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from reconciler import jsontypes
 from reconciler.cli import _options
 from reconciler.core import livetypes as lt
 from reconciler.manifests import validating
@@ -59,12 +59,12 @@ def project_for_target(settings: _options.Settings) -> validating.Project:
 
 
 def dumps(data: lt.Json) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return jsontypes.dumps(data, indent=2)
 
 
 def short(value: lt.Json, width: int = 40) -> str:
     """A value on one line for tables: JSON text, cut with an ellipsis past ``width``."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = jsontypes.dumps(value, compact=True)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

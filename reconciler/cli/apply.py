@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import Any
 
 import click
 
-from reconciler import errors
+from reconciler import errors, fileio, jsontypes
 from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _progress, _prompting, _reports, _run
 from reconciler.cli import plan as plan_cmd
@@ -42,9 +41,12 @@ def _scopes(
     )
 
 
+MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024
+
+
 def _read_saved(path: Path) -> plans.Plan:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = jsontypes.loads(fileio.read_bounded(path, MAX_SAVED_PLAN_BYTES))
     except (OSError, ValueError) as exc:
         raise errors.ConfigError(f"cannot read saved plan {path}: {exc}") from None
     return plans.Plan.from_json(data)
@@ -237,7 +239,7 @@ async def _execute(
 
 def _show(plan: plans.Plan, done: releasing.Release | None, output: str) -> None:
     if output == "json":
-        click.echo(json.dumps(_document(plan, done), indent=2, ensure_ascii=False))
+        click.echo(jsontypes.dumps(_document(plan, done), indent=2))
     elif done is not None:
         names = _lines.bot_labels(plan)
         click.echo(_reports.apply_summary(done.result, names=names))

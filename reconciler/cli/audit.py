@@ -6,11 +6,11 @@ naming the first bad line and why (hash mismatch, broken chain, unparsable line,
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from reconciler import jsontypes
 from reconciler.cli import _common
 from reconciler.records import auditing
 
@@ -40,7 +40,7 @@ def verify(file: Path | None, expect_hash: str | None, output: str) -> None:
     result = auditing.verify_log(path, anchor=expect_hash)
     anchored = expect_hash is None or result.anchor_line is not None
     if output == "json":
-        click.echo(json.dumps({
+        click.echo(jsontypes.dumps({
             "file": str(path), "ok": result.ok and anchored, "entries": result.entries,
             "first_bad_line": result.first_bad_line, "reason": result.reason,
             "last_hash": result.last_hash, "expected_hash_line": result.anchor_line,

@@ -8,7 +8,6 @@ Each subcommand reads the standard ``GITHUB_*`` variables of a workflow run
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -18,7 +17,7 @@ import click
 import pydantic
 import yaml
 
-from reconciler import errors
+from reconciler import errors, fileio, jsontypes
 from reconciler.core import plans
 from reconciler.github import api, planstamps
 
@@ -63,7 +62,7 @@ def _run_url(env: Mapping[str, str]) -> str | None:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return fileio.read_bounded(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise errors.ConfigError(f"{path}: cannot read ({exc})") from exc
 
@@ -222,9 +221,10 @@ def environments(path: Path, skip_emulator: bool, output: str) -> None:
                 and target.tenantUrl is None)
     ]
     if output == "names":
-        click.echo(json.dumps([name for name, _ in ordered]))
+        click.echo(jsontypes.dumps([name for name, _ in ordered], ensure_ascii=True))
     elif output == "json":
-        click.echo(json.dumps([{"name": name, "after": after} for name, after in ordered]))
+        listed = [{"name": name, "after": after} for name, after in ordered]
+        click.echo(jsontypes.dumps(listed, ensure_ascii=True))
     else:
         for name, after in ordered:
             click.echo(f"{name} (after {after})" if after else name)
@@ -238,7 +238,7 @@ def environments(path: Path, skip_emulator: bool, output: str) -> None:
 def render(plan_file: Path, environment: str, limit: int) -> None:
     """Render a saved plan as Markdown, e.g. in full for the job summary."""
     try:
-        data = json.loads(_read(plan_file))
+        data = jsontypes.loads(_read(plan_file))
     except ValueError as exc:
         raise errors.ConfigError(f"{plan_file}: not JSON ({exc})") from exc
     try:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import click
 
+from reconciler import fileio, jsontypes
 from reconciler.cli import _common, _ops, _options, _run
 from reconciler.core import livetypes as lt
 from reconciler.manifests import models, validating
@@ -46,8 +46,8 @@ def read_payload(path: Path | None) -> dict[str, lt.Json] | None:
     if path is None:
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        data = jsontypes.loads(fileio.read_bounded(path, fileio.DEFAULT_READ_LIMIT))
+    except (OSError, ValueError) as exc:
         raise _common.fail(f"--payload {path}: not a readable JSON file ({exc})") from None
     if not isinstance(data, dict):
         raise _common.fail(f"--payload {path}: expected a JSON object")

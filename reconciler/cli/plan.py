@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 import click
 
-from reconciler import fileio
+from reconciler import fileio, jsontypes
 from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _run
 from reconciler.core import plans
@@ -30,7 +29,7 @@ def color_wanted() -> bool:
 def render(plan: plans.Plan, output: str, *, environment: str | None) -> str:
     """The plan in ``output`` format, without a trailing newline (``click.echo`` adds one)."""
     if output == "json":
-        return json.dumps(jsonout.plan_document(plan), indent=2, ensure_ascii=False)
+        return jsontypes.dumps(jsonout.plan_document(plan), indent=2)
     if output == "markdown":
         rendered = markdown.render_plan(plan, environment=environment or "default")
     else:
@@ -40,7 +39,7 @@ def render(plan: plans.Plan, output: str, *, environment: str | None) -> str:
 
 def write_saved_plan(plan: plans.Plan, path: Path) -> None:
     """Write the saved plan atomically: a reader sees the old file or the whole new one."""
-    data = json.dumps(plan.to_json(), indent=1, ensure_ascii=False) + "\n"
+    data = jsontypes.dumps(plan.to_json(), indent=1) + "\n"
     fileio.write_atomic(path, data)
 
 

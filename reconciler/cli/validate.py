@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import collections
-import json
 from pathlib import Path
 
 import click
 
+from reconciler import jsontypes
 from reconciler.cli import _common
 from reconciler.manifests import validating
 
@@ -48,7 +48,8 @@ def validate(paths: tuple[Path, ...], output: str, env: str | None,
         for ignored in project.ignored:
             click.echo(f"ignored: {ignored} (YAML, but no document looks like a manifest)")
     if output == "json":
-        click.echo(json.dumps([d.to_json() for d in project.diagnostics], indent=2))
+        click.echo(jsontypes.dumps([d.to_json() for d in project.diagnostics], indent=2,
+                                   ensure_ascii=True))
     else:
         for diagnostic in project.diagnostics:
             click.echo(diagnostic.render())

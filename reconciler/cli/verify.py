@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import click
 
+from reconciler import jsontypes
 from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _reports, _run
 from reconciler.engine import simulating, verifying
@@ -78,7 +78,7 @@ def verify(settings: _options.Settings, output: str, wait: float) -> None:
 
     report = run.execute(body())
     if output == "json":
-        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        click.echo(jsontypes.dumps(report.to_json(), indent=2))
     else:
         bots = _run.bot_ids(project)
         table = _reports.verify_table(report, names=_reports.bot_names(bots))

@@ -206,7 +206,7 @@ def stamp_document(document: Mapping[str, Any], *, environment: str) -> PlanStam
                 int(summary[key])
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanDocumentError(f"not a plan document: missing or bad {exc}") from exc
-    if not _FINGERPRINT_RE.match(fingerprint):
+    if not _FINGERPRINT_RE.fullmatch(fingerprint):
         raise PlanDocumentError(f"plan fingerprint {fingerprint!r} has unexpected characters")
     if not isinstance(changes, list) or not all(isinstance(c, dict) for c in changes):
         raise PlanDocumentError("not a plan document: 'changes' is not a list of objects")

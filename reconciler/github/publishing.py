@@ -13,14 +13,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from reconciler import errors
+from reconciler import errors, fileio, jsontypes
 from reconciler.backend import retrying
 from reconciler.core import plans
 from reconciler.github import api, planstamps
@@ -101,7 +100,7 @@ def pull_request_number(event_path: Path | None) -> int | None:
     if event_path is None:
         return None
     try:
-        event = json.loads(event_path.read_text(encoding="utf-8"))
+        event = jsontypes.loads(fileio.read_bounded(event_path))
     except (OSError, ValueError) as exc:
         raise errors.ConfigError(f"{event_path}: cannot read the event ({exc})") from exc
     if not isinstance(event, dict):
@@ -250,7 +249,7 @@ def load_plan_document(path: Path) -> dict[str, Any]:
     object it looked at), which the per-object review check needs.
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = jsontypes.loads(fileio.read_bounded(path))
     except (OSError, ValueError) as exc:
         raise errors.ConfigError(f"{path}: cannot read the plan ({exc})") from exc
     if not isinstance(data, dict):

@@ -8,8 +8,11 @@ Policy:
   manifest is an error, never skipped. Any other YAML is ignored and listed in
   ``LoadResult.ignored``. ``cogctl.yaml``, folders named ``fixtures`` and hidden folders are
   skipped; a file named explicitly is always read as a manifest.
-- A file is read only when it is at most ``MAX_FILE_BYTES`` and valid UTF-8; parsing is safe
-  and bounded (``parsing``). ``${vars.NAME}`` substituting are filled before validation.
+- A file is read only when it is a regular file of at most ``MAX_FILE_BYTES`` and valid
+  UTF-8; parsing is safe and bounded (``parsing``). A file found by walking that is too large
+  or not UTF-8 is ignored when ``cogctl/`` never occurs in it (it clearly is not a manifest:
+  an unrelated YAML file beside the manifests), else it is reported. ``${vars.NAME}``
+  substituting are filled before validation.
 - One run reports every problem of every file, never only the first; nothing here raises
   for bad input, and nothing prints.
 """
@@ -18,12 +21,14 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pydantic
 
+from reconciler import fileio
 from reconciler.manifests import crossdoc, locating, models, parsing, substituting
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -124,7 +129,7 @@ class LoadedConfig:
 def read_text(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
     """The file's text, or why it cannot be read (too large, not UTF-8, unreadable)."""
     try:
-        with path.open("rb") as handle:
+        with fileio.open_regular(path) as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         return None, [Diagnostic(shown, 1, 1, None, f"cannot read: {exc.strerror or exc}")]
@@ -145,17 +150,19 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
 def discover(paths: Iterable[Path], *, exclude: Collection[Path] = ()) -> tuple[
         list[tuple[Path, bool]], list[Diagnostic]]:
     """Candidate files (path, named explicitly) under ``paths``, in a stable order."""
-    skip = {path.resolve() for path in exclude}
+    skip = {_real(path) for path in exclude}
     found: list[tuple[Path, bool]] = []
     problems: list[Diagnostic] = []
     for root in paths:
-        if root.is_file():
-            if root.resolve() not in skip:  # e.g. cogctl.yaml named among the paths
-                found.append((root, True))
-        elif root.is_dir():
+        if root.is_dir():
             walked: list[Path] = []
             _walk(root, walked, problems, seen=set())
-            found.extend((path, False) for path in sorted(walked) if path.resolve() not in skip)
+            found.extend((path, False) for path in sorted(walked) if _real(path) not in skip)
+        elif os.path.lexists(root):
+            # Files, and whatever else is there (a FIFO, a device, a symbolic link loop):
+            # reading says what is wrong with it, never "no such file".
+            if _real(root) not in skip:  # e.g. cogctl.yaml named among the paths
+                found.append((root, True))
         else:
             problems.append(Diagnostic(str(root), 1, 1, None, "no such file or directory"))
     unique = list(dict.fromkeys(found))
@@ -164,7 +171,7 @@ def discover(paths: Iterable[Path], *, exclude: Collection[Path] = ()) -> tuple[
 
 def _walk(folder: Path, found: list[Path], problems: list[Diagnostic], *,
           seen: set[Path]) -> None:
-    real = folder.resolve()
+    real = _real(folder)
     if real in seen:  # a symbolic link back up the tree
         return
     seen.add(real)
@@ -180,6 +187,39 @@ def _walk(folder: Path, found: list[Path], problems: list[Diagnostic], *,
                 _walk(path, found, problems, seen=seen)
         elif path.suffix in SUFFIXES and path.name not in PROJECT_FILENAMES:
             found.append(path)
+
+
+def _real(path: Path) -> Path:
+    """``path`` with symbolic links resolved as far as they go (a link loop stays as it is)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+        return path.absolute()
+
+
+_MANIFEST_MARK = b"cogctl/"
+_SCAN_LIMIT = 64 * 1024 * 1024
+_SCAN_CHUNK = 1024 * 1024
+
+
+def _may_be_manifest(path: Path) -> bool:
+    """For a file found by walking that cannot be read as text (too large, not UTF-8):
+    False only when it clearly is not a manifest, a regular file in which ``cogctl/`` (every
+    manifest's apiVersion) never occurs, so an unrelated YAML file beside the manifests is
+    ignored; anything that cannot be scanned to its end is reported."""
+    try:
+        with fileio.open_regular(path) as handle:
+            tail, scanned = b"", 0
+            while scanned <= _SCAN_LIMIT:
+                chunk = handle.read(_SCAN_CHUNK)
+                if not chunk:
+                    return False
+                if _MANIFEST_MARK in tail + chunk:
+                    return True
+                tail, scanned = chunk[-len(_MANIFEST_MARK):], scanned + len(chunk)
+    except OSError:
+        return True
+    return True
 
 
 def _is_manifest_file(documents: list[parsing.ParsedDocument], stopped: bool, text: str) -> bool:
@@ -244,8 +284,9 @@ def load_manifests(paths: Iterable[Path], *, variables: Mapping[str, str] | None
         shown = str(path)
         text, problems = read_text(path, shown)
         if text is None:
-            diagnostics.extend(problems)
-            count += 1
+            if explicit or _may_be_manifest(path):
+                diagnostics.extend(problems)
+                count += 1
             continue
         documents, stopped = parsing.parse_text(text)
         if not (explicit or _is_manifest_file(documents, bool(stopped), text)):

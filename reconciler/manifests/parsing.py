@@ -15,7 +15,8 @@ libyaml is missing) and build plain JSON-like values ourselves, iteratively, so 
   than ``MAX_NODES`` nodes (a "billion laughs" file) is refused before anything is copied;
 - duplicate mapping keys, complex keys, merge keys (``<<``) and tags beyond the JSON-like
   core (``!!binary``, ``!!python/...``, custom ``!tags``) are problems, not surprises;
-- timestamps stay strings (manifests are JSON-shaped; ``2024-01-01`` is not a date object).
+- timestamps stay strings (manifests are JSON-shaped; ``2024-01-01`` is not a date object);
+- ``.nan``, ``.inf`` and numbers too large to be finite are problems: JSON cannot carry them.
 
 The caller (``loading``) checks size and encoding of the file before calling ``parse_text``.
 """
@@ -23,6 +24,7 @@ The caller (``loading``) checks size and encoding of the file before calling ``p
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from typing import Any
 
@@ -173,6 +175,11 @@ class _Composer:
                 value = _construct(tag, text)
             except ValueError as exc:
                 self.problem(position, f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]}: {exc}")
+            else:
+                if isinstance(value, float) and not math.isfinite(value):
+                    self.problem(position, f"{text!r} is not a finite number: NaN and "
+                                 "infinities cannot be written as JSON; quote it for a string")
+                    value = None
         elif tag not in (_TAG + "str", _TAG + "timestamp"):
             self.problem(position, f"unsupported tag {tag!r}; manifests hold plain YAML values")
         plain = tag == _TAG + "str" and event.implicit[0] and not event.style

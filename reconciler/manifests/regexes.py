@@ -1,4 +1,4 @@
-"""Slot pattern safety: one function every layer uses to decide whether a pattern is acceptable.
+r"""Slot pattern safety: one function every layer uses to decide whether a pattern is acceptable.
 
 The platform matches slot patterns with a backtracking engine (Python-compatible syntax), so
 a pattern that can backtrack catastrophically stalls extraction for every utterance of the
@@ -8,9 +8,21 @@ bot. We refuse, with the reason:
 - a pattern the platform's engine cannot compile (Python ``re`` syntax);
 - a pattern RE2 cannot compile (backreferences, lookaround): our own tooling, the emulator's
   training engine included, must always be able to match in linear time;
-- a pattern regexploit finds catastrophic backtracking in (``(a+)+$``, ``(x+x+)+y``).
+- a pattern whose meaning differs between the engines we promise (Python ``re`` for the
+  platform, RE2, JavaScript for Cognigy.AI v2): POSIX classes (``[[:alpha:]]``) and Python's
+  nested-set syntax, ``\A`` / ``\Z`` / ``\z``, a class opening with ``]`` (``[]a]``) and
+  ``{,n}``; possessive and atomic syntax and lookbehind are RE2 refusals already;
+- a pattern a backtracking matcher can take exponential or high-degree polynomial time on:
+  ``ambiguity`` decides the degree of ambiguity statically (``(a|a)*b``, ``(a{1,10}){1,10}b``
+  exponential; ``\w+\s*\w+x``, ``.*a.*b`` cubic and worse), and regexploit's own finds
+  are refused too (BENCHMARKS.md, "ReDoS corpus", has the measured comparison).
 
 Results are cached: the same pattern appears in many documents and many runs of a test suite.
+
+Left as they are, with the reason: ``\d``, ``\w``, ``\s``, ``\b`` and ``.`` read the same
+on ASCII text in all three engines and differ on some non-ASCII characters (Python's ``\d``
+matches Arabic-Indic digits, JavaScript's ``.`` stops at U+2028); ``$`` also matches before a
+final newline in Python. Refusing them would refuse nearly every pattern.
 """
 
 from __future__ import annotations
@@ -31,7 +43,12 @@ with warnings.catch_warnings():
     from regexploit.ast.sre import SreOpParser
     from regexploit.redos import find as _find_redos
 
+from reconciler.manifests import ambiguity
+
 MAX_PATTERN_LENGTH = 50
+# Time on a failing search of n characters grows like n**degree; from 3 on it is refused
+# (a quadratic search, one loop scanned from every start, is every regex's lot).
+MAX_DEGREE = 2
 
 _RE2_OPTIONS = re2.Options()
 # Without this, RE2 reports parse errors through absl logging straight to stderr.
@@ -45,7 +62,12 @@ def _first_line(text: str) -> str:
 def _parse(pattern: str) -> tuple[Any, str | None]:
     """The pattern's parse tree as the platform's (Python) engine reads it, or why it fails."""
     try:
-        return sre_parse.parse(pattern), None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FutureWarning)
+            return sre_parse.parse(pattern), None
+    except FutureWarning as exc:  # "Possible nested set": [[:alpha:]], [a&&b], [a--b]
+        return None, (f"is read differently by Python, RE2 and JavaScript ({exc}); "
+                      "write the characters of the class out, e.g. [A-Za-z]")
     except re.error as exc:
         where = f" at position {exc.pos}" if exc.pos is not None else ""
         return None, f"does not compile: {exc.msg}{where}"
@@ -63,6 +85,75 @@ def _re2_error(pattern: str) -> str | None:
         return (
             "is not supported by a linear-time (RE2) matcher "
             f"({detail}); backreferences and lookaround are refused"
+        )
+    return None
+
+
+_ANCHOR_ESCAPES = {
+    "A": "\\A is the start of the text in Python and RE2 but a literal A in JavaScript; "
+         "write ^",
+    "Z": "\\Z is the end of the text in Python, unknown to RE2 and a literal Z in "
+         "JavaScript; write $",
+    "z": "\\z is the end of the text in RE2 (and Python 3.14) but a literal z in "
+         "JavaScript; write $",
+}
+
+
+def _portability_error(pattern: str) -> str | None:
+    """A construct whose meaning differs between Python, RE2 and JavaScript, if any.
+
+    One pass that knows escapes and character classes (a pattern is at most 50 characters).
+    """
+    at, end, in_class, class_start = 0, len(pattern), False, -1
+    while at < end:
+        char = pattern[at]
+        if char == "\\" and at + 1 < end:
+            escaped = pattern[at + 1]
+            if not in_class and escaped in _ANCHOR_ESCAPES:
+                return f"is read differently by the engines: {_ANCHOR_ESCAPES[escaped]}"
+            at += 2
+            continue
+        if in_class:
+            if char == "]" and at == class_start:
+                return ("is read differently by the engines: a class opening with ] holds "
+                        "the character ] in Python and RE2, but in JavaScript [] is empty and "
+                        "[^] any character; escape it as \\]")
+            if char == "[" and pattern.startswith((":", ".", "="), at + 1):
+                return ("is read differently by the engines: [: :] is a POSIX class in RE2 "
+                        "but plain characters in Python and JavaScript; write the characters "
+                        "out, e.g. [A-Za-z]")
+            if char == "]":
+                in_class = False
+        elif char == "[":
+            in_class = True
+            class_start = at + 2 if pattern.startswith("^", at + 1) else at + 1
+        elif char == "{" and pattern.startswith(",", at + 1):
+            return ("is read differently by the engines: {,n} repeats up to n times in "
+                    "Python but is literal text in JavaScript; write {0,n}")
+        at += 1
+    return None
+
+
+def _ambiguity_error(tree: Any, pattern: str) -> str | None:
+    try:
+        verdict = ambiguity.analyse(tree, pattern)
+    except ambiguity.TooComplex as exc:
+        return (f"is too complex to prove safe from catastrophic backtracking ({exc}); "
+                "split it into simpler patterns")
+    except (RecursionError, ValueError, TypeError, KeyError, IndexError):
+        return None  # a construct the analysis does not know: regexploit and RE2 decide
+    if verdict.exponential:
+        return (
+            "can backtrack catastrophically on the platform's matcher: a repetition can "
+            f"split a run of {verdict.witness} in exponentially many ways (nested or "
+            "overlapping quantifiers or alternatives); rewrite it so each character has one "
+            "way to match"
+        )
+    if verdict.degree > MAX_DEGREE:
+        return (
+            f"can backtrack polynomially on the platform's matcher: a failing search of n "
+            f"characters takes about n**{verdict.degree} steps (adjacent quantifiers that "
+            "can match the same characters); make the parts exclude each other"
         )
     return None
 
@@ -94,4 +185,5 @@ def check_pattern(pattern: str) -> str | None:
         return (f"is {len(pattern)} characters long; "
                 f"the platform allows at most {MAX_PATTERN_LENGTH}")
     tree, error = _parse(pattern)
-    return error or _re2_error(pattern) or _redos_error(tree)
+    return (error or _portability_error(pattern) or _re2_error(pattern)
+            or _ambiguity_error(tree, pattern) or _redos_error(tree))

@@ -15,7 +15,6 @@ document rules, ``${vars.NAME}``) are checked by ``cogctl validate``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 import pydantic
 
-from reconciler import fileio
+from reconciler import fileio, jsontypes
 from reconciler.manifests import models
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -96,7 +95,7 @@ def _schema(target: Any, title: str, description: str) -> dict[str, Any]:
 def generate() -> dict[str, str]:
     """File name -> file text of every schema, deterministic (sorted keys, final newline)."""
     return {
-        name: json.dumps(_schema(*target), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        name: jsontypes.dumps(_schema(*target), indent=2, sort_keys=True) + "\n"
         for name, target in _TARGETS.items()
     }
 

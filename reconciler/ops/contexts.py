@@ -21,13 +21,12 @@ the bot, the conversation's context and optionally a session's variables, all re
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler import errors
+from reconciler import errors, jsontypes
 from reconciler.backend import base
 from reconciler.clock import Sleep
 from reconciler.core import livetypes as lt
@@ -42,13 +41,16 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*\}\}")
 
 
 def _json_bytes(value: object) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    return len(jsontypes.dumps(value, compact=True).encode("utf-8"))
 
 
 def parse_value(text: str) -> lt.Json:
     """JSON where ``text`` parses as strict JSON, else the text itself."""
     try:
         return sessions.loads_strict(text)
+    except jsontypes.NumberError as exc:
+        raise ValueError(f"{exc}; quote it as a JSON string (\"...\") to send it as text") \
+            from None
     except ValueError:
         return text
 
@@ -66,7 +68,10 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, lt.Json]:
         elif key in found:
             problems.append(f"{key!r}: given twice")
         else:
-            found[key] = parse_value(text)
+            try:
+                found[key] = parse_value(text)
+            except ValueError as exc:
+                problems.append(f"{key!r}: {exc}")
     if not pairs:
         problems.append("nothing to inject: give at least one KEY=VALUE")
     if problems:
@@ -194,7 +199,7 @@ def render(template: str, resolved: Mapping[str, scoping.Resolved]) -> Rendered:
                 unknown.append(path)
             return match.group(0)
         used[path.split(".")[0]] = resolved[path.split(".")[0]]
-        return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+        return value if isinstance(value, str) else jsontypes.dumps(value, compact=True)
 
     return Rendered(text=_PLACEHOLDER.sub(fill, template), used=used, unknown=tuple(unknown))
 

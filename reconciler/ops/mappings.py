@@ -25,7 +25,6 @@ answer (no expression: the whole answer), then ``normalize``:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from typing import cast
 import jmespath
 import jmespath.exceptions
 
-from reconciler import errors
+from reconciler import errors, jsontypes
 from reconciler.core import livetypes as lt
 
 # The expression is anything up to the first "}}" (JMESPath itself may hold single braces).
@@ -53,7 +52,7 @@ def _search(expression: str, data: lt.Json) -> lt.Json:
 def _text(value: lt.Json) -> str:
     if value is None:
         return ""
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return value if isinstance(value, str) else jsontypes.dumps(value, compact=True)
 
 
 def root_of(payload: Mapping[str, lt.Json]) -> dict[str, lt.Json]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from collections.abc import Awaitable, Callable
 
@@ -53,6 +54,31 @@ def refusal(address: IPAddress) -> str | None:
         (not address.is_global, "not a globally routable address"),
     )
     return next((reason for hit, reason in checks if hit), None)
+
+
+_NUMERIC_HOST = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]*))*\.?",
+                           re.IGNORECASE)
+
+
+def check_host(host: str) -> None:
+    """Refuse a host that spells an IPv4 address in any but the dotted-decimal form.
+
+    ``0177.0.0.1`` (octal), ``0x7f.1`` (hex), ``127.1`` (short) and ``2130706433`` (one
+    number) all reach 127.0.0.1 through the C resolver, yet read as a name to a person and
+    as invalid to other parsers: one spelling per address, so every layer judges the same one.
+    """
+    if not _NUMERIC_HOST.fullmatch(host):
+        return
+    try:
+        canonical = str(ipaddress.IPv4Address(host.rstrip(".")))
+    except ValueError:
+        canonical = None
+    if canonical != host:
+        raise UnsafeTargetError(
+            f"refusing host {host!r}: a number that is not a dotted-decimal IPv4 address "
+            "(octal, hex or shortened forms reach an address other than they seem)",
+            hint="write the address as four decimal numbers, e.g. 203.0.113.7, or use a name",
+        )
 
 
 async def system_resolve(host: str, port: int) -> list[str]:

@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import json
 import logging
 import ssl
 import time
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from reconciler import errors
+from reconciler import errors, jsontypes
 from reconciler.backend import errors as backend_errors
 from reconciler.backend import httplog, retrying
 from reconciler.clock import Clock
@@ -137,7 +137,12 @@ async def probe(
     mapped = mappings.map_request(spec.requestMapping, sample, method=spec.method)
     headers = {**spec.headers, **mapped.headers,
                **auth_headers(spec.auth, read_secret(integration, env))}
-    url = httpx.URL(spec.url).copy_merge_params(mapped.query)
+    netguard.check_host(urllib.parse.urlsplit(spec.url).hostname or "")
+    try:
+        url = httpx.URL(spec.url).copy_merge_params(mapped.query)
+    except httpx.InvalidURL as exc:
+        raise errors.ConfigError(f"{integration.address}: cannot probe {spec.url!r}: {exc}") \
+            from None
     if url.scheme != "https" and not allow_private:
         raise netguard.UnsafeTargetError(f"{integration.address}: only https URLs are probed")
     port = url.port or (443 if url.scheme == "https" else 80)
@@ -147,7 +152,7 @@ async def probe(
     headers["Host"] = url.netloc.decode("ascii")
     content = None
     if mapped.body is not None:
-        content = json.dumps(mapped.body, separators=(",", ":")).encode("utf-8")
+        content = jsontypes.dumps(mapped.body, compact=True).encode("utf-8")
         headers.setdefault("Content-Type", "application/json")
     policy = policy or retrying.RetryPolicy(attempts=3, total_seconds=3.0 * spec.timeoutSeconds)
     async with httpx.AsyncClient(verify=ssl_context(ca_bundle), follow_redirects=False,

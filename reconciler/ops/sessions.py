@@ -8,7 +8,9 @@ string                             becomes
 =================================  =====================================================
 ``true`` / ``false``               boolean (exactly these spellings)
 ``-?(0|[1-9][0-9]*)``              integer (``007``, ``+5``, ``1_000`` stay strings)
-a finite JSON number               float (``1.5``, ``-2e3``; ``1e999``, ``NaN`` stay strings)
+a finite JSON number               float (``1.5``, ``-2e3``; ``NaN``, ``inf`` stay strings)
+a JSON number we cannot carry      an error naming the variable (``1e999``; an integer of
+                                   more than 4300 digits): never a guess, never invalid JSON
 a JSON object or array             the parsed object or array (``NaN`` inside is refused)
 anything else                      the string itself (``null``, ``"quoted"``, ``yes``)
 =================================  =====================================================
@@ -19,33 +21,23 @@ names the scopes a winner shadowed. Names starting with ``_`` are system variabl
 
 from __future__ import annotations
 
-import json
-import math
 import re
 import time
 from dataclasses import dataclass
 
-from reconciler import errors
+from reconciler import errors, jsontypes
 from reconciler.backend import base
 from reconciler.clock import Clock
 from reconciler.core import livetypes as lt
 from reconciler.core import scoping
 
 API_SCOPES: tuple[str, ...] = ("global", "bot", "user", "session")
-_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
 
 
-def _refuse_constant(name: str) -> lt.Json:
-    raise ValueError(f"{name} is not JSON")
-
-
 def loads_strict(text: str) -> lt.Json:
-    """``json.loads`` without the ``NaN``/``Infinity`` extensions; raises ValueError."""
-    try:
-        parsed: lt.Json = json.loads(text, parse_constant=_refuse_constant)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
+    """Strict RFC 8259 JSON (``jsontypes.loads``); raises ValueError."""
+    parsed: lt.Json = jsontypes.loads(text)
     return parsed
 
 
@@ -56,6 +48,8 @@ def parse_json_container(text: str) -> lt.Json | None:
         return None
     try:
         parsed = loads_strict(stripped)
+    except jsontypes.NumberError:
+        raise
     except ValueError:
         return None
     return parsed if isinstance(parsed, (dict, list)) else None
@@ -65,11 +59,8 @@ def coerce(raw: str) -> lt.Json:
     """The typed value a platform string spells, by the table in the module docstring."""
     if raw in ("true", "false"):
         return raw == "true"
-    if _INTEGER.match(raw):
-        return int(raw)
-    if _NUMBER.match(raw):
-        number = float(raw)
-        return number if math.isfinite(number) else raw
+    if _NUMBER.match(raw):  # NumberError when not finite or too long
+        return jsontypes.parse_number(raw)
     container = parse_json_container(raw)
     return raw if container is None else container
 
@@ -130,14 +121,23 @@ class Snapshot:
 
 
 def candidates(variables: list[lt.SessionVariable]) -> list[scoping.Candidate]:
-    """Platform variables as resolver candidates, values coerced."""
-    return [
-        scoping.Candidate(
-            name=v["name"], value=coerce(v["value"]), scope=v["scope"], source="session",
-            system=v["name"].startswith("_"),
-        )
-        for v in variables
-    ]
+    """Platform variables as resolver candidates, values coerced.
+
+    A value that spells a number JSON cannot carry (``1e999``, 5000 digits) is the tenant's
+    mistake: a ``BackendError`` naming the variable, never a crash or invalid JSON output.
+    """
+    found: list[scoping.Candidate] = []
+    for v in variables:
+        try:
+            value = coerce(v["value"])
+        except jsontypes.NumberError as exc:
+            raise errors.BackendError(
+                f"session variable {v['name']!r} ({v['scope']} scope): the tenant's value "
+                f"cannot be read: {exc}"
+            ) from None
+        found.append(scoping.Candidate(name=v["name"], value=value, scope=v["scope"],
+                                       source="session", system=v["name"].startswith("_")))
+    return found
 
 
 async def snapshot(

@@ -31,8 +31,8 @@ Invariants:
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import hashlib
-import json
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -43,10 +43,12 @@ from typing import Any, TypedDict
 import filelock
 import rfc8785
 
-from reconciler import errors, statedir
+from reconciler import errors, fileio, jsontypes, statedir
 from reconciler.core.plans import SENSITIVE
 
 GENESIS_HASH = "0" * 64
+# What ``verify`` reads of one line at most: an entry is far smaller; /dev/zero has no end.
+MAX_LINE_BYTES = 1024 * 1024
 ENV_VAR = "COGCTL_AUDIT_LOG"
 
 # Keys that name a secret anywhere in a field's (nested) value.
@@ -116,11 +118,11 @@ def _is_placeholder(key: str, value: object) -> bool:
     """Values a secret-looking key may hold: they say *that* or *where*, never *what*."""
     if value == SENSITIVE or value is None or isinstance(value, bool):
         return True
-    is_env_name = isinstance(value, str) and _ENV_NAME.match(value) is not None
+    is_env_name = isinstance(value, str) and _ENV_NAME.fullmatch(value) is not None
     if _ENV_KEY.search(key) and is_env_name:
         return True  # ``secret_env: CRM_TOKEN`` names a variable, it holds no value
     if isinstance(value, Mapping) and set(value) == {"fromEnv"}:
-        return isinstance(value["fromEnv"], str) and bool(_ENV_NAME.match(value["fromEnv"]))
+        return isinstance(value["fromEnv"], str) and bool(_ENV_NAME.fullmatch(value["fromEnv"]))
     return False
 
 
@@ -144,7 +146,7 @@ def _check_no_secrets(value: object, where: str) -> None:
 def _encode_line(entry: Mapping[str, Any]) -> bytes:
     # ASCII only: U+2028, U+0085 and friends stay escaped, so every line reader agrees
     # where a line ends. The hash is over the parsed content, not these bytes.
-    text = json.dumps(entry, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    text = jsontypes.dumps(entry, ensure_ascii=True, compact=True)
     return text.encode("ascii") + b"\n"
 
 
@@ -277,8 +279,8 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _check_entry(raw: bytes) -> dict[str, Any] | str:
     """The parsed entry when its shape and own hash hold, else why not."""
     try:
-        entry = json.loads(raw.decode("utf-8"), object_pairs_hook=_reject_duplicates)
-    except (UnicodeDecodeError, ValueError) as exc:
+        entry = jsontypes.loads(raw, object_pairs_hook=_reject_duplicates)
+    except ValueError as exc:
         return f"unparsable line ({exc})"
     if not isinstance(entry, dict) or set(entry) != _ENTRY_KEYS:
         return "malformed entry (expected keys ts, event, fields, prev_hash, hash)"
@@ -288,8 +290,8 @@ def _check_entry(raw: bytes) -> dict[str, Any] | str:
         and isinstance(entry["fields"], dict)
         and isinstance(entry["prev_hash"], str)
         and isinstance(entry["hash"], str)
-        and _HEX64.match(entry["prev_hash"])
-        and _HEX64.match(entry["hash"])
+        and _HEX64.fullmatch(entry["prev_hash"])
+        and _HEX64.fullmatch(entry["hash"])
     ):
         return "malformed entry (a field has the wrong type)"
     try:
@@ -303,8 +305,13 @@ def _check_entry(raw: bytes) -> dict[str, Any] | str:
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
     """(1-based number, bytes without newline, whether the line was newline-terminated)."""
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+    with fileio.open_regular(path) as handle:
+        number = 0
+        while raw := handle.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(raw) > MAX_LINE_BYTES:
+                raise fileio.FileRefusedError(errno.EFBIG, f"line {number} is longer than "
+                                              f"{MAX_LINE_BYTES} bytes", str(path))
             terminated = raw.endswith(b"\n")
             yield number, raw[:-1] if terminated else raw, terminated
 

@@ -112,12 +112,12 @@ class MetricsRecorder:
 
     def observe(self, name: str, value: float, **labels: str) -> None:
         """Set the gauge ``name`` (with ``labels``) to ``value``; the last value wins."""
-        if not _METRIC_NAME.match(name):
+        if not _METRIC_NAME.fullmatch(name):
             raise ValueError(f"invalid metric name {name!r}")
         if name.startswith("cogctl_http_"):
             raise ValueError(f"metric names starting cogctl_http_ are reserved: {name!r}")
         for label in labels:
-            if not _LABEL_NAME.match(label) or label.startswith("__"):
+            if not _LABEL_NAME.fullmatch(label) or label.startswith("__"):
                 raise ValueError(f"invalid label name {label!r} for metric {name!r}")
         with self._lock:
             self._gauges.setdefault(name, {})[tuple(sorted(labels.items()))] = float(value)

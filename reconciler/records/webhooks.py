@@ -25,7 +25,6 @@ import asyncio
 import base64
 import binascii
 import datetime as _dt
-import json
 import logging
 import os
 import time
@@ -38,7 +37,7 @@ import httpx
 import tenacity
 from standardwebhooks import webhooks as swh
 
-from reconciler import errors
+from reconciler import errors, jsontypes
 from reconciler.backend import httplog, retrying
 from reconciler.clock import Sleep
 
@@ -136,10 +135,10 @@ class WebhookSender:
         where = redact_url(self.url)
         try:
             timestamp = self._clock().astimezone(_dt.timezone.utc)
-            body = json.dumps(
+            body = jsontypes.dumps(
                 {"type": event_type, "timestamp": timestamp.isoformat().replace("+00:00", "Z"),
                  "data": dict(data)},
-                ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+                compact=True,
             )
             message_id = f"msg_{uuid.uuid4().hex}"
             transport = self._transport or httpx.AsyncHTTPTransport()

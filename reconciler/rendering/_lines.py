@@ -12,10 +12,9 @@ null reads ``"x" -> null``, not as a removal.
 
 from __future__ import annotations
 
-import json
-
 from pydantic import JsonValue
 
+from reconciler import jsontypes
 from reconciler.core import plans, predicting
 from reconciler.manifests import locating
 
@@ -36,7 +35,7 @@ VERB = {
 def format_value(value: JsonValue) -> str:
     if value == plans.SENSITIVE:
         return plans.SENSITIVE
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return jsontypes.dumps(value, sort_keys=True)
 
 
 def _is_data(prefix: tuple[str | int, ...]) -> bool:
@@ -106,7 +105,7 @@ NO_CHANGES = "No changes. Live state matches the manifests."
 
 
 def _shown(value: str | None) -> str:
-    return "nothing" if value is None else json.dumps(value, ensure_ascii=False)
+    return "nothing" if value is None else jsontypes.dumps(value)
 
 
 def prediction_headline(prediction: predicting.Prediction) -> str:
@@ -122,7 +121,7 @@ def example_change_line(change: predicting.ExampleChange) -> str:
     """One example whose outcome changes: ``FAIL "text": extracts "x" (was "y"), expected "y"``."""
     verdict = "pass" if change.passed_after else "FAIL"
     was = f" (was {_shown(change.before)})" if change.before != change.after else ""
-    return (f"{verdict} {json.dumps(change.text, ensure_ascii=False)}: extracts "
+    return (f"{verdict} {jsontypes.dumps(change.text)}: extracts "
             f"{_shown(change.after)}{was}, expected {_shown(change.expected)}")
 
 

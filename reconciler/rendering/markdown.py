@@ -36,7 +36,7 @@ _ENVIRONMENT = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 def marker(environment: str) -> str:
     """The hidden line the sticky comment is found by; refuses names that could break it."""
-    if not _ENVIRONMENT.match(environment) or "--" in environment:
+    if not _ENVIRONMENT.fullmatch(environment) or "--" in environment:
         raise errors.ConfigError(
             f"environment name {environment!r} cannot mark a pull-request comment",
             hint="use letters, digits, '_', '.' and single '-'",

@@ -71,3 +71,44 @@ def test_not_a_page_is_a_clear_error() -> None:
 
     with pytest.raises(errors.BackendError, match="without a data list"):
         _collect(fetch)
+
+
+@pytest.mark.parametrize("id_key", ["id", None])
+def test_a_tenant_that_ignores_offset_ends_with_a_clear_error(id_key) -> None:
+    asked: list[int] = []
+
+    async def fetch(limit: int, offset: int):
+        asked.append(offset)
+        return {"data": [{"id": f"s{i}", "n": i} for i in range(limit)],
+                "total": 10**12, "limit": limit, "offset": offset}
+
+    async def walk():
+        return await pagination.collect(fetch, where="/api/v1/slots", id_key=id_key)
+
+    with pytest.raises(errors.BackendError, match="ignores offset"):
+        asyncio.run(walk())
+    assert len(asked) == 2  # the first repeat of a whole page ends it
+
+
+def test_pages_with_nothing_new_end_the_walk(monkeypatch) -> None:
+    # Every page differs (a counter changes) yet holds only objects already seen.
+    async def fetch(limit: int, offset: int):
+        return {"data": [{"id": "s0", "seen": offset}], "total": 10**9, "limit": limit,
+                "offset": offset}
+
+    with pytest.raises(errors.BackendError, match="ignores offset"):
+        asyncio.run(pagination.collect(fetch, where="/api/v1/slots", id_key="id"))
+
+
+def test_the_number_of_pages_is_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(pagination, "MAX_PAGES", 5)
+    asked: list[int] = []
+
+    async def fetch(limit: int, offset: int):
+        asked.append(offset)
+        return {"data": [{"id": f"s{offset + i}"} for i in range(limit)], "total": 10**9,
+                "limit": limit, "offset": offset}
+
+    with pytest.raises(errors.BackendError, match="more than 5 pages"):
+        asyncio.run(pagination.collect(fetch, where="/api/v1/slots", id_key="id"))
+    assert len(asked) == 5

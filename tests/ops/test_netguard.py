@@ -72,3 +72,16 @@ def test_a_host_with_no_address_is_refused() -> None:
 
     with pytest.raises(errors.CogctlError, match="resolves to no address"):
         _check("api.example.com", resolver=resolver)
+
+
+@pytest.mark.parametrize("host", ["0177.0.0.1", "0x7f.0.0.1", "0x7f.1", "127.1", "2130706433",
+                                  "10.0.0.01", "1.2.3.4."])
+def test_numeric_hosts_in_any_but_dotted_decimal_are_refused(host: str) -> None:
+    with pytest.raises(netguard.UnsafeTargetError, match="not a dotted-decimal IPv4"):
+        netguard.check_host(host)
+
+
+@pytest.mark.parametrize("host", ["203.0.113.7", "api.example.com", "1e2.example", "::1",
+                                  "09.example.com", "123abc.com"])
+def test_dotted_decimal_and_names_pass_the_spelling_check(host: str) -> None:
+    netguard.check_host(host)

@@ -165,10 +165,21 @@ def test_tls_is_verified_without_the_ca_bundle(service: tls_service.Service) -> 
 
 
 def test_the_certificate_must_name_the_host(service: tls_service.Service) -> None:
-    # The cert names localhost and 127.0.0.1; 0x7f000001 reaches the same address under
-    # another name, so TLS refuses it even though --allow-private lets the address through.
-    url = service.url.replace("localhost", "0x7f000001")
+    # The cert names localhost and 127.0.0.1; another name resolving to the same address is
+    # refused by TLS even though --allow-private lets the address through.
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    url = service.url.replace("localhost", "crm.other-name.test")
     with pytest.raises(errors.BackendError, match=r"TLS failed: .*mismatch"):
+        probe(service, integration(f"{url}/v1/customers", **CRM), resolver=resolver)
+
+
+def test_another_spelling_of_an_address_is_refused_before_connecting(
+        service: tls_service.Service) -> None:
+    # 0x7f000001 is 127.0.0.1 to the C resolver: one spelling per address, so it is refused.
+    url = service.url.replace("localhost", "0x7f000001")
+    with pytest.raises(errors.CogctlError, match="not a dotted-decimal IPv4 address"):
         probe(service, integration(f"{url}/v1/customers", **CRM))
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import datetime as dt
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from reconciler import jsontypes
 from reconciler.emulator.cognigy_ai import records, tasks, wire
 from reconciler.emulator.cognigy_ai.calls import Call, Endpoint
 from reconciler.emulator.cognigy_ai.state import TenantState
@@ -152,7 +152,7 @@ def _json_body(raw: bytes) -> JsonValue:
     if not raw.strip():
         return None
     try:
-        value: JsonValue = json.loads(raw)
+        value: JsonValue = jsontypes.loads(raw)  # strict: no NaN, bounded depth
     except (ValueError, UnicodeDecodeError) as exc:
         raise wire.invalid("(body)", f"not valid JSON: {exc}") from None
     return value

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from reconciler import errors
 from reconciler.emulator.cognigy_ai import records
+from reconciler.emulator.platform import fixtures as platform_fixtures
 
 MONGO_ID = r"^[0-9a-f]{24}$"
 
@@ -96,16 +96,9 @@ class Fixture(_Spec):
 
 
 def read(path: Path) -> Fixture:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise errors.ConfigError(f"{path}: cannot read the fixture: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise errors.ConfigError(f"{where}: not valid YAML: {exc}") from None
+    """Parse and validate a fixture file, read within the same bounds as the Platform
+    emulator's (a regular file, size, depth, aliases, finite numbers)."""
+    data = platform_fixtures.read_document(path)
     try:
         return Fixture.model_validate(data if data is not None else {})
     except ValidationError as exc:

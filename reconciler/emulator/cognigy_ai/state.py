@@ -18,6 +18,7 @@ from pydantic import Field, JsonValue, ValidationError
 from reconciler import errors, fileio
 from reconciler.emulator.cognigy_ai import fixtures, records, wire
 from reconciler.emulator.cognigy_ai.records import Doc
+from reconciler.emulator.platform import state as platform_state
 
 MAX_LOG_ENTRIES = 20_000
 ID_PREFIX = 0x65F0C0FFEE
@@ -55,7 +56,7 @@ class TenantState(records.Record):
     @classmethod
     def load(cls, path: Path) -> TenantState:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = fileio.read_bounded(path, platform_state.MAX_STATE_BYTES)
         except OSError as exc:
             raise errors.ConfigError(f"{path}: cannot read the state: {exc.strerror}") from None
         try:

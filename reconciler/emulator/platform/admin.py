@@ -11,13 +11,13 @@ the whole state. Admin requests are neither rate-limited nor faulted.
 from __future__ import annotations
 
 import ipaddress
-import json
 
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reconciler import jsontypes
 from reconciler.emulator.platform import records, wire
 from reconciler.emulator.platform.dispatching import Emulator
 
@@ -70,8 +70,8 @@ class Admin:
         state = self.emulator.state
         if request.method == "PUT":
             try:
-                config = records.FaultConfig.model_validate(json.loads(await request.body()
-                                                                       or b"{}"))
+                config = records.FaultConfig.model_validate(
+                    jsontypes.loads(await request.body() or b"{}"))
             except ValueError as exc:
                 if isinstance(exc, ValidationError):
                     return _error(wire.from_validation_error(exc))

@@ -46,6 +46,8 @@ def _token(call: dispatching.Call) -> wire.Answer:
 
 ENDPOINTS: list[dispatching.Endpoint] = [
     dispatching.Endpoint("POST", auth.TOKEN_PATH, _token, public=True),
+    *(dispatching.Endpoint("POST", alias, _token, public=True)
+      for alias in auth.TOKEN_PATH_ALIASES),
     *bots.ENDPOINTS,
     *integrations.ENDPOINTS,
     *slots.ENDPOINTS,
@@ -78,25 +80,48 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                         status_code=exc.status_code, headers=exc.headers)
 
 
-class _Methods:
-    """One path's endpoints by method; another method is ``405`` with the right ``Allow``."""
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """A bug of the emulator still answers in the contract's shape (and is logged by the
+    server): a client never has to parse a plain-text page."""
+    return JSONResponse({"error": "internal_error",
+                         "message": f"the emulator failed: {type(exc).__name__}",
+                         "details": []}, status_code=500)
 
-    def __init__(self, apps: dict[str, dispatching.EndpointApp]) -> None:
+
+class _Methods:
+    """One path's endpoints by method; another method is ``405`` with the right ``Allow``,
+    answered through the same pipeline (rate limit, headers, request log)."""
+
+    def __init__(self, emulator: dispatching.Emulator, path: str,
+                 apps: dict[str, dispatching.EndpointApp]) -> None:
         self.apps = apps
         self.allow = ", ".join(sorted(apps))
+        self.emulator = emulator
+        self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = self.apps.get(scope["method"])
         if endpoint is None:
-            response = JSONResponse(
-                {"error": "method_not_allowed",
-                 "message": f"{scope['method']} is not allowed here; allowed: {self.allow}",
-                 "details": []},
-                status_code=405, headers={"Allow": self.allow},
+            refusal = dispatching.refusal(
+                self.path, 405, "method_not_allowed",
+                f"{scope['method']} is not allowed here; allowed: {self.allow}",
+                headers={"Allow": self.allow},
             )
-            await response(scope, receive, send)
-            return
+            endpoint = dispatching.EndpointApp(self.emulator, refusal)
         await endpoint(scope, receive, send)
+
+
+class _Unknown:
+    """Any path the contract does not have: ``404 not_found`` through the pipeline."""
+
+    def __init__(self, emulator: dispatching.Emulator) -> None:
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        refusal = dispatching.refusal(path, 404, "not_found",
+                                      f"no such path in the Platform API: {path}")
+        await dispatching.EndpointApp(self.emulator, refusal)(scope, receive, send)
 
 
 def create_app(
@@ -113,9 +138,11 @@ def create_app(
     by_path: dict[str, dict[str, dispatching.EndpointApp]] = {}
     for ep in ENDPOINTS:
         by_path.setdefault(ep.path, {})[ep.method] = dispatching.EndpointApp(emulator, ep)
-    routes = [Route(path, _Methods(apps)) for path, apps in by_path.items()]
+    routes = [Route(path, _Methods(emulator, path, apps)) for path, apps in by_path.items()]
     routes.append(Route("/openapi.json", _openapi, methods=["GET"]))
     routes.extend(admin.Admin(emulator).routes())
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    routes.append(Route("/{anything:path}", _Unknown(emulator)))
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error,
+                                                          Exception: _internal_error})
     app.state.emulator = emulator
     return app

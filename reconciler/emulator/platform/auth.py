@@ -20,6 +20,26 @@ from reconciler.emulator.platform.state import TenantState
 
 TOKEN_PATH = "/api/v1/auth/oauth/token"
 
+# The token paths the published tutorials' clients use, served as aliases of ``TOKEN_PATH``
+# (same form, same answer), so a client written from any tutorial runs unedited. Sources:
+# shared/cognigy-api.md, "Authentication", and each tutorial's token request (README).
+TOKEN_PATH_ALIASES: tuple[str, ...] = (
+    "/api/oauth/token",  # simulations tutorial
+    "/api/v2/auth/token",  # session variables tutorial
+    "/oauth/token",  # slots tutorial
+    "/api/v1/auth/token",  # named by the contract among the tutorials' paths
+)
+
+# Scope names the tutorials ask for -> the contract scope they stand for; None: accepted and
+# granting nothing (the contract has no such permission). A client may ask for an alias when
+# it may have the contract scope; the token carries the contract's name.
+SCOPE_ALIASES: dict[str, str | None] = {
+    "bot:read": "cognigy:platform:read",  # session variables and simulations tutorials
+    "cognigy:bots:read": "cognigy:platform:read",  # slots tutorial
+    "bot:write": None,  # simulations tutorial: nothing it calls needs a write scope
+    "cognigy:webhooks:manage": None,  # integrations tutorial: the contract has no webhooks
+}
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -59,12 +79,17 @@ def issue_token(
     client = state.clients.get(client_id)
     if client is None or not secrets.compare_digest(client.clientSecret, secret):
         raise _oauth_error(401, "invalid_client", "unknown client or wrong secret")
-    requested = form.get("scope", "").split()
-    refused = [scope for scope in requested if scope not in client.scopes]
+    asked = form.get("scope", "").split()
+    requested = list(dict.fromkeys(
+        contract for contract in (SCOPE_ALIASES.get(scope, scope) for scope in asked)
+        if contract is not None))
+    refused = [scope for scope in asked
+               if (contract := SCOPE_ALIASES.get(scope, scope)) is not None
+               and contract not in client.scopes]
     if refused:
         raise _oauth_error(400, "invalid_scope", f"scope not allowed for this client: "
                            f"{' '.join(refused)}")
-    granted = requested or list(client.scopes)
+    granted = requested if asked else list(client.scopes)
     _forget_expired(state, now)
     token = secrets.token_urlsafe(32)
     ttl = state.settings.tokenTtlSeconds

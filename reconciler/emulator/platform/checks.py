@@ -174,7 +174,7 @@ def _find_cycle(start: str, edges: Callable[[str], list[str]]) -> list[str] | No
 def check_context_entries(changes: Mapping[str, JsonValue], *, defaults: bool) -> None:
     """Keys and per-value size; for context defaults also the entry shape and scope."""
     for key, entry in changes.items():
-        if defaults and not CONTEXT_KEY.match(key):
+        if defaults and not CONTEXT_KEY.fullmatch(key):
             raise wire.invalid(f"context.{key}", "key must match ^[A-Za-z0-9_]+$")
         if entry is None:
             continue

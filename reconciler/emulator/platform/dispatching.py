@@ -13,7 +13,6 @@ never await, so each one sees and leaves the state consistent (one event loop, n
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from reconciler import jsontypes
 from reconciler.emulator.platform import auth, faults, ratelimit, records, training, wire
 from reconciler.emulator.platform.state import TenantState
 
@@ -96,6 +96,19 @@ class Endpoint:
     handler: Handler
     scopes: tuple[str, ...] = ()
     public: bool = False
+    # Answers a path or method the contract does not have (404, 405): still rate limited,
+    # counted, logged and answered in the contract's error shape, like every request.
+    fallback: bool = False
+
+
+def refusal(path: str, status: int, error: str, message: str,
+            headers: Mapping[str, str] | None = None) -> Endpoint:
+    """An endpoint that refuses every request with one contract error (404, 405)."""
+
+    def refuse(call: Call) -> wire.Answer:
+        raise wire.ApiError(status, error, message, headers=headers)
+
+    return Endpoint("*", path, refuse, fallback=True)
 
 
 @dataclass
@@ -161,10 +174,10 @@ class EndpointApp:
         fault: str | None = None
         try:
             if not verdict.allowed:
-                raise verdict.error()
-            fault = faults.draw(state.faults)
+                raise verdict.error(now, state.settings)
+            fault = None if self.endpoint.fallback else faults.draw(state.faults)
             if fault is not None and fault != "commit-then-503":
-                raise faults.early_error(fault)
+                raise faults.early_error(fault, ratelimit.retry_after(1, now, state.settings))
             if auth_error is not None:
                 raise auth_error
             auth.require_scopes(caller, self.endpoint.scopes)
@@ -185,7 +198,8 @@ class EndpointApp:
         try:
             caller = auth.authenticate(self.emulator.state, authorization, now)
         except wire.ApiError as exc:
-            return _PUBLIC, exc, None
+            # No such path, or not this method: that is the answer, token or none.
+            return _PUBLIC, None if self.endpoint.fallback else exc, None
         return caller, None, caller.client_id
 
     def _perform(
@@ -195,7 +209,8 @@ class EndpointApp:
             state=self.emulator.state, caller=caller, now=now,
             params={k: str(v) for k, v in request.path_params.items()},
             query=_single_valued(request), headers=dict(request.headers),
-            body=None if self.endpoint.public else _json_body(raw), raw=raw,
+            body=None if self.endpoint.public or self.endpoint.fallback else _json_body(raw),
+            raw=raw,
         )
         key = request.headers.get("idempotency-key")
         if request.method != "POST" or not key or self.endpoint.public:
@@ -235,8 +250,8 @@ def _json_body(raw: bytes) -> JsonValue:
     if not raw.strip():
         return None
     try:
-        value: JsonValue = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        value: JsonValue = jsontypes.loads(raw)
+    except jsontypes.JsonError as exc:
         raise wire.invalid("(body)", f"not valid JSON: {exc}") from None
     return value
 

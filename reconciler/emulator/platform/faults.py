@@ -43,11 +43,11 @@ def draw(config: records.FaultConfig) -> str | None:
     return rng.choice(config.kinds)
 
 
-def early_error(kind: str) -> wire.ApiError:
+def early_error(kind: str, retry_after: str = "1") -> wire.ApiError:
     """The answer of a fault that answers without performing the request."""
     if kind == "429":
         return wire.ApiError(429, "rate_limited", "injected fault: rate limited",
-                             headers={"Retry-After": "1"})
+                             headers={"Retry-After": retry_after})
     if kind == "reset":  # never sent: the connection is dropped instead
         return wire.ApiError(503, "connection_reset", "injected fault: connection reset")
     if kind == "timeout":

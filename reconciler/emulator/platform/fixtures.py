@@ -9,11 +9,12 @@ objects). A fixture in the wrong shape is a ``ConfigError`` naming the file and 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
-from reconciler import errors
+from reconciler import errors, fileio, jsontypes
 from reconciler.emulator.platform import records
 
 
@@ -85,20 +86,93 @@ class Fixture(_Spec):
     workspaces: list[WorkspaceSpec] = Field(min_length=1)
 
 
+# The limits of a fixture file (a pull request controls the fixture cogctl.yaml names): the
+# manifests' own depth limit, and room for tens of thousands of objects.
+MAX_FIXTURE_BYTES = 32 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 2_000_000
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read(path: Path) -> Fixture:
     """Parse and validate a fixture file; every problem names the file and the field."""
+    return parse(read_document(path), source=str(path))
+
+
+def read_document(path: Path) -> object:
+    """The plain data of a YAML fixture file, read and built within bounds (both emulators).
+
+    Only a regular file of at most ``MAX_FIXTURE_BYTES`` is read, and its YAML is measured
+    before it is built: nesting deeper than ``MAX_DEPTH`` or aliases that expand it past
+    ``MAX_NODES`` nodes (a "billion laughs" file) are refused, as are NaN and infinities.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = fileio.read_bounded(path, MAX_FIXTURE_BYTES).decode("utf-8")
     except OSError as exc:
         raise errors.ConfigError(f"{path}: cannot read the fixture: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise errors.ConfigError(f"{path}: the fixture is not valid UTF-8 (byte offset "
+                                 f"{exc.start})") from None
     try:
-        document = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise errors.ConfigError(f"{path}{where}: not valid YAML: {problem}") from None
-    return parse(document, source=str(path))
+    document = None
+    if node is not None:
+        _measure(node, str(path))
+        document = _Loader("").construct_document(node)
+    non_finite = jsontypes.find_non_finite(document, root="(top level)")
+    if non_finite is not None:
+        raise errors.ConfigError(f"{path}: {non_finite}: not a finite number (NaN and infinities "
+                                 "are refused)")
+    return document
+
+
+def _measure(root: yaml.Node, source: str) -> None:
+    """Refuse a node graph deeper than ``MAX_DEPTH``, larger than ``MAX_NODES`` once aliases
+    are expanded, or holding itself. Iterative; each distinct node is measured once."""
+    sizes: dict[int, tuple[int, int]] = {}  # id -> (expanded nodes, height)
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            open_nodes.discard(key)
+            measured = [sizes[id(child)] for child in children]
+            size = 1 + sum(s for s, _ in measured)
+            height = 1 + max((h for _, h in measured), default=0)
+            mark = node.start_mark
+            where = f"{source}:{mark.line + 1}:{mark.column + 1}"
+            if height > MAX_DEPTH:
+                raise errors.ConfigError(f"{where}: nesting deeper than {MAX_DEPTH} levels "
+                                         "is refused")
+            if size > MAX_NODES:
+                raise errors.ConfigError(f"{where}: the fixture expands to more than "
+                                         f"{MAX_NODES} nodes (aliases that multiply content?)")
+            sizes[key] = (size, height)
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            mark = node.start_mark
+            raise errors.ConfigError(f"{source}:{mark.line + 1}:{mark.column + 1}: an alias "
+                                     "refers to a node that contains it")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def parse(document: object, *, source: str) -> Fixture:

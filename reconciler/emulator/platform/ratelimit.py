@@ -3,7 +3,8 @@
 ``fixed`` windows start on whole minutes of the clock; ``sliding`` counts the requests of
 the last 60 seconds. Either way every answer carries ``X-RateLimit-Limit``,
 ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (seconds until a request is free again),
-and a refused request gets ``429 rate_limited`` with ``Retry-After`` in seconds. Refused
+and a refused request gets ``429 rate_limited`` with ``Retry-After``, in seconds or, when
+the fixture's ``settings.retryAfter`` is ``http-date``, as an HTTP-date. Refused
 requests do not count against the limit. Hits are kept sorted (the clock does not go
 back), so expiring them is a bisection, not a scan.
 """
@@ -11,10 +12,11 @@ back), so expiring them is a bisection, not a scan.
 from __future__ import annotations
 
 import bisect
+import email.utils
 import math
 from dataclasses import dataclass
 
-from reconciler.emulator.platform import wire
+from reconciler.emulator.platform import records, wire
 from reconciler.emulator.platform.state import TenantState
 
 WINDOW_SECONDS = 60.0
@@ -34,13 +36,21 @@ class Verdict:
             "X-RateLimit-Reset": str(self.reset_seconds),
         }
 
-    def error(self) -> wire.ApiError:
+    def error(self, now: float, settings: records.Settings) -> wire.ApiError:
         retry = max(1, self.reset_seconds)
         return wire.ApiError(
             429, "rate_limited",
             f"more than {self.limit} requests per minute; retry in {retry} s",
-            headers={"Retry-After": str(retry)},
+            headers={"Retry-After": retry_after(retry, now, settings)},
         )
+
+
+def retry_after(seconds: int, now: float, settings: records.Settings) -> str:
+    """``Retry-After`` in the form the fixture asks for (``settings.retryAfter``)."""
+    if settings.retryAfter == "http-date":
+        # Rounded up to the next whole second: an HTTP-date has no fractions.
+        return email.utils.formatdate(math.ceil(now) + seconds, usegmt=True)
+    return str(seconds)
 
 
 def admit(state: TenantState, key: str, now: float) -> Verdict:

@@ -31,6 +31,8 @@ class Settings(Record):
     trainingSeconds: float = Field(default=3.0, ge=0)
     simulationSeconds: float = Field(default=0.2, ge=0)
     latencyMs: int = Field(default=0, ge=0)
+    # How a 429 says when to come back: delta-seconds ("30") or an HTTP-date (RFC 9110 10.2.3).
+    retryAfter: Literal["seconds", "http-date"] = "seconds"
 
 
 class ClientRecord(Record):

@@ -9,10 +9,9 @@ Names starting with ``_`` are system variables, left out unless ``includeSystem=
 
 from __future__ import annotations
 
-import json
-
 from pydantic import JsonValue
 
+from reconciler import jsontypes
 from reconciler.emulator.platform import records, wire
 from reconciler.emulator.platform.dispatching import Call, Endpoint
 
@@ -22,7 +21,7 @@ SCOPES = ("global", "bot", "session", "user")
 def _as_string(value: JsonValue) -> str:
     if isinstance(value, str):
         return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return jsontypes.dumps(value, compact=True)
 
 
 def _type_of(value: JsonValue) -> str:

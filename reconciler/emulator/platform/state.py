@@ -12,13 +12,16 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
-from reconciler import errors, fileio
+from reconciler import errors, fileio, jsontypes
 from reconciler.emulator.platform import checks, fixtures, records, wire
 
 # Bounds that keep a saved state small however long a tenant lives (oldest dropped first).
 MAX_LOG_ENTRIES = 20_000
 MAX_IDEMPOTENCY_KEYS = 10_000
 
+
+# A saved state holds a whole tenant; past this it is not one we wrote.
+MAX_STATE_BYTES = 512 * 1024 * 1024
 
 class TenantState(records.Record):
     fixture: fixtures.Fixture
@@ -54,14 +57,15 @@ class TenantState(records.Record):
     def load(cls, path: Path) -> TenantState:
         """A state saved by ``save``; a missing or damaged file is a ``ConfigError``."""
         try:
-            text = path.read_text(encoding="utf-8")
+            text = fileio.read_bounded(path, MAX_STATE_BYTES)
         except OSError as exc:
             raise errors.ConfigError(f"{path}: cannot read the state: {exc.strerror}") from None
         try:
-            return cls.model_validate_json(text)
-        except ValidationError as exc:
+            return cls.model_validate(jsontypes.loads(text))
+        except (ValidationError, jsontypes.JsonError) as exc:
+            count = exc.error_count() if isinstance(exc, ValidationError) else 1
             raise errors.ConfigError(
-                f"{path}: not a saved emulator state ({exc.error_count()} problem(s))",
+                f"{path}: not a saved emulator state ({count} problem(s))",
                 hint="delete it to start again from the fixture",
             ) from None
 

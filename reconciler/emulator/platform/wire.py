@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 from pydantic import JsonValue, ValidationError
+
+from reconciler import jsontypes
 
 T = TypeVar("T")
 
@@ -99,7 +100,8 @@ def etag(version: str) -> dict[str, str]:
 
 
 def parse_etag(value: str | None) -> str | None:
-    """``"7"``, ``W/"7"`` and bare ``7`` all name version ``7``; None when absent."""
+    """``"7"``, ``W/"7"`` and bare ``7`` all name version ``7``; None when absent (whether a
+    weak tag may match is ``check_if_match``'s decision)."""
     if value is None:
         return None
     text = value.strip()
@@ -110,8 +112,18 @@ def parse_etag(value: str | None) -> str | None:
 
 
 def check_if_match(header: str | None, current: str) -> None:
-    """A stale ``If-Match`` -> ``409 version_conflict`` naming the current version."""
+    """A stale ``If-Match`` -> ``409 version_conflict`` naming the current version.
+
+    ``If-Match`` compares strongly (RFC 9110 13.1.1): a weak tag (``W/"7"``) never matches.
+    """
     wanted = parse_etag(header)
+    if header is not None and header.strip().startswith("W/"):
+        raise ApiError(
+            409, "version_conflict",
+            f"a weak entity tag ({header.strip()}) never satisfies If-Match; send the ETag "
+            f"as given: the current version is {current!r}",
+            extra={"currentVersion": current}, headers=etag(current),
+        )
     if wanted is None or wanted == "*" or wanted == current:
         return
     raise ApiError(
@@ -157,12 +169,12 @@ def page(
 
 def json_size(value: JsonValue) -> int:
     """Bytes of the compact UTF-8 JSON encoding: the unit of the context size limits."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    text = jsontypes.dumps(value, compact=True, sort_keys=True)
     return len(text.encode("utf-8"))
 
 
 def body_hash(value: JsonValue) -> str:
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    text = jsontypes.dumps(value, compact=True, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
