@@ -29,6 +29,7 @@ from reconciler import errors
 from reconciler.backend import base
 from reconciler.core import plans
 from reconciler.engine import applyresults, progress, retraining, retrainmarking, writing
+from reconciler.manifests import rules
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,13 @@ def resolve_secrets(plan: plans.Plan, env: Mapping[str, str]) -> dict[str, str]:
     for change in pending_changes(plan):
         if change.action is plans.Action.DELETE or not change.secret_env:
             continue
+        reserved = rules.reserved_secret_env(change.secret_env)
+        if reserved is not None:
+            raise errors.ConfigError(
+                f"{change.address}: refusing to send ${change.secret_env} as its secret: "
+                f"{reserved}",
+                hint="nothing was written; give the integration its own variable",
+            )
         value = env.get(change.secret_env)
         if value:
             found[change.address] = value
