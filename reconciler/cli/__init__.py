@@ -22,6 +22,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "validate"),
     "plan": ("plan", "plan"),
     "apply": ("apply", "apply"),
+    "show": ("show", "show"),
     "drift": ("drift", "drift"),
     "verify": ("verify", "verify"),
     "export": ("export", "export"),

@@ -19,8 +19,8 @@ import click
 
 from reconciler.backend import targeting
 from reconciler.cli import _options
-from reconciler.core import livestate, planning, plans
-from reconciler.engine import fetching
+from reconciler.core import livestate, plans
+from reconciler.engine import planmaking
 from reconciler.manifests import models, validating
 from reconciler.records import auditing, metrics, webhooks
 
@@ -45,21 +45,9 @@ def load_project(settings: _options.Settings) -> validating.Project:
     return validating.require_valid(project)
 
 
-def bot_ids(project: validating.Project) -> dict[str, str]:
-    """logical bot -> botId, for every bot the manifests name."""
-    return {
-        loaded.manifest.metadata.bot: project.bot_id(loaded.manifest.metadata.bot)
-        for loaded in project.manifests
-    }
-
-
-def desired(project: validating.Project) -> list[Desired]:
-    """The manifests that are live objects (simulation suites are not)."""
-    return [
-        loaded.manifest
-        for loaded in project.manifests
-        if not isinstance(loaded.manifest, models.SimulationSuite)
-    ]
+bot_ids = planmaking.bot_ids
+desired = planmaking.desired
+secret_values = planmaking.secret_values
 
 
 def suites(project: validating.Project, bots: Collection[str] | None = None) -> list[
@@ -74,18 +62,6 @@ def suites(project: validating.Project, bots: Collection[str] | None = None) -> 
             if bots is None or bot_id in bots:
                 found.append((manifest, bot_id))
     return found
-
-
-def secret_values(
-    manifests: Collection[Desired], env: Mapping[str, str] = os.environ
-) -> dict[str, str | None]:
-    """env var -> value (None when unset) of every secret the manifests reference."""
-    names = {
-        m.spec.auth.secret.fromEnv
-        for m in manifests
-        if isinstance(m, models.Integration) and m.spec.auth.secret is not None
-    }
-    return {name: env.get(name) or None for name in sorted(names)}
 
 
 class Run:
@@ -138,26 +114,16 @@ class Run:
 
 
 async def fetch_live(target: targeting.Target, project: validating.Project) -> livestate.LiveState:
-    return await fetching.fetch_live_state(
-        target.backend, sorted(set(bot_ids(project).values())), project=project
-    )
+    return await planmaking.fetch_live(target.backend, project)
 
 
 async def make_plan(
     target: targeting.Target, project: validating.Project, *, prune: bool
 ) -> tuple[plans.Plan, livestate.LiveState]:
     """Fetch the live state of the manifests' bots and diff it into a plan."""
-    live = await fetch_live(target, project)
-    wanted = desired(project)
-    plan = planning.build_plan(
-        [loaded.manifest for loaded in project.manifests],  # suites: verified, not written
-        live,
-        bot_ids=bot_ids(project),
-        target=target.description,
-        prune=prune,
-        secrets=secret_values(wanted),
+    return await planmaking.make_plan(
+        target.backend, project, target=target.description, prune=prune
     )
-    return plan, live
 
 
 def plan_fields(plan: plans.Plan) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from reconciler import errors
 from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _progress, _reports, _run
 from reconciler.cli import plan as plan_cmd
-from reconciler.core import livestate, planning, plans
-from reconciler.engine import applying, fetching, progress, releasing
+from reconciler.core import livestate, plans
+from reconciler.engine import applying, planmaking, progress, releasing
 from reconciler.manifests import validating
 from reconciler.rendering import _lines, jsonout
 
@@ -42,14 +42,6 @@ def _scopes(
     )
 
 
-def _read_saved(path: Path) -> plans.Plan:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise errors.ConfigError(f"cannot read saved plan {path}: {exc}") from None
-    return plans.Plan.from_json(data)
-
-
 async def _plan_for(
     target: targeting.Target,
     project: validating.Project,
@@ -57,26 +49,12 @@ async def _plan_for(
     *,
     prune: bool,
 ) -> tuple[plans.Plan, livestate.LiveState]:
-    """A fresh plan, or the saved one after proving live state has not moved since."""
+    """A fresh plan, or the saved one after holding it to every claim it makes."""
     if saved is None:
         return await _run.make_plan(target, project, prune=prune)
-    if saved.target != target.description:
-        raise errors.ConfigError(
-            f"the saved plan was made for {saved.target!r}, this run targets "
-            f"{target.description!r}",
-            hint="plan again against this target",
-        )
-    ids = {**_run.bot_ids(project), **{c.bot: c.bot_id for c in saved.changes}}
-    live = await fetching.fetch_live_state(
-        target.backend, sorted(set(ids.values())), project=project
+    return await planmaking.verify_saved(
+        target.backend, project, saved, target=target.description
     )
-    stale = planning.stale_addresses(saved, live, ids)
-    if stale:
-        raise errors.StalePlanError(
-            f"the saved plan is stale: live state changed since it was made at {', '.join(stale)}",
-            hint="run cogctl plan --out FILE again, review it, and apply that",
-        )
-    return saved, live
 
 
 def _confirm(plan: plans.Plan, auto_approve: bool) -> None:
@@ -173,9 +151,14 @@ def apply(
     lists what was not done); 3 applied but verification failed.
     """
     apply_opts, verify_opts = _release_options(concurrency, force, no_verify, rollback)
+    planmaking.refuse_plan_paths(settings.paths)
+    saved = planmaking.read_saved_file(plan_file) if plan_file is not None else None
+    if saved is not None and prune and not saved.prune:
+        raise errors.ConfigError("--prune does not change a saved plan, which was made without it",
+                                 hint="plan --prune --out FILE, review it, and apply that")
     project = _run.load_project(settings)
     request = _Request(
-        saved=_read_saved(plan_file) if plan_file is not None else None,
+        saved=saved,
         auto_approve=auto_approve, prune=prune, output=output,
         apply=apply_opts, verify=verify_opts,
     )

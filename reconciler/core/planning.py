@@ -43,8 +43,12 @@ def build_plan(
     target: str,
     prune: bool = False,
     secrets: Mapping[str, str | None] | None = None,
+    source: str = "",
 ) -> plans.Plan:
-    """The plan that makes ``live`` match ``desired`` (see the module docstring)."""
+    """The plan that makes ``live`` match ``desired`` (see the module docstring).
+
+    ``source`` is the digest of what ``desired`` came from (``planclaims.source_digest``).
+    """
     acc = kinds.Accumulator(prune=prune, secrets=dict(secrets or {}))
     by_bot: dict[str, list[Desired]] = {}
     for manifest in desired:
@@ -70,6 +74,9 @@ def build_plan(
         context_versions={
             b: v for b, v in sorted(acc.context_versions.items()) if b in retrain
         },
+        source=source,
+        prune=prune,
+        secrets_read=tuple(sorted(k for k, v in (secrets or {}).items() if v is not None)),
     )
 
 
