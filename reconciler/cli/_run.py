@@ -74,6 +74,8 @@ class Run:
         self._audit = auditing.AuditLog(settings.audit_log or auditing.default_path())
         self._webhook = webhooks.from_environment()
         self.environment: str | None = None
+        self.done: dict[str, str] = {}  # address -> outcome, as writes finish
+        self._embedded: str | None = None  # the embedded emulator's description, once open
 
     def audit(self, event: str, **fields: Any) -> None:
         self._audit.append(event, command=self.command, environment=self.environment, **fields)
@@ -87,12 +89,32 @@ class Run:
         if self.settings.metrics_file is not None:
             self.metrics.write(self.settings.metrics_file)
 
+    def note_done(self, address: str, outcome: str) -> None:
+        """A write finished (whatever its outcome): said if the run is interrupted."""
+        self.done[address] = outcome
+
     def execute(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run the command's coroutine; the metrics file is written however it ends."""
+        """Run the command's coroutine; the metrics file is written however it ends, and an
+        interrupted run (Ctrl-C, SIGTERM) says what it had done before it stopped."""
         try:
             return run_async(coro)
+        except KeyboardInterrupt:
+            click.echo(self.interrupted_note(), err=True)
+            raise
         finally:
             self.finish()
+
+    def interrupted_note(self) -> str:
+        if self.done:
+            finished = ", ".join(f"{a} ({o})" for a, o in self.done.items())
+            said = (f"stopped cleanly: {len(self.done)} write(s) had finished: {finished}; "
+                    "no further write was started (one in flight may have reached the tenant: "
+                    "the audit log records each intent)")
+        else:
+            said = "stopped cleanly before any write finished"
+        if self._embedded is not None:
+            said += f"; {self._embedded} saved"
+        return said + "; run the command again to go on"
 
     @contextlib.asynccontextmanager
     async def target(
@@ -109,6 +131,8 @@ class Run:
             observers=[self.metrics],
         ) as target:
             self.environment = target.environment
+            if target.embedded:
+                self._embedded = f"embedded emulator state ({target.description})"
             click.echo(f"target: {target.description}", err=True)
             yield target
 

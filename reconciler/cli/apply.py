@@ -79,7 +79,11 @@ def _recorder(run: _run.Run, display: _progress.Display) -> progress.Listener:
 
     def listen(event: progress.Event) -> None:
         display(event)
-        if isinstance(event, progress.ChangeDone):
+        if isinstance(event, progress.WriteStarting):
+            # Durable (fsync) before the write is sent; a failure stops the apply.
+            run.audit("apply.write.intent", address=event.address, action=event.action)
+        elif isinstance(event, progress.ChangeDone):
+            run.note_done(event.address, event.outcome)
             run.audit("apply.write", address=event.address, action=event.action,
                       outcome=event.outcome, message=event.message, version=event.version)
         elif isinstance(event, progress.Verdict):
@@ -205,7 +209,8 @@ async def _execute(
     _observe(run, done, time.monotonic() - started)
     summary = {"summary": done.result.counts(), "verified": done.verified,
                "rolledBack": done.rollback is not None}
-    run.audit("apply.completed", **summary)
+    if done.result.halted is None:  # a halted apply's log is what failed: nothing to add
+        run.audit("apply.completed", **summary)
     await run.notify("apply.completed", {**_run.plan_fields(plan), **summary})
     if done.rounds:
         await run.notify("verify.completed", {"rounds": [r.to_json() for r in done.rounds]})
@@ -231,8 +236,10 @@ def _failure_line(done: releasing.Release | None) -> str:
     if done is None:
         return "apply failed"
     if not done.result.writes_ok:
-        missing = ", ".join(c.address for c in done.result.not_done())
-        return f"apply incomplete: not done: {missing} (fix the cause and run apply again)"
+        missing = ", ".join(c.address for c in done.result.not_done()) or "retraining"
+        why = f"{done.result.halted}; " if done.result.halted else ""
+        return (f"apply incomplete: {why}not done: {missing} (fix the cause and run apply "
+                "again)")
     failures = "; ".join(done.rounds[0].failures()) if done.rounds else "verification failed"
     if done.coverage is None:
         return f"applied, but verification failed: {failures}"
