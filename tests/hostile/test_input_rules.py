@@ -246,3 +246,39 @@ def test_context_defaults_that_fit_alone_but_not_with_the_stamp_are_refused() ->
 
 def test_context_defaults_with_room_for_the_stamp_pass() -> None:
     models.ContextDefaults.model_validate(_context(_filling(models.MAX_CONTEXT_BYTES - 20_000)))
+
+
+# --- the embedded emulator's state file keeps only the hash of integration secrets ---------
+
+def test_the_state_file_keeps_only_the_hash_of_an_integration_secret(tmp_path: Path) -> None:
+    from reconciler.backend import embedded
+    from reconciler.emulator.platform import TenantState, records
+
+    fixture = Path(__file__).parent.parent / "e2e" / "fixtures" / "tenant.yaml"
+    secret = "canary-integration-secret-0b7e"
+    state_path = tmp_path / "local-tenant.json"
+    body = {"bot_id": "bot_support", "name": "crm", "description": "", "status": "ACTIVE",
+            "labels": {}, "config": {"url": "https://crm.example.com", "method": "GET",
+                                     "auth_type": "bearer", "auth_secret": secret}}
+
+    async def run() -> str:
+        async with embedded.open_embedded(
+            fixture=fixture, state_path=state_path,
+            scopes=["cognigy:platform:read", "cognigy:integrations:write"], env={},
+        ) as (backend, _description):
+            created = await backend.create_integration(body, idempotency_key="k1")
+            return str(created["id"])
+
+    ident = asyncio.run(run())
+    saved = state_path.read_text()
+    assert secret not in saved
+    expected = records.secret_fingerprint(ident, secret)
+    assert expected in saved
+    reloaded = TenantState.load(state_path)
+    assert reloaded.integrations[ident].secret_sha256 == expected
+    # a state saved by an earlier version, secret in clear, is read as its hash
+    old = saved.replace(f'"secret_sha256":"{expected}"', f'"secret":"{secret}"')
+    assert secret in old
+    state_path.write_text(old)
+    assert TenantState.load(state_path).integrations[ident].secret_sha256 == expected
+    assert TenantState.from_fixture(fixture).model_dump_json().count(secret) == 0
