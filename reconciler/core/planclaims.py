@@ -107,7 +107,8 @@ def _change_differences(
     for address in sorted(set(saved_by) & set(fresh_by)):
         fields = _changed_fields(saved_by[address], fresh_by[address])
         if fields:
-            found.append(f"{address}: {', '.join(fields)} differ")
+            verb = "differs" if len(fields) == 1 else "differ"
+            found.append(f"{address}: {', '.join(fields)} {verb}")
     if not found and [c.address for c in saved] != [c.address for c in fresh]:
         found.append("the order of the changes differs")
     return found

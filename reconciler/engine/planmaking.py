@@ -161,9 +161,9 @@ def _stale_error(saved: plans.Plan, fresh: plans.Plan, stale: list[str]) -> erro
     still = {c.address for c in fresh.pending()}
     if written and set(stale) <= written and not (written & still):
         return errors.StalePlanError(
-            "the saved plan was already applied: live state at "
-            f"{', '.join(sorted(written))} already is what it makes it, so it is stale and "
-            "there is nothing to do",
+            f"the saved plan was already applied: live state of its {len(written)} object(s) "
+            f"({planclaims.describe(sorted(written))}) already is what it makes it, so it is "
+            "stale and there is nothing to do",
             hint="a saved plan applies once; run cogctl plan to see what changed since",
         )
     return errors.StalePlanError(
