@@ -282,3 +282,13 @@ def test_the_state_file_keeps_only_the_hash_of_an_integration_secret(tmp_path: P
     state_path.write_text(old)
     assert TenantState.load(state_path).integrations[ident].secret_sha256 == expected
     assert TenantState.from_fixture(fixture).model_dump_json().count(secret) == 0
+
+
+@pytest.mark.parametrize(("bot", "name"), [("github", "crm"), ("ci", "crm"), ("cognigy", "x"),
+                                           ("runner", "x"), ("support", "crm")])
+def test_export_never_names_a_reserved_variable(bot: str, name: str) -> None:
+    from reconciler.ops import exporting
+
+    env = exporting.secret_env_name(bot, name)
+    assert rules.reserved_secret_env(env) is None
+    models.Integration.model_validate(_bearer(env))
