@@ -20,6 +20,7 @@ The tree::
     │   │   └── DependencyConflictError  409 ``dependency_conflict``
     │   └── RequestRejectedError     400 / 422 (validation; ``details``)
     ├── StalePlanError               a saved plan whose live state has changed since
+    ├── AuditError                   the audit log cannot be written: no further write is sent
     ├── ApplyError                   apply stopped part-way (carries what was and was not done)
     └── VerificationFailedError      exit 3: applied, but verification failed
 
@@ -152,6 +153,10 @@ class DependencyConflictError(ConflictError):
 
 class RequestRejectedError(BackendError):
     pass
+
+
+class AuditError(CogctlError):
+    """The audit log cannot record an entry; apply sends no write it could not record."""
 
 
 class StalePlanError(CogctlError):

@@ -20,6 +20,7 @@ import httpx
 from reconciler import errors
 from reconciler.backend import base, pagination, ratelimit, requesting, retrying
 from reconciler.core import livetypes as lt
+from reconciler.manifests import rules
 
 TOKEN_PATH = "/api/v1/auth/oauth/token"
 
@@ -49,6 +50,19 @@ def _obj(answer: requesting.Answer, method: str, path: str) -> dict[str, Any]:
     return answer.body
 
 
+def _check_network_urls(base_url: str, token_url: str | None) -> None:
+    """The client secret and bearer tokens travel only over https, or http to loopback:
+    the rule cogctl.yaml states, held here for every way a URL reaches the client."""
+    for what, url, check in (("tenant URL", base_url, rules.check_tenant_url),
+                             ("token URL", token_url, rules.check_token_url)):
+        if url is None:
+            continue
+        try:
+            check(url)
+        except ValueError as exc:
+            raise errors.ConfigError(f"{what}: {exc}") from None
+
+
 class PlatformBackend:
     """The Platform API client. One pooled connection set, one token, one rate limiter."""
 
@@ -67,6 +81,8 @@ class PlatformBackend:
         logger: logging.Logger | None = None,
         timeout_seconds: float = requesting.DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
+        if transport is None:
+            _check_network_urls(base_url, token_url)
         policy = retry or retrying.RetryPolicy()
         root = base_url.rstrip("/")
         self.base_url = root

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from reconciler import errors, statedir
 from reconciler.backend import base, client, embedded
-from reconciler.manifests import models, projects
+from reconciler.manifests import models, projects, rules
 
 SCOPE_READ = "cognigy:platform:read"
 SCOPES_READ: frozenset[str] = frozenset({SCOPE_READ})
@@ -108,7 +108,7 @@ async def connect(
 ) -> AsyncIterator[Target]:
     """Open the command's backend; close it (and save embedded state) when the block ends."""
     name, settings = choose_environment(config, environment, env)
-    tenant_url = env.get(ENV_TENANT_URL) or (settings.tenantUrl if settings else None)
+    tenant_url = env_url(env, ENV_TENANT_URL) or (settings.tenantUrl if settings else None)
     if tenant_url:
         backend = _tenant_backend(tenant_url, settings, scopes, observers, env)
         try:
@@ -123,6 +123,24 @@ async def connect(
         rate_limit_per_minute=settings.rateLimitPerMinute if settings else None,
     ) as (local, description):
         yield Target(name, local, description, True, settings)
+
+
+def env_url(env: Mapping[str, str], variable: str) -> str | None:
+    """A tenant or token URL from the environment, held to cogctl.yaml's rule (https, or
+    http to a plainly written loopback host): one rule for every source of such a URL."""
+    value = env.get(variable)
+    if not value:
+        return None
+    check = rules.check_token_url if variable == ENV_TOKEN_URL else rules.check_tenant_url
+    try:
+        return check(value)
+    except ValueError as exc:
+        # The value is not echoed: a malformed URL may carry a credential.
+        raise errors.ConfigError(
+            f"{variable}: {exc}",
+            hint=f"set {variable} to an https:// URL (http:// only for 127.0.0.1, [::1] or "
+            "localhost)",
+        ) from None
 
 
 def _tenant_backend(
@@ -144,7 +162,7 @@ def _tenant_backend(
         client_id=env[ENV_CLIENT_ID],
         client_secret=env[ENV_CLIENT_SECRET],
         scopes=scopes,
-        token_url=env.get(ENV_TOKEN_URL) or (settings.tokenUrl if settings else None),
+        token_url=env_url(env, ENV_TOKEN_URL) or (settings.tokenUrl if settings else None),
         rate_limit_per_minute=settings.rateLimitPerMinute if settings else None,
         observers=observers,
     )

@@ -24,6 +24,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "test": ("test", "test"),
     "plan": ("plan", "plan"),
     "apply": ("apply", "apply"),
+    "show": ("show", "show"),
     "drift": ("drift", "drift"),
     "verify": ("verify", "verify"),
     "export": ("export", "export"),

@@ -3,18 +3,26 @@
 Exit codes: 0 success; 1 an expected failure, reported as one clear line (usage errors
 too: click's own 2 would read as drift); 2 changes or drift
 (``plan --detailed-exitcode``, ``drift``); 3 verification failed; 70 internal error, with a
-pointer to a log file holding the traceback; 130 interrupted (Ctrl-C).
+pointer to a log file holding the traceback; 130 interrupted (Ctrl-C); 143 terminated
+(SIGTERM, as CI runners and container runtimes stop a job).
+
+SIGTERM is handled exactly as Ctrl-C is: the running command is cancelled where it waits,
+every ``finally`` runs (the embedded emulator's state is saved, the metrics file written),
+the command says what it had done, and the process exits 143 instead of 130.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -28,11 +36,12 @@ EXIT_CHANGES = 2
 EXIT_VERIFY_FAILED = 3
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 error (one line says what and where); 2 changes present "
     "(plan --detailed-exitcode) or drift found (drift); 3 applied or ran, but verification "
-    "failed; 70 internal error (see the log file named); 130 interrupted."
+    "failed; 70 internal error (see the log file named); 130 interrupted; 143 terminated."
 )
 
 
@@ -58,6 +67,37 @@ def fail(message: str, *, code: int = EXIT_ERROR) -> click.exceptions.Exit:
     click.echo(f"error: {message}", err=True)
     _noted.append(f"error: {message}")
     return click.exceptions.Exit(code)
+
+
+class _Termination:
+    """SIGTERM delivered as Ctrl-C: to whatever handles SIGINT at that moment (asyncio's
+    runner cancels the main task; elsewhere KeyboardInterrupt is raised)."""
+
+    def __init__(self) -> None:
+        self.received = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.received = True
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler) and handler is not self:
+            handler(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
+
+    def install(self) -> None:
+        with contextlib.suppress(ValueError):  # not the main thread: leave SIGTERM alone
+            signal.signal(signal.SIGTERM, self)
+
+
+termination = _Termination()
+
+
+def _interrupted() -> int:
+    if termination.received:
+        click.echo("terminated (SIGTERM)", err=True)
+        return EXIT_TERMINATED
+    click.echo("interrupted", err=True)
+    return EXIT_INTERRUPTED
 
 
 _noted: list[str] = []
@@ -137,7 +177,8 @@ def _write_summary(argv: Sequence[str], code: int) -> None:
 
 
 def run(group: click.Group, argv: Sequence[str] | None = None) -> None:
-    """Run the group; never let a traceback reach the user."""
+    """Run the group; never let a traceback reach the user. SIGTERM stops it like Ctrl-C."""
+    termination.install()
     args = list(sys.argv[1:] if argv is None else argv)
     code = _run(group, args)
     _write_summary(args, code)
@@ -150,8 +191,7 @@ def _run(group: click.Group, args: list[str]) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("interrupted", err=True)
-        return EXIT_INTERRUPTED
+        return _interrupted()
     except click.UsageError as exc:
         # click's usage errors exit 2, which here means "changes" or "drift": a CI step
         # with a mistyped flag must not read as drift, so they exit 1 like any other error.

@@ -21,7 +21,7 @@ from reconciler import errors, statedir
 from reconciler.backend import targeting
 from reconciler.cli import _options
 from reconciler.core import livestate, planning, plans
-from reconciler.engine import fetching
+from reconciler.engine import planmaking
 from reconciler.manifests import models, validating
 from reconciler.records import auditing, metrics, provenance, webhooks
 
@@ -42,21 +42,9 @@ def load_project(settings: _options.Settings) -> validating.Project:
     return validating.require_valid(project)
 
 
-def bot_ids(project: validating.Project) -> dict[str, str]:
-    """logical bot -> botId, for every bot the manifests name."""
-    return {
-        loaded.manifest.metadata.bot: project.bot_id(loaded.manifest.metadata.bot)
-        for loaded in project.manifests
-    }
-
-
-def desired(project: validating.Project) -> list[Desired]:
-    """The manifests that are live objects (simulation suites are not)."""
-    return [
-        loaded.manifest
-        for loaded in project.manifests
-        if not isinstance(loaded.manifest, models.SimulationSuite)
-    ]
+bot_ids = planmaking.bot_ids
+desired = planmaking.desired
+secret_values = planmaking.secret_values
 
 
 def suites(project: validating.Project, bots: Collection[str] | None = None) -> list[
@@ -73,24 +61,12 @@ def suites(project: validating.Project, bots: Collection[str] | None = None) -> 
     return found
 
 
-def secret_values(
-    manifests: Collection[Desired], env: Mapping[str, str] = os.environ
-) -> dict[str, str | None]:
-    """env var -> value (None when unset) of every secret the manifests reference."""
-    names = {
-        m.spec.auth.secret.fromEnv
-        for m in manifests
-        if isinstance(m, models.Integration) and m.spec.auth.secret is not None
-    }
-    return {name: env.get(name) or None for name in sorted(names)}
-
-
 def missing_secret_warnings(
     project: validating.Project, env: Mapping[str, str] = os.environ
 ) -> list[str]:
     """One warning per secret the manifests reference that the environment does not hold."""
     users: dict[str, list[str]] = {}
-    for manifest in desired(project):
+    for manifest in planmaking.desired(project):
         if isinstance(manifest, models.Integration) and manifest.spec.auth.secret is not None:
             users.setdefault(manifest.spec.auth.secret.fromEnv, []).append(manifest.address)
     return [
@@ -111,6 +87,8 @@ class Run:
         self._webhook = webhooks.from_environment()
         self.environment: str | None = None
         self.provenance = provenance.provenance()
+        self.done: dict[str, str] = {}  # address -> outcome, as writes finish
+        self._embedded: str | None = None  # the embedded emulator's description, once open
 
     def audit(self, event: str, **fields: Any) -> None:
         self._audit.append(event, command=self.command, environment=self.environment,
@@ -127,12 +105,32 @@ class Run:
         if self.settings.metrics_file is not None:
             self.metrics.write(self.settings.metrics_file)
 
+    def note_done(self, address: str, outcome: str) -> None:
+        """A write finished (whatever its outcome): said if the run is interrupted."""
+        self.done[address] = outcome
+
     def execute(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run the command's coroutine; the metrics file is written however it ends."""
+        """Run the command's coroutine; the metrics file is written however it ends, and an
+        interrupted run (Ctrl-C, SIGTERM) says what it had done before it stopped."""
         try:
             return run_async(coro)
+        except KeyboardInterrupt:
+            click.echo(self.interrupted_note(), err=True)
+            raise
         finally:
             self.finish()
+
+    def interrupted_note(self) -> str:
+        if self.done:
+            finished = ", ".join(f"{a} ({o})" for a, o in self.done.items())
+            said = (f"stopped cleanly: {len(self.done)} write(s) had finished: {finished}; "
+                    "no further write was started (one in flight may have reached the tenant: "
+                    "the audit log records each intent)")
+        else:
+            said = "stopped cleanly before any write finished"
+        if self._embedded is not None:
+            said += f"; {self._embedded} saved"
+        return said + "; run the command again to go on"
 
     @contextlib.asynccontextmanager
     async def target(
@@ -149,14 +147,14 @@ class Run:
             observers=[self.metrics],
         ) as target:
             self.environment = target.environment
+            if target.embedded:
+                self._embedded = f"embedded emulator state ({target.description})"
             click.echo(f"target: {target.description}", err=True)
             yield target
 
 
 async def fetch_live(target: targeting.Target, project: validating.Project) -> livestate.LiveState:
-    return await fetching.fetch_live_state(
-        target.backend, sorted(set(bot_ids(project).values())), project=project
-    )
+    return await planmaking.fetch_live(target.backend, project)
 
 
 def check_prune(project: validating.Project, settings: _options.Settings) -> None:
@@ -175,18 +173,9 @@ async def make_plan(
     targets: Sequence[str] = (),
 ) -> tuple[plans.Plan, livestate.LiveState]:
     """Fetch the live state of the manifests' bots and diff it into a plan."""
-    live = await fetch_live(target, project)
-    wanted = desired(project)
-    plan = planning.build_plan(
-        [loaded.manifest for loaded in project.manifests],  # suites: verified, not written
-        live,
-        bot_ids=bot_ids(project),
-        target=target.description,
-        prune=prune,
-        secrets=secret_values(wanted),
-        targets=targets,
+    return await planmaking.make_plan(
+        target.backend, project, target=target.description, prune=prune, targets=targets
     )
-    return plan, live
 
 
 def plan_fields(plan: plans.Plan) -> dict[str, Any]:

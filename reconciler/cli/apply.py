@@ -10,12 +10,12 @@ from typing import Any
 
 import click
 
-from reconciler import errors, fileio, jsontypes
+from reconciler import errors, jsontypes
 from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _progress, _prompting, _reports, _run
 from reconciler.cli import plan as plan_cmd
-from reconciler.core import livestate, planning, plans
-from reconciler.engine import applying, fetching, progress, releasing
+from reconciler.core import livestate, plans
+from reconciler.engine import applying, planmaking, progress, releasing
 from reconciler.manifests import validating
 from reconciler.rendering import _lines, jsonout
 
@@ -30,7 +30,7 @@ def _scopes(
     if saved is not None:
         kinds = {c.kind for c in saved.pending()}
     else:
-        kinds = {type(m).__name__ for m in _run.desired(project)}
+        kinds = {type(m).__name__ for m in planmaking.desired(project)}
         if prune:
             kinds |= _WRITABLE_KINDS
     if "Slot" in kinds or (saved is not None and saved.retrain):
@@ -41,17 +41,6 @@ def _scopes(
     )
 
 
-MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024
-
-
-def _read_saved(path: Path) -> plans.Plan:
-    try:
-        data = jsontypes.loads(fileio.read_bounded(path, MAX_SAVED_PLAN_BYTES))
-    except (OSError, ValueError) as exc:
-        raise errors.ConfigError(f"cannot read saved plan {path}: {exc}") from None
-    return plans.Plan.from_json(data)
-
-
 async def _plan_for(
     target: targeting.Target,
     project: validating.Project,
@@ -60,26 +49,12 @@ async def _plan_for(
     prune: bool,
     targets: tuple[str, ...] = (),
 ) -> tuple[plans.Plan, livestate.LiveState]:
-    """A fresh plan, or the saved one after proving live state has not moved since."""
+    """A fresh plan, or the saved one after holding it to every claim it makes."""
     if saved is None:
         return await _run.make_plan(target, project, prune=prune, targets=targets)
-    if saved.target != target.description:
-        raise errors.ConfigError(
-            f"the saved plan was made for {saved.target!r}, this run targets "
-            f"{target.description!r}",
-            hint="plan again against this target",
-        )
-    ids = {**_run.bot_ids(project), **{c.bot: c.bot_id for c in saved.changes}}
-    live = await fetching.fetch_live_state(
-        target.backend, sorted(set(ids.values())), project=project
+    return await planmaking.verify_saved(
+        target.backend, project, saved, target=target.description
     )
-    stale = planning.stale_addresses(saved, live, ids)
-    if stale:
-        raise errors.StalePlanError(
-            f"the saved plan is stale: live state changed since it was made at {', '.join(stale)}",
-            hint="run cogctl plan --out FILE again, review it, and apply that",
-        )
-    return saved, live
 
 
 def _confirm(plan: plans.Plan, auto_approve: bool) -> None:
@@ -99,7 +74,11 @@ def _recorder(run: _run.Run, display: _progress.Display) -> progress.Listener:
 
     def listen(event: progress.Event) -> None:
         display(event)
-        if isinstance(event, progress.ChangeDone):
+        if isinstance(event, progress.WriteStarting):
+            # Durable (fsync) before the write is sent; a failure stops the apply.
+            run.audit("apply.write.intent", address=event.address, action=event.action)
+        elif isinstance(event, progress.ChangeDone):
+            run.note_done(event.address, event.outcome)
             run.audit("apply.write", address=event.address, action=event.action,
                       outcome=event.outcome, message=event.message, version=event.version)
         elif isinstance(event, progress.Verdict):
@@ -174,6 +153,11 @@ def apply(
     """
     apply_opts, verify_opts = _release_options(concurrency, force, no_verify, rollback)
     _prompting.require_terminal(auto_approve)
+    planmaking.refuse_plan_paths(settings.paths)
+    saved = planmaking.read_saved_file(plan_file) if plan_file is not None else None
+    if saved is not None and prune and not saved.prune:
+        raise errors.ConfigError("--prune does not change a saved plan, which was made without it",
+                                 hint="plan --prune --out FILE, review it, and apply that")
     project = _run.load_project(settings)
     if prune and plan_file is None:
         _run.check_prune(project, settings)
@@ -181,7 +165,7 @@ def apply(
         raise errors.ConfigError("--target applies to a fresh plan, not to --plan FILE",
                                  hint="plan with --target --out FILE, then apply --plan FILE")
     request = _Request(
-        saved=_read_saved(plan_file) if plan_file is not None else None,
+        saved=saved,
         auto_approve=auto_approve, prune=prune, output=output, targets=targets,
         apply=apply_opts, verify=verify_opts,
     )
@@ -230,7 +214,8 @@ async def _execute(
     _observe(run, done, time.monotonic() - started)
     summary = {"summary": done.result.counts(), "verified": done.verified,
                "rolledBack": done.rollback is not None}
-    run.audit("apply.completed", **summary)
+    if done.result.halted is None:  # a halted apply's log is what failed: nothing to add
+        run.audit("apply.completed", **summary)
     await run.notify("apply.completed", {**_run.plan_fields(plan), **summary})
     if done.rounds:
         await run.notify("verify.completed", {"rounds": [r.to_json() for r in done.rounds]})
@@ -256,8 +241,10 @@ def _failure_line(done: releasing.Release | None) -> str:
     if done is None:
         return "apply failed"
     if not done.result.writes_ok:
-        missing = ", ".join(c.address for c in done.result.not_done())
-        return f"apply incomplete: not done: {missing} (fix the cause and run apply again)"
+        missing = ", ".join(c.address for c in done.result.not_done()) or "retraining"
+        why = f"{done.result.halted}; " if done.result.halted else ""
+        return (f"apply incomplete: {why}not done: {missing} (fix the cause and run apply "
+                "again)")
     failures = "; ".join(done.rounds[0].failures()) if done.rounds else "verification failed"
     if done.coverage is None:
         return f"applied, but verification failed: {failures}"

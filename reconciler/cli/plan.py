@@ -12,7 +12,7 @@ import click
 from reconciler import fileio, jsontypes
 from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _run
-from reconciler.core import plans
+from reconciler.core import plandocuments, plans
 from reconciler.rendering import jsonout, markdown, text
 
 
@@ -38,15 +38,18 @@ def render(plan: plans.Plan, output: str, *, environment: str | None) -> str:
 
 
 def write_saved_plan(plan: plans.Plan, path: Path) -> None:
-    """Write the saved plan atomically: a reader sees the old file or the whole new one."""
-    data = jsontypes.dumps(plan.to_json(), indent=1) + "\n"
+    """Write the saved plan atomically: a reader sees the old file or the whole new one.
+
+    It is the document ``--output json`` prints, plus what apply needs to verify it."""
+    data = jsontypes.dumps(plandocuments.saved_document(plan), indent=2) + "\n"
     fileio.write_atomic(path, data)
 
 
 @click.command()
 @_options.project_options
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also save the plan to FILE, for apply --plan FILE.")
+              help="Also save the plan to FILE (the --output json document plus what "
+              "apply needs), for apply --plan FILE and show FILE.")
 @_options.output_option()
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there are changes, 0 when there are none.")

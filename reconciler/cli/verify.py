@@ -10,7 +10,7 @@ import click
 from reconciler import jsontypes
 from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _reports, _run
-from reconciler.engine import simulating, verifying
+from reconciler.engine import planmaking, simulating, verifying
 from reconciler.manifests import models, validating
 
 
@@ -22,7 +22,7 @@ async def _verify(
     slots = [m.manifest for m in project.manifests if isinstance(m.manifest, models.Slot)]
     async with run.target(project, scopes) as target:
         live = await _run.fetch_live(target, project)
-        checks, missing = verifying.checks_for_slots(slots, live, _run.bot_ids(project))
+        checks, missing = verifying.checks_for_slots(slots, live, planmaking.bot_ids(project))
         judged = await verifying.measure_extraction(
             target.backend, checks, baseline={}, deadline_seconds=wait,
             predicted=verifying.predicted_rates(slots),
@@ -80,7 +80,7 @@ def verify(settings: _options.Settings, output: str, wait: float) -> None:
     if output == "json":
         click.echo(jsontypes.dumps(report.to_json(), indent=2))
     else:
-        bots = _run.bot_ids(project)
+        bots = planmaking.bot_ids(project)
         table = _reports.verify_table(report, names=_reports.bot_names(bots))
         click.echo("\n".join([*training_lines(report, bots), table]))
     if not report.passed:

@@ -41,7 +41,7 @@ RESERVED_LABELS = frozenset({MANAGED_LABEL, HASH_LABEL})
 # Context defaults carry no labels: the stamp is this reserved context key (global scope),
 # whose value is {"name", "hash", "keys"}: the manifest name, the applied hash and the keys
 # the reconciler manages. Keys outside "keys" belong to someone else and are never compared.
-CONTEXT_STAMP_KEY = "_cogctl_applied"
+CONTEXT_STAMP_KEY = models.CONTEXT_STAMP_KEY
 
 
 def _default(model: type[BaseModel], field: str) -> JsonValue:
@@ -225,7 +225,5 @@ def context_stamp_of(live: lt.LiveContext | None) -> ContextStamp | None:
 
 
 def context_stamp_entry(name: str, applied_hash: str, keys: list[str]) -> lt.ContextEntry:
-    return {
-        "value": {"name": name, "hash": applied_hash, "keys": list(sorted(keys))},
-        "scope": "global",
-    }
+    """The stamp apply writes (its shape is the manifests' own, which validate counts)."""
+    return cast(lt.ContextEntry, models.context_stamp_entry(name, applied_hash, keys))

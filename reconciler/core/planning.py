@@ -55,8 +55,12 @@ def build_plan(
     prune: bool = False,
     secrets: Mapping[str, str | None] | None = None,
     targets: Sequence[str] = (),
+    source: str = "",
 ) -> plans.Plan:
-    """The plan that makes ``live`` match ``desired`` (see the module docstring)."""
+    """The plan that makes ``live`` match ``desired`` (see the module docstring).
+
+    ``source`` is the digest of what ``desired`` came from (``planclaims.source_digest``).
+    """
     acc = kinds.Accumulator(prune=prune, secrets=dict(secrets or {}))
     by_bot: dict[str, list[Desired]] = {}
     for manifest in desired:
@@ -86,6 +90,9 @@ def build_plan(
         },
         predictions=_predictions(changes, desired),
         targets=tuple(targets),
+        source=source,
+        prune=prune,
+        secrets_read=tuple(sorted(k for k, v in (secrets or {}).items() if v is not None)),
     )
 
 

@@ -18,6 +18,10 @@ saved plan applies precisely what was shown). Invariants:
   ``retrainmarks``). A pending retraining counts as a change in ``Summary.has_changes``.
   ``context_versions`` (botId -> contextVersion seen) lets apply set and clear the marker
   with If-Match and no extra read.
+- ``source`` is the digest of what the plan was made from (``planclaims.source_digest``:
+  the validated manifests and the project file), ``prune`` the option it was made with, and
+  ``secrets_read`` the variables whose values it compared with stored secrets; with them,
+  apply re-derives a saved plan and refuses it unless it is exactly what the manifests give.
 """
 
 from __future__ import annotations
@@ -28,13 +32,13 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any, Literal
 
-import pydantic
 from pydantic import JsonValue
 
-from reconciler import errors
 from reconciler.core import canonical, predicting
 
-# Of saved plans; 1.1 added pending retrainings (retrainmarks), 1.2 targets (--target).
+# Of the plan document (``plandocuments``): 1.1 added pending retrainings (retrainmarks) and
+# ``predicted``, 1.2 made the saved plan and ``--output json`` one format and added what
+# verifies it, 1.3 ``targets`` (``--target``).
 FORMAT_VERSION = "1.2"
 SENSITIVE = "(sensitive)"
 ABSENT = "absent"
@@ -188,6 +192,9 @@ class Plan:
     context_versions: Mapping[str, str] = dataclasses.field(default_factory=dict)
     predictions: tuple[predicting.Prediction, ...] = ()
     targets: tuple[str, ...] = ()
+    source: str = ""
+    prune: bool = False
+    secrets_read: tuple[str, ...] = ()
     format_version: str = FORMAT_VERSION
 
     def summary(self) -> Summary:
@@ -218,33 +225,17 @@ class Plan:
         return tuple(c for c in self.changes if c.action is not Action.NOOP)
 
     def to_json(self) -> dict[str, Any]:
-        """The saved-plan form: everything apply needs, JSON-serialisable."""
-        data: dict[str, Any] = _ADAPTER.dump_python(self, mode="json")
-        return {"format_version": data.pop("format_version"), **data}
+        """The saved-plan document (``plandocuments.saved_document``)."""
+        from reconciler.core import plandocuments  # the format builds on this module
+
+        return plandocuments.saved_document(self)
 
     @classmethod
     def from_json(cls, data: object) -> Plan:
-        """Read a saved plan; a malformed or foreign one is a ``ConfigError``."""
-        if isinstance(data, Mapping):
-            version = str(data.get("format_version", ""))
-            if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
-                raise errors.ConfigError(
-                    f"saved plan has format_version {version!r}; this cogctl reads "
-                    f"{FORMAT_VERSION.split('.')[0]}.x",
-                    hint="re-run cogctl plan --out FILE with this version",
-                )
-        try:
-            return _ADAPTER.validate_python(data)
-        except pydantic.ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-            raise errors.ConfigError(
-                f"saved plan is not valid: {where}: {first['msg']}",
-                hint="re-run cogctl plan --out FILE",
-            ) from None
+        """Read a saved plan (``plandocuments.read_saved``); anything else is a ConfigError."""
+        from reconciler.core import plandocuments
 
-
-_ADAPTER: pydantic.TypeAdapter[Plan] = pydantic.TypeAdapter(Plan)
+        return plandocuments.read_saved(data)
 
 
 def fingerprint_of(observed: Mapping[str, str]) -> str:

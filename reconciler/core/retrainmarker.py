@@ -28,8 +28,9 @@ import dataclasses
 from typing import cast
 
 from reconciler.core import livetypes as lt
+from reconciler.manifests import models
 
-MARKER_KEY = "_cogctl_retrain"
+MARKER_KEY = models.RETRAIN_MARKER_KEY
 SCOPE = "global"
 
 
@@ -53,7 +54,7 @@ def marker_of(live: lt.LiveContext | None) -> Marker | None:
 
 def entry_for(marker: Marker) -> lt.ContextEntry:
     """The context entry that records ``marker``."""
-    return cast(lt.ContextEntry, {"value": {"jobId": marker.job_id}, "scope": SCOPE})
+    return cast(lt.ContextEntry, models.retrain_marker_entry(marker.job_id))
 
 
 def set_changes(marker: Marker) -> dict[str, lt.ContextEntry | None]:

@@ -13,6 +13,11 @@ Policy:
 - After the writes, each bot in ``plan.retrain`` with at least one slot written, and each bot
   whose retraining an interrupted apply left pending, is retrained once (``retraining``,
   joining a job an earlier run left running); then the markers are cleared.
+- Every write is announced (``progress.WriteStarting``) before it is sent: the audit log
+  records it durably first. When recording fails (``errors.AuditError``, also for the
+  outcome of a write), that write is not sent and nothing after it is: changes not yet
+  started are ``not attempted``, no retraining starts, and the result is ``halted``. The
+  markers stay where they are, so the next apply retrains what needs it.
 - The result always says what was and was not done; this module never raises on a write
   failure (only on a missing secret, before any write).
 """
@@ -30,6 +35,7 @@ from reconciler.backend import base
 from reconciler.clock import Clock, Sleep
 from reconciler.core import plans
 from reconciler.engine import applyresults, progress, retraining, retrainmarking, writing
+from reconciler.manifests import rules
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,16 @@ def missing_secrets(plan: plans.Plan, env: Mapping[str, str]) -> list[str]:
 
 def resolve_secrets(plan: plans.Plan, env: Mapping[str, str]) -> dict[str, str]:
     """address -> secret value for every change that writes a secret; all or nothing."""
+    for change in pending_changes(plan):
+        if change.action is plans.Action.DELETE or not change.secret_env:
+            continue
+        reserved = rules.reserved_secret_env(change.secret_env)
+        if reserved is not None:
+            raise errors.ConfigError(
+                f"{change.address}: refusing to send ${change.secret_env} as its secret: "
+                f"{reserved}",
+                hint="nothing was written; give the integration its own variable",
+            )
     missing = missing_secrets(plan, env)
     if missing:
         raise errors.ConfigError(
@@ -98,7 +114,11 @@ async def apply_plan(
     results = tuple(runner.results[c.address] for c in changes)
     retrains: tuple[applyresults.RetrainOutcome, ...] = ()
     bots = bots_to_retrain(plan, results)
-    if opts.retrain and bots:
+    if opts.retrain and bots and runner.halted is None:
+        for bot in bots:
+            if not runner.record(progress.WriteStarting(bot, "retrain")):
+                return applyresults.ApplyResult(changes=results, halted=runner.halted)
+    if opts.retrain and bots and runner.halted is None:
         retrains = await retraining.retrain_bots(
             backend,
             bots,
@@ -110,6 +130,8 @@ async def apply_plan(
             sleep=opts.sleep,
             on_event=on_event,
         )
+    if runner.halted is not None:
+        return applyresults.ApplyResult(changes=results, halted=runner.halted)
     await markers.settle(retrains, runner.results, plan)
     return applyresults.ApplyResult(changes=results, retrains=retrains)
 
@@ -155,15 +177,27 @@ class _Runner:
         self._deleting = {c.address for c in changes if c.action is plans.Action.DELETE}
         self._finished = {c.address: asyncio.Event() for c in changes}
         self._stopped: str | None = markers.stopped
+        self.halted: str | None = None
         self.results: dict[str, applyresults.ChangeOutcome] = {}
+
+    def record(self, event: progress.Event) -> bool:
+        """Deliver ``event``; False, and the run halts, when it could not be recorded."""
+        try:
+            self._on_event(event)
+        except errors.AuditError as exc:
+            if self.halted is None:
+                self.halted = f"the audit log failed: {exc.message}"
+                self._stopped = self.halted
+            return False
+        return True
 
     async def run(self, change: plans.Change) -> None:
         try:
             result = await self._attempt(change)
+            self.results[change.address] = result
         finally:
             self._finished[change.address].set()
-        self.results[change.address] = result
-        self._on_event(
+        self.record(
             progress.ChangeDone(
                 result.address, result.action, result.outcome.value, result.message, result.version
             )
@@ -180,6 +214,8 @@ class _Runner:
             if self._stopped:
                 return self._not_attempted(change, f"apply stopped: {self._stopped}")
             change = self._markers.adjusted(change)
+            if not self.record(progress.WriteStarting(change.address, change.action.value)):
+                return self._not_attempted(change, f"apply stopped: {self._stopped}")
             try:
                 result = await writing.execute(
                     self._backend,

@@ -77,13 +77,17 @@ class RetrainOutcome:
 
 @dataclass(frozen=True)
 class ApplyResult:
+    """``halted``: why the run stopped before its end although the tenant did not refuse
+    anything (the audit log could not record a write): nothing more was written."""
+
     changes: tuple[ChangeOutcome, ...] = ()
     retrains: tuple[RetrainOutcome, ...] = field(default=())
+    halted: str | None = None
 
     @property
     def writes_ok(self) -> bool:
-        """Every change went through (applied or nothing to do)."""
-        return all(c.outcome in DONE for c in self.changes)
+        """Every change went through (applied or nothing to do), and the run was not halted."""
+        return self.halted is None and all(c.outcome in DONE for c in self.changes)
 
     @property
     def training_ok(self) -> bool:
@@ -101,4 +105,5 @@ class ApplyResult:
             "summary": dict(self.counts()),
             "changes": [c.to_json() for c in self.changes],
             "retrain": [r.to_json() for r in self.retrains],
+            "halted": self.halted,
         }

@@ -2,13 +2,28 @@
 
 Library code never prints: it calls a ``Listener`` with these events, and the command decides
 how to show them (a live display on a terminal, a line every few seconds in CI) and what to
-record (the audit log). Every event is immutable and carries no secret value.
+record (the audit log). Every event is immutable and carries no secret value. A listener
+that records (the audit log) raises ``errors.AuditError`` when it cannot: apply then sends
+no further write (see ``WriteStarting``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WriteStarting:
+    """A write is about to be sent: a change of the plan, or a bot's retraining
+    (``action`` ``retrain``, ``address`` the botId).
+
+    Recording contract: a listener that cannot record it raises ``errors.AuditError``; the
+    write is then not sent and the apply stops before any further write.
+    """
+
+    address: str
+    action: str
 
 
 @dataclass(frozen=True)
@@ -50,7 +65,7 @@ class Verdict:
     detail: str
 
 
-Event = ChangeDone | RetrainUpdate | Waiting | Verdict
+Event = WriteStarting | ChangeDone | RetrainUpdate | Waiting | Verdict
 Listener = Callable[[Event], None]
 
 

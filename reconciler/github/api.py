@@ -24,6 +24,7 @@ import httpx
 from reconciler import errors
 from reconciler.backend import httplog, retrying
 from reconciler.clock import Clock
+from reconciler.manifests import rules
 
 LOGGER = logging.getLogger("reconciler.github")
 DEFAULT_API_URL = "https://api.github.com"
@@ -112,6 +113,11 @@ class GitHubClient:
         retry: retrying.RetryPolicy | None = None,
         wall_clock: Clock = time.time,
     ) -> None:
+        if transport is None:
+            try:  # the token travels only over https, or http to loopback (a local stand-in)
+                rules.check_tenant_url(api_url)
+            except ValueError as exc:
+                raise errors.ConfigError(f"GitHub API URL: {exc}") from None
         self._http = httpx.AsyncClient(
             base_url=api_url.rstrip("/"),
             transport=transport,

@@ -45,6 +45,35 @@ MIN_INTEGRATION_NAME = 3
 MAX_CONTEXT_VALUE_BYTES = 10 * 1024
 MAX_CONTEXT_BYTES = 512 * 1024
 
+# What apply keeps beside a bot's context defaults, counted against the 512 KB the platform
+# allows: the applied stamp (its name, content hash and every managed key) and, while apply
+# runs, the pending-retraining marker. Both shapes are defined here, once, and written by
+# ``core.writebodies`` / ``core.retrainmarker``.
+CONTEXT_STAMP_KEY = "_cogctl_applied"
+RETRAIN_MARKER_KEY = "_cogctl_retrain"
+HASH_HEX_LENGTH = 64  # content hashes are hex SHA-256
+MAX_JOB_ID_LENGTH = 128  # longest retraining job id the marker is sized for
+
+
+def context_stamp_entry(name: str, applied_hash: str, keys: list[str]) -> dict[str, JsonValue]:
+    """The stamp entry apply writes under ``CONTEXT_STAMP_KEY``."""
+    managed: list[JsonValue] = list(sorted(keys))
+    return {"value": {"name": name, "hash": applied_hash, "keys": managed}, "scope": "global"}
+
+
+def retrain_marker_entry(job_id: str | None) -> dict[str, JsonValue]:
+    """The marker entry apply writes under ``RETRAIN_MARKER_KEY``."""
+    return {"value": {"jobId": job_id}, "scope": "global"}
+
+
+def stored_context(name: str, variables: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
+    """The largest context apply stores for these variables: them, its stamp, the marker."""
+    return {
+        **variables,
+        CONTEXT_STAMP_KEY: context_stamp_entry(name, "0" * HASH_HEX_LENGTH, list(variables)),
+        RETRAIN_MARKER_KEY: retrain_marker_entry("j" * MAX_JOB_ID_LENGTH),
+    }
+
 
 LabelKey = Annotated[
     str,
@@ -65,9 +94,12 @@ class Metadata(_Frozen):
 
 
 class SecretRef(_Frozen):
-    """A secret by reference only; its value is read from the environment at apply time."""
+    """A secret by reference only; its value is read from the environment at apply time.
 
-    fromEnv: Annotated[str, Field(pattern=ENV_VAR_PATTERN)]
+    The variable may not be one of the reconciler's or the CI's own (``rules.reserved_secret_env``).
+    """
+
+    fromEnv: Annotated[str, Field(pattern=ENV_VAR_PATTERN), AfterValidator(rules.check_secret_env)]
 
 
 class IntegrationAuth(_Frozen):
@@ -229,21 +261,12 @@ class ContextVariable(_Frozen):
 
 
 class ContextDefaultsSpec(_Frozen):
+    """The variables; their size together with cogctl's stamp is checked by ``ContextDefaults``
+    (the stamp holds the document's name)."""
+
     variables: dict[
         Annotated[str, Field(pattern=CONTEXT_KEY_PATTERN, max_length=256)], ContextVariable
     ] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _total(self) -> ContextDefaultsSpec:
-        whole = {key: var.model_dump(mode="json") for key, var in self.variables.items()}
-        size = rules.json_size(whole)
-        if size > MAX_CONTEXT_BYTES:
-            raise rules.violation(
-                f"the whole context is {size} bytes as JSON; the platform allows at "
-                f"most {MAX_CONTEXT_BYTES} (512 KB)",
-                "variables",
-            )
-        return self
 
 
 class CaseExpect(_Frozen):
@@ -331,6 +354,22 @@ class ContextDefaults(_Document):
     kind: Literal["ContextDefaults"]
     spec: ContextDefaultsSpec
 
+    @model_validator(mode="after")
+    def _total(self) -> ContextDefaults:
+        """The context apply stores (variables, stamp, marker) fits the platform's limit."""
+        whole = {key: var.model_dump(mode="json") for key, var in self.spec.variables.items()}
+        size = rules.json_size(whole)
+        stored = rules.json_size(stored_context(self.metadata.name, whole))
+        if stored > MAX_CONTEXT_BYTES:
+            raise rules.violation(
+                f"the whole context is {stored} bytes as JSON ({size} of variables, "
+                f"{stored - size} of cogctl's stamp and retraining marker); the platform "
+                f"allows at most {MAX_CONTEXT_BYTES} (512 KB)",
+                "spec",
+                "variables",
+            )
+        return self
+
 
 class SimulationSuite(_Document):
     kind: Literal["SimulationSuite"]
@@ -347,6 +386,7 @@ KIND_BY_NAME: Mapping[str, type[_Document]] = {kind.__name__: kind for kind in K
 # --- the project file, cogctl.yaml: its models live in ``projects``, named here too ---------
 
 EmulatorTarget = projects.EmulatorTarget
+SecretPolicy = projects.SecretPolicy
 Environment = projects.Environment
 ProjectConfig = projects.ProjectConfig
 

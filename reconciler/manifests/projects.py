@@ -61,11 +61,58 @@ class Environment(_Frozen):
         return self
 
 
+EnvName = Annotated[str, Field(pattern=ENV_VAR_PATTERN)]
+
+
+class SecretPolicy(_Frozen):
+    """Which environment variables secret references may name: those in ``allow`` and those
+    starting with one of ``allowPrefixes``. With neither given, any variable that is not
+    reserved (``rules.reserved_secret_env``); reserved ones are never allowed, so neither
+    list may name one.
+    """
+
+    allow: list[EnvName] | None = None
+    allowPrefixes: list[EnvName] | None = None
+
+    @model_validator(mode="after")
+    def _not_reserved(self) -> SecretPolicy:
+        for index, name in enumerate(self.allow or ()):
+            reason = rules.reserved_secret_env(name)
+            if reason:
+                raise rules.violation(f"{name} may not be allowed: {reason}", "allow", index)
+        for index, prefix in enumerate(self.allowPrefixes or ()):
+            # A prefix that a reserved name starts with, or that starts with a reserved one.
+            clash = rules.reserved_secret_env(prefix + "X") or next(
+                (f"{reserved}* variables are reserved" for reserved in
+                 rules.RESERVED_ENV_PREFIXES if reserved.startswith(prefix.upper())), None)
+            if clash:
+                raise rules.violation(
+                    f"prefix {prefix} may not be allowed: {clash}", "allowPrefixes", index)
+        return self
+
+    @property
+    def restricts(self) -> bool:
+        return self.allow is not None or self.allowPrefixes is not None
+
+    def permits(self, name: str) -> bool:
+        """True when a secret reference may name ``name`` under this policy."""
+        if rules.reserved_secret_env(name) is not None:
+            return False
+        if not self.restricts:
+            return True
+        return name in (self.allow or ()) or name.startswith(tuple(self.allowPrefixes or ()))
+
+    def describe(self) -> str:
+        parts = [*(self.allow or ()), *(f"{p}*" for p in self.allowPrefixes or ())]
+        return ", ".join(parts) or "none"
+
+
 class ProjectConfig(_Frozen):
     environments: Annotated[
         dict[Annotated[str, Field(pattern=BOT_PATTERN)], Environment], Field(min_length=1)
     ]
     defaultEnvironment: str | None = None
+    secrets: SecretPolicy = Field(default_factory=SecretPolicy)
     # Every manifest path of the project, relative to cogctl.yaml (default: its folder):
     # prune runs only when a run loads them all.
     manifests: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] | None = (

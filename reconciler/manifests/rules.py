@@ -3,7 +3,18 @@
 Secrets exist in manifests only as references (``{fromEnv: NAME}``). These checks catch the
 common ways a credential slips in as a literal anyway: an Authorization or API-key header, a
 password-like key in a request mapping, user:password in a URL, an api_key query parameter.
-Values that are templates (``{{ ... }}``) are filled at run time and are not literals.
+A value is a template only where its ``{{ expr }}`` placeholders are: they are filled at run
+time, and what remains around them is literal and still checked (``Bearer {{token}}`` is
+fine, ``sk_live_...{{x}}`` or ``sk_live_...{{}}`` is a literal credential). ``PLACEHOLDER`` is
+the one definition of a placeholder; the request mapping fills exactly these.
+
+Secret references may not name the reconciler's or the CI's own credentials
+(``reserved_secret_env``): an integration pointing at a third party must never be able to
+carry ``COGNIGY_CLIENT_SECRET`` or ``GITHUB_TOKEN`` away.
+
+URLs that carry credentials (tenant, token) follow one rule wherever they come from
+(``check_tenant_url``): https, or http to a loopback host written plainly (``localhost``,
+``127.0.0.1``, ``[::1]``); odd spellings such as ``2130706433`` or ``0177.0.0.1`` are refused.
 """
 
 from __future__ import annotations
@@ -38,7 +49,26 @@ _SENSITIVE_HEADERS = frozenset(
     }
 )
 _SENSITIVE_PART = re.compile(r"(?i)token|secret|passw(or)?d|api[-_]?key|credential|private[-_]?key")
-_TEMPLATE = re.compile(r"\{\{.*\}\}")
+# ``{{ expr }}``: ``expr`` starts with a non-blank character and runs to the first ``}}``.
+PLACEHOLDER = re.compile(r"\{\{\s*((?:(?!\}\})\S)(?:(?!\}\}).)*?)\s*\}\}")
+# What may stand beside placeholders in a credential-carrying value: auth scheme words.
+_SCHEME_WORDS = frozenset(
+    {"bearer", "basic", "token", "digest", "apikey", "api-key", "key", "negotiate", "hmac"}
+)
+_WORD = re.compile(r"[^\s,;:=\"'()\[\]<>]+")
+
+# Environment variables a secret reference may never name: the reconciler's own settings
+# and credentials, and what CI systems keep their tokens in. Compared case-insensitively
+# (Windows environments are).
+RESERVED_ENV_PREFIXES = (
+    "COGNIGY_", "COGCTL_",                      # the reconciler's own credentials and settings
+    "GITHUB_", "ACTIONS_", "RUNNER_", "INPUT_",  # GitHub Actions
+    "CI_", "GITLAB_",                           # GitLab CI
+    "BUILDKITE_", "CIRCLE_", "TRAVIS_", "JENKINS_", "BITBUCKET_", "SYSTEM_",  # others
+    "AWS_", "AZURE_", "ARM_", "GOOGLE_", "GCP_",  # cloud credentials CI runners carry
+)
+RESERVED_ENV_NAMES = frozenset({"GH_TOKEN", "GH_ENTERPRISE_TOKEN", "NPM_TOKEN", "PYPI_TOKEN",
+                                "TWINE_PASSWORD", "DOCKER_PASSWORD"})
 _LOOPBACK_HOSTS = frozenset({"localhost"})
 
 
@@ -89,7 +119,37 @@ def is_sensitive_name(name: str) -> bool:
 
 
 def _is_literal(value: str) -> bool:
-    return bool(value.strip()) and not _TEMPLATE.search(value)
+    """True when ``value`` holds literal text beyond placeholders and auth scheme words."""
+    remainder = PLACEHOLDER.sub(" ", value)
+    return any(word.lower() not in _SCHEME_WORDS for word in _WORD.findall(remainder))
+
+
+def literal_part(value: str) -> str:
+    """``value`` with its placeholders taken out: the part that is literal text."""
+    return PLACEHOLDER.sub("", value)
+
+
+def reserved_secret_env(name: str) -> str | None:
+    """Why a secret reference may not name ``name``, or None when it may."""
+    upper = name.upper()
+    if upper in RESERVED_ENV_NAMES:
+        return f"{name} is the reconciler's or the CI's own variable"
+    for prefix in RESERVED_ENV_PREFIXES:
+        if upper.startswith(prefix):
+            return (f"{prefix}* variables hold the reconciler's or the CI's own settings "
+                    "and credentials")
+    return None
+
+
+def check_secret_env(name: str) -> str:
+    """A secret reference's variable name, refused when it is a reserved one."""
+    reason = reserved_secret_env(name)
+    if reason is not None:
+        raise ValueError(
+            f"a secret may not come from {name}: {reason}; give the integration its own "
+            "variable (e.g. CRM_API_TOKEN)"
+        )
+    return name
 
 
 def _jmespath_reason(exc: jmespath_exceptions.JMESPathError) -> str:
@@ -151,7 +211,10 @@ def check_tenant_url(url: str) -> str:
     """A tenant URL: https, or http to a loopback host (a local emulator server)."""
     parts = _check_absolute(url, schemes=("https", "http"))
     if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
-        raise ValueError("must be https:// (http:// is allowed only for localhost)")
+        raise ValueError(
+            "must be https:// (http:// is allowed only for a loopback host written plainly: "
+            "localhost, 127.0.0.1, [::1])"
+        )
     return url
 
 

@@ -135,6 +135,8 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
     diagnostics.extend(check_documents(result.outlined, invalid=result.invalid))
     if run_examples:
         diagnostics.extend(examples.diagnostics(result.manifests))
+    if loaded_config is not None:
+        diagnostics.extend(check_secret_policy(result.manifests, loaded_config.config.secrets))
     if result.files == 0 and not result.diagnostics:
         diagnostics.append(loading.Diagnostic(
             str(paths[0]), 1, 1, None,
@@ -206,6 +208,25 @@ def check_documents(
                 found.append(_found(outline, f"bot {outline.bot!r} already has ContextDefaults "
                                              f"at {earlier.where} (one per bot)"))
     found.extend(dependencies.check_dependencies(documents, invalid=invalid))
+    return found
+
+
+def check_secret_policy(
+    manifests: Sequence[loading.LoadedManifest], policy: models.SecretPolicy
+) -> list[loading.Diagnostic]:
+    """Secret references the project file's ``secrets`` policy does not allow."""
+    found: list[loading.Diagnostic] = []
+    for loaded in manifests:
+        manifest = loaded.manifest
+        if not isinstance(manifest, models.Integration) or manifest.spec.auth.secret is None:
+            continue
+        name = manifest.spec.auth.secret.fromEnv
+        if not policy.permits(name):
+            line, column = loaded.locate("spec", "auth", "secret", "fromEnv")
+            found.append(loading.Diagnostic(
+                loaded.file, line, column, loaded.address,
+                f"spec.auth.secret.fromEnv: {name} is not allowed by cogctl.yaml secrets "
+                f"(allowed: {policy.describe()})"))
     return found
 
 

@@ -40,7 +40,7 @@ import yaml
 from reconciler import errors, fileio
 from reconciler.core import livestate, normalizing, plans, retrainmarker
 from reconciler.core import livetypes as lt
-from reconciler.manifests import loading, models
+from reconciler.manifests import loading, models, rules
 
 FILENAMES: dict[str, str] = {
     "Integration": "integrations.yaml",
@@ -63,10 +63,14 @@ class ExportResult:
 
 
 def secret_env_name(logical_bot: str, name: str) -> str:
-    """``<BOT>_<NAME>_SECRET`` in upper case, every other character run as one ``_``."""
+    """``<BOT>_<NAME>_SECRET`` in upper case, every other character run as one ``_``; with a
+    ``BOT_`` prefix where that would be a reserved variable (``rules.reserved_secret_env``)."""
     words = _NOT_ENV_CHARS.sub("_", f"{logical_bot}_{name}").strip("_").upper()
     env = f"{words}_SECRET"
-    return env if re.match(models.ENV_VAR_PATTERN, env) else f"_{env}"
+    if not re.match(models.ENV_VAR_PATTERN, env):
+        env = f"_{env}"
+    # a bot called ``github`` or ``ci`` must not produce a reserved variable name
+    return f"BOT_{env}" if rules.reserved_secret_env(env) else env
 
 
 def build_export(

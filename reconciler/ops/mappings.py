@@ -35,10 +35,10 @@ import jmespath.exceptions
 
 from reconciler import errors, jsontypes
 from reconciler.core import livetypes as lt
+from reconciler.manifests import rules
 
 # The expression is anything up to the first "}}" (JMESPath itself may hold single braces).
-_PLACEHOLDER = re.compile(r"\{\{\s*((?:(?!\}\}).)+?)\s*\}\}")
-_ONLY_PLACEHOLDER = re.compile(r"\{\{\s*((?:(?!\}\}).)+?)\s*\}\}\Z")
+_PLACEHOLDER = rules.PLACEHOLDER  # one definition: what validation treats as dynamic
 _BODYLESS = frozenset({"GET", "DELETE"})
 
 
@@ -73,7 +73,7 @@ def fill(template: lt.Json, data: lt.Json, unresolved: list[str] | None = None) 
         return found
 
     if isinstance(template, str):
-        whole = _ONLY_PLACEHOLDER.match(template)
+        whole = _PLACEHOLDER.fullmatch(template)
         if whole:
             return value_of(whole.group(1))
         return _PLACEHOLDER.sub(lambda m: _text(value_of(m.group(1))), template)

@@ -175,7 +175,7 @@ class AuditLog:
         try:
             return self._append_locked(event, dict(fields))
         except OSError as exc:
-            raise errors.CogctlError(
+            raise errors.AuditError(
                 f"cannot write the audit log {self.path}: {exc.strerror or exc}",
                 hint=f"check the path or set {ENV_VAR} / --audit-log",
             ) from exc

@@ -56,7 +56,15 @@ def flatten(content: JsonValue, prefix: tuple[str | int, ...] = ()) -> list[tupl
 
 
 def field_lines(change: plans.Change) -> list[tuple[str, str]]:
-    """(sign, text) per field of a change; no-ops have none."""
+    """(sign, text) per field of a change; no-ops have none. A write that sends a secret
+    ends with the variable it is read from (its name; the value is never in a plan)."""
+    lines = _fields(change)
+    if change.secret_env and change.action in (plans.Action.CREATE, plans.Action.UPDATE):
+        lines.append((" ", f"secret read from ${change.secret_env}"))
+    return lines
+
+
+def _fields(change: plans.Change) -> list[tuple[str, str]]:
     if change.action is plans.Action.CREATE:
         return [("+", f"{p} = {format_value(v)}") for p, v in flatten(change.after)]
     if change.action is plans.Action.DELETE:

@@ -28,7 +28,7 @@ DEFAULT_LIMIT = 65_000
 _BANNER_ADDRESSES = 20
 # Room for the listing's header and its closing "... and N more not shown" line.
 _LISTING_OVERHEAD = 160
-_MD_SIGN = {"+": "+", "-": "-", "~": "!"}  # "!" is highlighted as a change in ```diff blocks
+_MD_SIGN = {"+": "+", "-": "-", "~": "!", " ": " "}  # "!" reads as a change in ```diff
 
 
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9_.\-]+$")

@@ -86,7 +86,7 @@ def test_bad_saved_plans_are_clear_errors(mutate: Any, message: str) -> None:
 
 
 def test_from_json_refuses_non_objects() -> None:
-    with pytest.raises(errors.ConfigError, match="saved plan is not valid"):
+    with pytest.raises(errors.ConfigError, match="not a saved plan"):
         plans.Plan.from_json(["not", "a", "plan"])
 
 

@@ -21,6 +21,7 @@ GOLDEN_TEXT = r'''cogctl will perform the following actions:
       + spec.auth.type = "bearer"
       + spec.auth.secret = (sensitive)
       + spec.timeoutSeconds = 30
+        secret read from $CRM_TOKEN
 
   # Slot/support/order_number will be updated in place [drift]
   # reason: changed outside cogctl since last apply (spec.patterns[0] changed)
@@ -31,6 +32,7 @@ GOLDEN_TEXT = r'''cogctl will perform the following actions:
   # reason: spec.auth.secret changed (the value of BILL_TOKEN differs from the stored secret)
   ~ Integration/support/billing
       ~ spec.auth.secret = (sensitive value changes)
+        secret read from $BILL_TOKEN
 
   # Slot/support/legacy will be deleted
   # reason: not in manifests, labelled managed-by: cogctl
@@ -64,6 +66,7 @@ GOLDEN_MARKDOWN = r'''<!-- cogctl-plan:staging -->
 + spec.auth.type = "bearer"
 + spec.auth.secret = (sensitive)
 + spec.timeoutSeconds = 30
+  secret read from $CRM_TOKEN
 ```
 
 </details>
@@ -80,6 +83,7 @@ GOLDEN_MARKDOWN = r'''<!-- cogctl-plan:staging -->
 
 ```diff
 ! spec.auth.secret = (sensitive value changes)
+  secret read from $BILL_TOKEN
 ```
 
 </details>
@@ -127,18 +131,22 @@ def test_text_lists_orphans_with_the_prune_hint() -> None:
 
 def test_json_document_is_exactly_the_public_format() -> None:
     doc = jsonout.plan_document(small_plan())
+    # 1.0's keys, in 1.0's order, then what 1.2 added (minor versions only add fields)
     assert list(doc) == ["format_version", "target", "fingerprint", "summary", "changes",
-                         "retrain", "verify"]
-    assert doc["format_version"] == "1.1"
+                         "retrain", "verify", "source", "targets"]
+    assert doc["format_version"] == "1.3"
     assert doc["summary"] == {"create": 1, "update": 2, "delete": 1, "unchanged": 1}
     assert [c["action"] for c in doc["changes"]] == ["create", "update", "update", "no-op",
                                                      "delete"]
     for change in doc["changes"]:
-        assert list(change) == ["address", "action", "reason", "drift", "before", "after", "diff"]
+        assert list(change) == ["address", "action", "reason", "drift", "before", "after", "diff",
+                                "secret"]
         assert all(list(d) == ["path", "before", "after"] for d in change["diff"])
     assert doc["changes"][2]["diff"] == [
         {"path": "spec.auth.secret", "before": "(sensitive)", "after": "(sensitive)"}
     ]
+    assert [c["secret"] for c in doc["changes"]] == [
+        {"fromEnv": "CRM_TOKEN"}, None, {"fromEnv": "BILL_TOKEN"}, None, None]
     assert doc["retrain"] == ["bot_sup"]
     assert doc["verify"] == [{"address": "Slot/support/order_number", "check": "extraction",
                               "botId": "bot_sup", "slotId": "slot_1",

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 import pytest
 
+from reconciler import errors
 from reconciler.core import livestate, planning, plans, retrainmarker
 from reconciler.core import livetypes as lt
 from reconciler.rendering import jsonout, markdown, text
@@ -171,12 +172,10 @@ def test_renderers_show_the_reason_and_saved_plans_round_trip() -> None:
     assert plans.Plan.from_json(saved) == plan
 
 
-def test_a_saved_plan_from_before_markers_still_reads() -> None:
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+def test_a_saved_plan_from_before_1_2_is_refused_it_cannot_be_verified(version: str) -> None:
     plan = _plan(_desired(), b.FakeTenant(BOTS).state())
     old = plan.to_json()
-    del old["pending_retrain"], old["context_versions"]
-    old["format_version"] = "1.0"
-    restored = plans.Plan.from_json(old)
-    assert restored.pending_retrain == ()
-    assert restored.context_versions == {}
-    assert restored.changes == plan.changes
+    old["format_version"] = version
+    with pytest.raises(errors.ConfigError, match="nothing apply can verify it by"):
+        plans.Plan.from_json(old)

@@ -127,7 +127,7 @@ def test_apply_cut_off_before_retraining_retrains_on_the_next_run(cli: Cli) -> N
     document = json.loads(cli("plan", "project", "--output", "json").stdout)
     assert {c["action"] for c in document["changes"]} == {"no-op"}
     assert document["retrain"] == ["bot_support"]
-    assert document["format_version"] == "1.1"
+    assert document["format_version"] == "1.3"
     exported = cli("export", "--bot", "bot_support", "--out", "exported")
     assert exported.code == 0, exported.output
     assert "_cogctl" not in (cli.workdir / "exported" / "bot_support" / "context.yaml").read_text()

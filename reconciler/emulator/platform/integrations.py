@@ -2,13 +2,13 @@
 
 Names are unique per bot (``409 name_conflict`` carries the existing ``id``). ``auth_secret``
 is write-only: reads carry ``auth_secret_sha256`` = hex SHA-256 of ``"<id>:<secret>"`` (null
-without a secret). A PUT without ``config.auth_secret`` keeps the stored secret; an explicit
-``null`` removes it. ``bot_id`` cannot change.
+without a secret), and that hash is all the tenant keeps. A PUT without
+``config.auth_secret`` keeps the stored secret; an explicit ``null`` removes it. ``bot_id``
+cannot change.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 
 from pydantic import JsonValue
@@ -24,15 +24,12 @@ def render(rec: records.IntegrationRecord) -> dict[str, JsonValue]:
     return {
         "id": rec.id, "bot_id": rec.bot_id, "name": rec.name, "description": rec.description,
         "status": rec.status, "labels": dict(rec.labels), "config": dict(rec.config),
-        "auth_secret_sha256": secret_fingerprint(rec.id, rec.secret),
+        "auth_secret_sha256": rec.secret_sha256,
         "created_at": rec.created_at, "updated_at": rec.updated_at, "version": rec.version,
     }
 
 
-def secret_fingerprint(ident: str, secret: str | None) -> str | None:
-    if secret is None:
-        return None
-    return hashlib.sha256(f"{ident}:{secret}".encode()).hexdigest()
+secret_fingerprint = records.secret_fingerprint
 
 
 def _owned(call: Call) -> records.IntegrationRecord:
@@ -69,7 +66,8 @@ def create_integration(call: Call) -> wire.Answer:
     rec = records.IntegrationRecord(
         id=ident, bot_id=body.bot_id, name=body.name, description=body.description,
         status=body.status, labels=body.labels, config=body.stored_config(),
-        secret=body.config.auth_secret, created_at=stamp, updated_at=stamp,
+        secret_sha256=secret_fingerprint(ident, body.config.auth_secret),
+        created_at=stamp, updated_at=stamp,
         version=call.state.next_version(),
     )
     call.state.integrations[ident] = rec
@@ -88,7 +86,7 @@ def replace_integration(call: Call) -> wire.Answer:
     rec.name, rec.description, rec.status = body.name, body.description, body.status
     rec.labels, rec.config = body.labels, body.stored_config()
     if body.secret_given():
-        rec.secret = body.config.auth_secret
+        rec.secret_sha256 = secret_fingerprint(rec.id, body.config.auth_secret)
     rec.updated_at = wire.timestamp(call.now)
     rec.version = call.state.next_version()
     return _answer(rec)

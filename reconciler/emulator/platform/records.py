@@ -8,9 +8,10 @@ clock when asked, so a state saved to disk and loaded in another process behaves
 
 from __future__ import annotations
 
+import hashlib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 Scope = Literal["global", "bot", "session", "user"]
 ContextScope = Literal["global", "conversation", "user", "session"]
@@ -99,8 +100,18 @@ class SlotRecord(Record):
     updatedAt: str
 
 
+def secret_fingerprint(ident: str, secret: str | None) -> str | None:
+    """What the contract answers for a stored secret: hex SHA-256 of ``"<id>:<secret>"``."""
+    if secret is None:
+        return None
+    return hashlib.sha256(f"{ident}:{secret}".encode()).hexdigest()
+
+
 class IntegrationRecord(Record):
-    """``config`` holds the validated config without the secret; ``secret`` is write-only."""
+    """``config`` holds the validated config without the secret. The secret itself is never
+    kept (not in memory, not in a saved state file): only ``secret_sha256``, which is all
+    the contract ever answers. A state saved before this rule (``secret``) is read by
+    hashing the secret it holds."""
 
     id: str
     bot_id: str
@@ -109,10 +120,20 @@ class IntegrationRecord(Record):
     status: Literal["ACTIVE", "INACTIVE"]
     labels: dict[str, str]
     config: dict[str, JsonValue]
-    secret: str | None
+    secret_sha256: str | None = None
     created_at: str
     updated_at: str
     version: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hash_a_kept_secret(cls, data: object) -> object:
+        if isinstance(data, dict) and "secret" in data:
+            data = dict(data)
+            secret = data.pop("secret")
+            data["secret_sha256"] = secret_fingerprint(
+                str(data.get("id", "")), secret if isinstance(secret, str) else None)
+        return data
 
 
 class ContextEntryRecord(Record):

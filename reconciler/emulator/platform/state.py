@@ -70,7 +70,8 @@ class TenantState(records.Record):
             ) from None
 
     def save(self, path: Path) -> None:
-        """Atomic (``fileio.write_atomic``); the file is private (0600): it holds secrets."""
+        """Atomic (``fileio.write_atomic``); the file is private (0600): it holds the OAuth
+        clients' secrets of the fixture (integration secrets only as their hashes)."""
         fileio.write_atomic(path, self.model_dump_json(), mode=fileio.PRIVATE_MODE)
 
     def next_version(self) -> str:
@@ -151,7 +152,8 @@ class TenantState(records.Record):
             self.integrations[ident] = records.IntegrationRecord(
                 id=ident, bot_id=bot.botId, name=body.name, description=body.description,
                 status=body.status, labels=body.labels, config=body.stored_config(),
-                secret=body.config.auth_secret, created_at=wire.timestamp(0),
+                secret_sha256=records.secret_fingerprint(ident, body.config.auth_secret),
+                created_at=wire.timestamp(0),
                 updated_at=wire.timestamp(0), version=self.next_version(),
             )
 
