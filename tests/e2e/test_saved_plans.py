@@ -207,7 +207,7 @@ def test_saved_plan_is_the_json_document_plus_what_apply_needs(cli: Cli) -> None
     assert shown.code == 0
     public = json.loads(shown.stdout)
     assert {k: v for k, v in doc.items() if k != "execution"} == public
-    assert public["format_version"] == "1.2"
+    assert public["format_version"] == "1.3"
     assert public["summary"] == {"create": 4, "update": 0, "delete": 0, "unchanged": 0}
     crm = public["changes"][_index(public, "Integration/support/crm-lookup")]
     assert crm["secret"] == {"fromEnv": "E2E_CRM_TOKEN"}

@@ -7,10 +7,11 @@ import email.utils
 import json
 
 import pytest
+from fakes import FakeClock
 
 from reconciler.emulator.platform import TenantState, auth, create_app
 
-from .conftest import Api, Authed, Clock
+from .conftest import Api, Authed
 
 DEFAULTS = "/api/v1/bots/bot_support/context"
 
@@ -81,7 +82,7 @@ def test_a_weak_etag_never_satisfies_if_match(admin: Authed) -> None:
     ],
 )
 def test_unknown_paths_and_methods_go_through_the_pipeline(
-    state: TenantState, clock: Clock, method: str, path: str, status: int, code: str
+    state: TenantState, clock: FakeClock, method: str, path: str, status: int, code: str
 ) -> None:
     state.settings.rateLimitPerMinute = 3
     api = Api(create_app(state, clock=clock))
@@ -152,7 +153,7 @@ def test_an_alias_of_a_scope_the_client_may_not_have_is_refused(api: Api) -> Non
 
 
 @pytest.mark.parametrize("form", ["seconds", "http-date"])
-def test_retry_after_in_the_form_the_fixture_asks_for(state: TenantState, clock: Clock,
+def test_retry_after_in_the_form_the_fixture_asks_for(state: TenantState, clock: FakeClock,
                                                       form: str) -> None:
     state.settings.rateLimitPerMinute = 1
     state.settings.retryAfter = form  # type: ignore[assignment]

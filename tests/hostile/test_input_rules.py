@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pydantic
 import pytest
@@ -17,6 +17,7 @@ import yaml
 
 from reconciler import errors
 from reconciler.backend import client, targeting
+from reconciler.core import livetypes as lt
 from reconciler.core import normalizing, plans, retrainmarker, writebodies
 from reconciler.engine import applying
 from reconciler.manifests import models, rules, validating
@@ -218,10 +219,10 @@ def _filling(total: int) -> dict[str, Any]:
 def test_the_stamp_that_apply_writes_is_what_validate_counts() -> None:
     manifest = models.ContextDefaults.model_validate(_context({"a": {"value": 1}}))
     body = writebodies.context_patch(manifest, applied_hash="f" * 64, remove=[])
-    stored = {**body["context"],  # type: ignore[dict-item]
+    stored: dict[str, Any] = {**cast(dict[str, Any], body["context"]),
               retrainmarker.MARKER_KEY: retrainmarker.entry_for(
                   retrainmarker.Marker(job_id="j" * models.MAX_JOB_ID_LENGTH))}
-    whole = {"a": {"value": 1, "scope": "global"}}
+    whole: dict[str, Any] = {"a": {"value": 1, "scope": "global"}}
     assert rules.json_size(stored) == rules.json_size(models.stored_context("defaults", whole))
     assert normalizing.CONTEXT_STAMP_KEY == models.CONTEXT_STAMP_KEY
 
@@ -257,7 +258,8 @@ def test_the_state_file_keeps_only_the_hash_of_an_integration_secret(tmp_path: P
     fixture = Path(__file__).parent.parent / "e2e" / "fixtures" / "tenant.yaml"
     secret = "canary-integration-secret-0b7e"
     state_path = tmp_path / "local-tenant.json"
-    body = {"bot_id": "bot_support", "name": "crm", "description": "", "status": "ACTIVE",
+    body: lt.IntegrationWrite = {
+            "bot_id": "bot_support", "name": "crm", "description": "", "status": "ACTIVE",
             "labels": {}, "config": {"url": "https://crm.example.com", "method": "GET",
                                      "auth_type": "bearer", "auth_secret": secret}}
 
@@ -273,6 +275,7 @@ def test_the_state_file_keeps_only_the_hash_of_an_integration_secret(tmp_path: P
     saved = state_path.read_text()
     assert secret not in saved
     expected = records.secret_fingerprint(ident, secret)
+    assert expected is not None
     assert expected in saved
     reloaded = TenantState.load(state_path)
     assert reloaded.integrations[ident].secret_sha256 == expected
