@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconciler import errors
-from reconciler.manifests import crossdoc, dependencies, loading, models
+from reconciler.manifests import crossdoc, dependencies, loading, models, patterncache
 
 DEFAULT_PATHS = (Path("manifests"),)
 ENV_VARIABLE = "COGCTL_ENV"
@@ -140,7 +140,9 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
     variables = None
     if loaded_config is not None and environment is not None:
         variables = loaded_config.config.environments[environment].vars
-    result = loading.load_manifests(paths, variables=variables, exclude=exclude)
+    state_dir = Path(environ.get("COGCTL_STATE_DIR") or ".cogctl")
+    with patterncache.on_disk(state_dir / patterncache.FILE_NAME):
+        result = loading.load_manifests(paths, variables=variables, exclude=exclude)
     diagnostics.extend(result.diagnostics)
     diagnostics.extend(check_documents(result.outlined, invalid=result.invalid))
     if result.files == 0 and not result.diagnostics:
