@@ -178,7 +178,10 @@ def _existing(
     verdict: comparing.Verdict,
     common: dict[str, object],
 ) -> plans.Change:
-    fields = _resolved(common, noop=verdict.action is plans.Action.NOOP)
+    noop = verdict.action is plans.Action.NOOP
+    fields = _resolved(common, noop=noop)
+    if noop:  # equal contents: one dict serves as both sides (a large plan is mostly these)
+        before = fields["after"]  # type: ignore[assignment]
     return ctx.change(
         kind, name, action=verdict.action, reason=verdict.reason, drift=verdict.drift,
         before=before, diff=verdict.diff, live_id=live_id, live_version=version, **fields,
