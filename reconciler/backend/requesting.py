@@ -191,14 +191,15 @@ class Requester:
     def _learn_limits(self, response: httpx.Response) -> None:
         """The server's rate-limit headers -> the shared limiter; then release the slot."""
         headers = response.headers
-        self.limiter.learn_limit(headers.get("x-ratelimit-limit"))
-        self.limiter.learn_remaining(headers.get("x-ratelimit-remaining"),
-                                     headers.get("x-ratelimit-reset"))
-        self.limiter.release()
-        if response.status_code == 429:
-            wait = backend_errors.parse_retry_after(headers.get("retry-after"),
-                                                    now=self.retry.wall)
-            self.limiter.pause(1.0 if wait is None else wait)
+        retry_after = (
+            backend_errors.parse_retry_after(headers.get("retry-after"), now=self.retry.wall)
+            if response.status_code == 429 else None
+        )
+        self.limiter.on_answer(
+            status=response.status_code, limit=headers.get("x-ratelimit-limit"),
+            remaining=headers.get("x-ratelimit-remaining"),
+            reset=headers.get("x-ratelimit-reset"), retry_after=retry_after,
+        )
 
     def _answer(self, method: str, path: str, response: httpx.Response) -> Answer:
         if response.status_code < 400:

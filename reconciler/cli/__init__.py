@@ -1,8 +1,10 @@
 """``cogctl``: the command line. Each subcommand is one small module of this package.
 
 Commands are loaded lazily so that ``cogctl validate`` never pays for the emulator or the
-HTTP client. A click command parses options, calls one library function, renders the result
-and returns an exit code; the library never prints.
+HTTP client, and ``cogctl --help`` lists them from ``_SUMMARIES`` without importing any
+(a test holds each summary to its command's own help). A click command parses options,
+calls one library function, renders the result and returns an exit code; the library never
+prints.
 """
 
 from __future__ import annotations
@@ -38,6 +40,27 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# name -> the first paragraph of the command's help: what ``cogctl --help`` lists.
+_SUMMARIES: dict[str, str] = {
+    "validate": "Check manifests (default: manifests/) against the schemas and every rule.",
+    "plan": "Show what apply would change, without changing anything (read scope only).",
+    "apply": "Execute the plan, retrain once per changed bot, and verify.",
+    "drift": "Compare live state with the manifests for scheduled runs (read scope only).",
+    "verify": "Check retraining status, extraction metrics of every slot, and simulation "
+              "suites.",
+    "export": "Write manifests (apiVersion cogctl/v1) from a bot's live integrations, slots "
+              "and context defaults.",
+    "simulate": "Run the SimulationSuite cases of the manifests and report pass rate and "
+                "coverage.",
+    "session": "Inspect bot sessions.",
+    "context": "Write to and render from a conversation's context.",
+    "integration": "Work with the integrations of the manifests.",
+    "audit": "Inspect the audit log (JSON lines, hash-chained; default .cogctl/audit.jsonl).",
+    "emulator": "Run the embedded Cognigy emulator.",
+    "github": "Sticky plan comments, drift issues and reviewed-plan checks for GitHub Actions.",
+}
+
+
 def _module_exists(module: str) -> bool:
     return importlib.util.find_spec(f"reconciler.cli.{module}") is not None
 
@@ -54,6 +77,18 @@ class _LazyGroup(click.Group):
         command = getattr(module, target[1])
         assert isinstance(command, click.Command)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click lists commands, from ``_SUMMARIES``: no command module is imported."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        # A bare command with the same help shortens it exactly as the real one would.
+        rows = [(name, click.Command(name, help=_SUMMARIES[name]).get_short_help_str(limit))
+                for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},

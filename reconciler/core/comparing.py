@@ -2,14 +2,16 @@
 
 Three hashes decide (all over normalized content, see ``normalizing``): ``live`` (what is
 there now), ``wanted`` (what the manifests say) and ``applied`` (the stamp: what cogctl wrote
-last). Equal ``live`` and ``wanted`` is a no-op whatever the stamp says, so an object edited
-by hand to exactly what the manifests want is not reported. Otherwise:
+last, in any stamp version ``canonical.stamp_matches`` reads). Equal ``live`` and ``wanted``
+is a no-op whatever the stamp says, so an object edited by hand to exactly what the
+manifests want is not reported. Otherwise:
 
 - the manifests changed when ``applied != wanted`` (or there is no stamp);
 - the object was changed outside cogctl (drift) when a stamp exists and ``applied != live``;
 - both may hold at once; the reason says which.
 
-Only objects whose hashes differ are deep-diffed.
+Only objects whose hashes differ are deep-diffed; most unchanged objects are not even hashed
+(``diffing.same_content``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import dataclasses
 
 from pydantic import JsonValue
 
-from reconciler.core import diffing, plans
+from reconciler.core import canonical, diffing, plans
 
 OUTSIDE = "changed outside cogctl since last apply"
 NEW = "new in manifests"
@@ -34,6 +36,9 @@ class Verdict:
     diff: tuple[plans.FieldDiff, ...] = ()
 
 
+_SAME = Verdict(plans.Action.NOOP, UNCHANGED, drift=False)
+
+
 def compare(
     before: JsonValue,
     after: JsonValue,
@@ -43,21 +48,31 @@ def compare(
     drift_base: JsonValue = None,
     extra: tuple[plans.FieldDiff, ...] = (),
     extra_reason: str = "",
+    textual: bool = False,
 ) -> Verdict:
     """Compare live ``before`` with wanted ``after`` (whose hash the caller may pass).
 
     ``drift_base``: the live content the stamp's hash is compared with when it differs from
     ``before`` (context defaults stamp only the keys they manage). ``extra``: differences the
     contents cannot show (a secret whose value changed), reported with ``extra_reason``.
+    ``textual``: ``after`` holds only text (see ``diffing.same_content``).
     """
+    if not extra and diffing.same_content(before, after, textual=textual):
+        return _SAME
     live_hash = diffing.content_hash(before)
     wanted_hash = wanted_hash or diffing.content_hash(after)
     if live_hash == wanted_hash and not extra:
-        return Verdict(plans.Action.NOOP, UNCHANGED, drift=False)
+        return _SAME
     diffs = _mark_sensitive(diffing.field_diffs(before, after)) + extra
-    stamped_hash = live_hash if drift_base is None else diffing.content_hash(drift_base)
-    drift = applied_hash is not None and applied_hash != stamped_hash
-    from_manifests = applied_hash != wanted_hash
+    if drift_base is None:
+        drift = applied_hash is not None and not canonical.stamp_matches(
+            applied_hash, before, current=live_hash
+        )
+    else:
+        drift = applied_hash is not None and not canonical.stamp_matches(applied_hash, drift_base)
+    from_manifests = applied_hash is None or not canonical.stamp_matches(
+        applied_hash, after, current=wanted_hash
+    )
     what = diffing.describe(diffs) + (f" ({extra_reason})" if extra_reason else "")
     if drift and from_manifests:
         reason = f"{what} in manifests; also {OUTSIDE}"

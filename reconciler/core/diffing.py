@@ -1,7 +1,8 @@
 """Compare normalized contents: hash first, field-level diff only for what differs.
 
-``content_hash`` is the SHA-256 of the RFC 8785 canonical JSON of a normalized content, so
-map order never matters and an unchanged object costs one serialisation. ``field_diffs``
+``content_hash`` is the versioned stamp (``canonical.content_hash``: SHA-256 of the RFC 8785
+canonical JSON) of a normalized content, so map order never matters; ``same_content`` decides
+most unchanged objects without serialising them at all. ``field_diffs``
 runs deepdiff only on objects whose hashes differ and reports paths in the manifests' own
 notation (``spec.patterns[0]``, ``labels.team``, ``spec.headers["X-Api-Key"]``), each with
 its before and after (None where the field is absent). Lists are compared in order, except
@@ -11,11 +12,9 @@ whole so that adding one dependency does not read as every index shifting.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any, cast
 
-from deepdiff import DeepDiff
 from pydantic import JsonValue
 
 from reconciler.core import canonical, plans
@@ -25,8 +24,20 @@ SET_LIKE = frozenset({"dependencies"})
 
 
 def content_hash(content: JsonValue) -> str:
-    """Hex SHA-256 of the canonical JSON (RFC 8785) of ``content``."""
-    return hashlib.sha256(canonical.dumps(content)).hexdigest()
+    """The applied-hash stamp of ``content``: ``v2:`` + hex SHA-256 of its RFC 8785 JSON."""
+    return canonical.content_hash(content)
+
+
+def same_content(before: JsonValue, after: JsonValue, *, textual: bool = False) -> bool:
+    """A sufficient (not necessary) test that two contents hash alike, without hashing.
+
+    Python equality of JSON values agrees with canonical JSON (maps compare as maps, ``1``
+    equals ``1.0`` in both) except that ``True == 1``. ``textual``: the caller knows that
+    ``after`` holds no numbers or booleans (the slot model types every field as text), so
+    no such confusion can arise and equality is enough. Otherwise equal ``repr`` confirms
+    it (same types, same key order); a map built in another order falls back to the hashes.
+    """
+    return before == after and (textual or repr(before) == repr(after))
 
 
 def _plain(value: Any) -> JsonValue:
@@ -60,6 +71,8 @@ def field_diffs(before: JsonValue, after: JsonValue) -> tuple[plans.FieldDiff, .
     """Field-level differences, sorted by path. Empty when the contents are equal."""
     if before == after:
         return ()
+    from deepdiff import DeepDiff  # heavy to import; only a plan with changes needs it
+
     tree = DeepDiff(
         before, after, view="tree", ignore_order=False, verbose_level=2, threshold_to_diff_deeper=0
     )

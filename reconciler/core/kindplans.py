@@ -9,8 +9,7 @@ it observed, and what it leaves alone) to the ``Accumulator``. Policy is describ
 from __future__ import annotations
 
 import dataclasses
-import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from reconciler.core import comparing, diffing, livestate, normalizing, plans, writebodies
 from reconciler.core import livetypes as lt
@@ -112,18 +111,16 @@ def _plan_integration(
 ) -> plans.Change:
     name = manifest.metadata.name
     after = normalizing.integration_from_manifest(manifest)
-    applied = diffing.content_hash(after)
     secret_env = manifest.spec.auth.secret.fromEnv if manifest.spec.auth.secret else None
     common: dict[str, object] = {
         "after": after,
         "secret_env": secret_env,
-        "write": functools.partial(
-            writebodies.integration_write, manifest, bot_id=ctx.bot_id, applied_hash=applied
-        ),
+        "write": _stamped(writebodies.integration_write, after, manifest, bot_id=ctx.bot_id),
     }
     address = ctx.address("Integration", name)
     if live is None:
         acc.observed[address] = plans.ABSENT
+        applied = diffing.content_hash(after)
         return ctx.change(
             "Integration", name, action=plans.Action.CREATE, reason=comparing.NEW,
             drift=False, before=None, **_resolved(common),
@@ -136,7 +133,6 @@ def _plan_integration(
         before,
         after,
         applied_hash=normalizing.stamp_of(live.get("labels")).applied_hash,
-        wanted_hash=applied,
         extra=extra,
         extra_reason=extra_reason,
     )
@@ -153,6 +149,14 @@ def _secret_change(
         why = f"the value of {secret_env} differs from the stored secret"
         return (comparing.secret_diff(),), why
     return (), ""
+
+
+def _stamped(
+    make: Callable[..., plans.JsonObject], after: plans.JsonObject, *args: object, **kw: object
+) -> Callable[[], plans.JsonObject]:
+    """The write-body factory, stamped with the hash of ``after`` when (if ever) it is built:
+    a no-op needs neither the body nor the hash."""
+    return lambda: make(*args, applied_hash=diffing.content_hash(after), **kw)
 
 
 def _resolved(common: dict[str, object], *, noop: bool = False) -> dict[str, object]:
@@ -174,7 +178,10 @@ def _existing(
     verdict: comparing.Verdict,
     common: dict[str, object],
 ) -> plans.Change:
-    fields = _resolved(common, noop=verdict.action is plans.Action.NOOP)
+    noop = verdict.action is plans.Action.NOOP
+    fields = _resolved(common, noop=noop)
+    if noop:  # equal contents: one dict serves as both sides (a large plan is mostly these)
+        before = fields["after"]  # type: ignore[assignment]
     return ctx.change(
         kind, name, action=verdict.action, reason=verdict.reason, drift=verdict.drift,
         before=before, diff=verdict.diff, live_id=live_id, live_version=version, **fields,
@@ -230,12 +237,11 @@ def _plan_slot(
 ) -> None:
     name = manifest.metadata.name
     after = normalizing.slot_from_manifest(manifest)
-    applied = diffing.content_hash(after)
     dependencies = sorted(set(manifest.spec.dependencies))
     common: dict[str, object] = {
         "after": after,
-        "write": functools.partial(
-            writebodies.slot_write, manifest, bot_id=ctx.bot_id, applied_hash=applied,
+        "write": _stamped(
+            writebodies.slot_write, after, manifest, bot_id=ctx.bot_id,
             dependency_ids=[
                 ids.get(d) or writebodies.slot_id_for(ctx.bot_id, d) for d in dependencies
             ],
@@ -253,8 +259,8 @@ def _plan_slot(
         verdict = comparing.compare(
             before,
             after,
-            applied_hash=normalizing.stamp_of(live.get("labels")).applied_hash,
-            wanted_hash=applied,
+            applied_hash=normalizing.applied_hash_of(live.get("labels")),
+            textual=True,  # slot_from_manifest: labels, type, patterns, dependencies: text
         )
         change = _existing(ctx, "Slot", name, live["slotId"], live["version"], before, verdict,
                            common)

@@ -67,6 +67,11 @@ class Stamp:
     managed: bool
 
 
+def applied_hash_of(labels: Mapping[str, str] | None) -> str | None:
+    """``stamp_of(labels).applied_hash``, without building the ``Stamp``."""
+    return labels.get(HASH_LABEL) if labels else None
+
+
 def stamp_of(labels: Mapping[str, str] | None) -> Stamp:
     labels = labels or {}
     return Stamp(

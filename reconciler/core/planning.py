@@ -34,8 +34,10 @@ Pure: no network, no terminal. Policy:
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
-from collections.abc import Iterable, Mapping, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePath
 
 from reconciler import errors
@@ -61,6 +63,36 @@ def build_plan(
 
     ``source`` is the digest of what ``desired`` came from (``planclaims.source_digest``).
     """
+    with _collector_paused():
+        return _build(desired, live, bot_ids=bot_ids, target=target, prune=prune,
+                      secrets=secrets, targets=targets, source=source)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Planning allocates a few small containers per object and frees none of them in cycles;
+    the cyclic collector would walk the whole growing heap again and again (a third of a
+    large no-op plan's time). Reference counting still frees everything as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build(
+    desired: Sequence[Desired],
+    live: livestate.LiveState,
+    *,
+    bot_ids: Mapping[str, str],
+    target: str,
+    prune: bool,
+    secrets: Mapping[str, str | None] | None,
+    targets: Sequence[str],
+    source: str,
+) -> plans.Plan:
     acc = kinds.Accumulator(prune=prune, secrets=dict(secrets or {}))
     by_bot: dict[str, list[Desired]] = {}
     for manifest in desired:

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import pydantic
-import rfc8785
 
+from reconciler import jsontypes
 from reconciler.manifests import parsing
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
@@ -46,7 +46,7 @@ def format_path(path: Iterable[str | int]) -> str:
         elif _IDENTIFIER.fullmatch(part):
             text += f".{part}" if text else part
         else:
-            text += "[" + rfc8785.dumps(part).decode() + "]"
+            text += "[" + jsontypes.dumps(part) + "]"
     return text
 
 

@@ -24,6 +24,7 @@ The caller (``loading``) checks size and encoding of the file before calling ``p
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from typing import Any
@@ -98,7 +99,10 @@ def _position(mark: Any) -> Position:
     return (mark.line + 1, mark.column + 1)
 
 
+@functools.lru_cache(maxsize=8192)
 def _resolve(text: str, implicit: tuple[bool, bool]) -> str:
+    """The implicit tag of a plain scalar. Remembered: keys and kinds repeat in every document
+    (``apiVersion``, ``metadata``, ``Slot``), and PyYAML's resolver is a chain of regexes."""
     tag: str = _RESOLVER.resolve(yaml.ScalarNode, text, implicit)  # type: ignore[no-untyped-call]
     return tag
 
@@ -243,7 +247,8 @@ class _Composer:
             return
         top = self.stack[-1]
         top.size += size
-        top.height = max(top.height, height + 1)
+        if height >= top.height:
+            top.height = height + 1
         if isinstance(top.value, list):
             top.value.append(value)
         elif top.key is _NO_KEY:

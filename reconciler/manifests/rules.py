@@ -30,7 +30,7 @@ from jmespath import exceptions as jmespath_exceptions
 from pydantic_core import PydanticCustomError
 
 from reconciler.jsontypes import Json
-from reconciler.manifests import regexes
+from reconciler.manifests import patterncache
 
 RESERVED_LABEL_PREFIX = "cogctl/"
 
@@ -89,7 +89,7 @@ def first_duplicate(items: Sequence[str]) -> tuple[int, str] | None:
 
 def safe_pattern(pattern: str) -> str:
     """A slot pattern, refused with the reason unless ``regexes.check_pattern`` accepts it."""
-    reason = regexes.check_pattern(pattern)
+    reason = patterncache.check_pattern(pattern)  # regexes.check_pattern, remembered
     if reason is not None:
         raise PydanticCustomError("unsafe_pattern", "{reason}", {"reason": f"pattern {reason}"})
     return pattern

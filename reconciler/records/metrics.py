@@ -27,11 +27,13 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from prometheus_client import exposition, metrics_core, registry
+from typing import TYPE_CHECKING
 
 from reconciler import errors, fileio
 from reconciler.backend import base
+
+if TYPE_CHECKING:  # prometheus_client is imported only when a metrics file is written
+    from prometheus_client import metrics_core
 
 BUCKETS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
@@ -124,8 +126,18 @@ class MetricsRecorder:
 
     def render(self) -> str:
         """The Prometheus text exposition format, version 0.0.4."""
+        from prometheus_client import exposition, registry
+
+        recorder = self
+
+        class _Snapshot(registry.Collector):
+            """Hands the recorder's current values to prometheus_client's renderer."""
+
+            def collect(self) -> Iterator[metrics_core.Metric]:
+                return recorder._families()
+
         collector_registry = registry.CollectorRegistry(auto_describe=False)
-        collector_registry.register(_Snapshot(self))
+        collector_registry.register(_Snapshot())
         return exposition.generate_latest(collector_registry).decode("utf-8")
 
     def write(self, path: Path) -> None:
@@ -156,21 +168,13 @@ class MetricsRecorder:
                 yield _gauge(name, self._gauges[name])
 
 
-class _Snapshot(registry.Collector):
-    """Hands the recorder's current values to prometheus_client's renderer."""
-
-    def __init__(self, recorder: MetricsRecorder) -> None:
-        self._recorder = recorder
-
-    def collect(self) -> Iterator[metrics_core.Metric]:
-        return self._recorder._families()
-
-
 def _bump(table: dict[_Key, int], key: _Key) -> None:
     table[key] = table.get(key, 0) + 1
 
 
 def _duration_family(durations: dict[_Key, _Histogram]) -> metrics_core.Metric:
+    from prometheus_client import metrics_core
+
     family = metrics_core.HistogramMetricFamily(
         "cogctl_http_request_duration_seconds",
         "Latency of HTTP attempts to the Platform API, in seconds.",
@@ -184,6 +188,8 @@ def _duration_family(durations: dict[_Key, _Histogram]) -> metrics_core.Metric:
 
 def _counter(name: str, documentation: str, labels: list[str],
              values: dict[_Key, int]) -> metrics_core.Metric:
+    from prometheus_client import metrics_core
+
     family = metrics_core.CounterMetricFamily(name, documentation, labels=labels)
     for key in sorted(values):
         family.add_metric(list(key), float(values[key]))
@@ -193,6 +199,8 @@ def _counter(name: str, documentation: str, labels: list[str],
 def _gauge(name: str, series: dict[tuple[tuple[str, str], ...], float]) -> metrics_core.Metric:
     # A family's label names are fixed; series of one gauge may use different label sets,
     # so each sample is added with its own names.
+    from prometheus_client import metrics_core
+
     family = metrics_core.GaugeMetricFamily(name, f"{name} as observed by cogctl.")
     for labels in sorted(series):
         family.add_sample(name, dict(labels), series[labels])

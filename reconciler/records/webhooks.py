@@ -35,7 +35,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import tenacity
-from standardwebhooks import webhooks as swh
 
 from reconciler import errors, jsontypes
 from reconciler.backend import httplog, retrying
@@ -119,6 +118,8 @@ class WebhookSender:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
         self.url = url
+        from standardwebhooks import webhooks as swh  # only when webhooks are configured
+
         self._webhook = swh.Webhook(signing_key(secret))
         self._transport = transport
         self._attempts = attempts

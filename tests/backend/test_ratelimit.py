@@ -87,20 +87,44 @@ def test_acquire_reports_its_wait(clock) -> None:
 
 @pytest.mark.parametrize(
     ("remaining", "reset", "in_flight", "sent_before_waiting"),
-    [("50", "10", 1, 10), ("3", "10", 1, 3), ("3", "10", 3, 1), ("0", "7", 1, 0),
-     ("0", None, 1, 10), (None, "7", 1, 10), ("x", "7", 1, 10), ("-1", "7", 1, 10)],
+    [("50", "10", 1, 12), ("4", "10", 1, 3), ("4", "10", 3, 1), ("1", "7", 1, 0)],
 )
-def test_server_quota_caps_what_is_sent_until_reset(
+def test_server_quota_is_spent_then_waits_for_reset(
     clock, remaining, reset, in_flight, sent_before_waiting
 ) -> None:
-    bucket = _bucket(clock, 100)  # burst of 10
+    # a burst of 10 when blind; the server's count wins here, less one left for a newcomer
+    bucket = _bucket(clock, 100)
     bucket.in_flight = in_flight
     bucket.learn_remaining(remaining, reset)
+    bucket.in_flight = 0
     start = clock.now
-    times = _burst(bucket, clock, 12)
+
+    async def run() -> list[float]:
+        times: list[float] = []
+
+        async def one() -> None:
+            await bucket.acquire()
+            times.append(clock.now)
+            # the server answers after its window moved on: 100 left, next reset in 60 s
+            bucket.on_answer(status=200, limit="100", remaining="100", reset="60",
+                             retry_after=None)
+
+        await asyncio.gather(*(one() for _ in range(12)))
+        return times
+
+    times = asyncio.run(run())
     assert sum(1 for t in times if t == start) == sent_before_waiting
-    if remaining in ("3", "0") and reset is not None:
-        assert times[sent_before_waiting] >= start + float(reset)
+    if sent_before_waiting < 12:
+        assert times[sent_before_waiting] == pytest.approx(start + float(reset))
+
+
+@pytest.mark.parametrize(("remaining", "reset"), [(None, "7"), ("x", "7"), ("-1", "7")])
+def test_unusable_counts_leave_the_bucket_in_charge(clock, remaining, reset) -> None:
+    bucket = _bucket(clock, 100)
+    bucket.learn_remaining(remaining, reset)
+    assert not bucket.server_paced
+    start = clock.now
+    assert sum(1 for t in _burst(bucket, clock, 12) if t == start) == 10
 
 
 def test_stale_answers_do_not_raise_the_quota(clock) -> None:
