@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, Literal
 
 import pytest
 from fakes import VirtualClock
@@ -24,14 +25,15 @@ from .conftest import SECRETS, TENANT
 READ = ("cognigy:platform:read",)
 
 
-def _emulator(limit: int, window: str, clock: VirtualClock):  # type: ignore[no-untyped-def]
+def _emulator(limit: int, window: Literal["fixed", "sliding"],
+              clock: VirtualClock) -> tuple[TenantState, Any]:
     state = TenantState.from_fixture(TENANT)
     state.settings.rateLimitPerMinute = limit
-    state.settings.rateLimitWindow = window  # type: ignore[assignment]
+    state.settings.rateLimitWindow = window
     return state, create_app(state, clock=clock)
 
 
-def _backend(app, clock: VirtualClock) -> PlatformBackend:  # type: ignore[no-untyped-def]
+def _backend(app: Any, clock: VirtualClock) -> PlatformBackend:
     import httpx
 
     policy = retrying.RetryPolicy(sleep=clock.sleep, clock=clock, wall=clock, jitter=lambda: 1.0)
@@ -51,7 +53,9 @@ async def _reads(backend: PlatformBackend, count: int, concurrency: int = 4) -> 
 
 
 @pytest.mark.parametrize("window", ["fixed", "sliding"])
-def test_twenty_windows_within_two_percent_of_the_bound_and_no_429(window: str) -> None:
+def test_twenty_windows_within_two_percent_of_the_bound_and_no_429(
+    window: Literal["fixed", "sliding"],
+) -> None:
     clock = VirtualClock()
     state, app = _emulator(100, window, clock)
     started = clock.now
@@ -69,7 +73,9 @@ def test_twenty_windows_within_two_percent_of_the_bound_and_no_429(window: str) 
 
 
 @pytest.mark.parametrize("window", ["fixed", "sliding"])
-def test_a_second_client_sharing_the_quota_draws_no_429(window: str) -> None:
+def test_a_second_client_sharing_the_quota_draws_no_429(
+    window: Literal["fixed", "sliding"],
+) -> None:
     """Two runs with the same credentials share one per-client quota at the emulator."""
     clock = VirtualClock()
     state, app = _emulator(100, window, clock)
@@ -159,7 +165,8 @@ class _Blind:
         return 200, None
 
 
-def _drive(bucket: ratelimit.TokenBucket, server: _Blind, count: int) -> Callable[[], Awaitable[None]]:
+def _drive(bucket: ratelimit.TokenBucket, server: _Blind,
+           count: int) -> Callable[[], Coroutine[Any, Any, None]]:
     async def run() -> None:
         left = iter(range(count))
 

@@ -133,7 +133,7 @@ def test_v1_stamp_still_shows_an_outside_edit_as_drift() -> None:
     asyncio.run(run())
 
 
-CONTENT = {"spec": {"b": 1.0, "a": "é"}, "labels": {"ü": "x", "k": [True, None, 2]}}
+CONTENT: dict[str, Any] = {"spec": {"b": 1.0, "a": "é"}, "labels": {"ü": "x", "k": [True, None, 2]}}
 
 
 @pytest.mark.parametrize(
@@ -150,9 +150,9 @@ CONTENT = {"spec": {"b": 1.0, "a": "é"}, "labels": {"ü": "x", "k": [True, None
     ids=["v2", "v1", "v2-other", "v1-other", "unknown-version", "garbled", "v2-garbled"],
 )
 def test_stamp_matches(stamp: str, matches: bool) -> None:
-    assert canonical.stamp_matches(stamp, CONTENT) is matches  # type: ignore[arg-type]
-    current = canonical.content_hash(CONTENT)  # type: ignore[arg-type]
-    assert canonical.stamp_matches(stamp, CONTENT, current=current) is matches  # type: ignore[arg-type]
+    assert canonical.stamp_matches(stamp, CONTENT) is matches
+    current = canonical.content_hash(CONTENT)
+    assert canonical.stamp_matches(stamp, CONTENT, current=current) is matches
 
 
 def test_stamp_versions() -> None:
