@@ -42,6 +42,11 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 
 # name -> the first paragraph of the command's help: what ``cogctl --help`` lists.
 _SUMMARIES: dict[str, str] = {
+    "init": "Write a working project into DIR (default: here): cogctl.yaml, an example manifest "
+            "per kind, an emulator fixture, the JSON Schemas, .pre-commit-config.yaml and the "
+            "GitHub workflows (plan on pull requests, apply on merge, daily drift).",
+    "test": "Run every slot's examples (default: manifests/) through its patterns, offline.",
+    "show": "Render a saved plan (plan --out FILE) as it was shown when it was made.",
     "validate": "Check manifests (default: manifests/) against the schemas and every rule.",
     "plan": "Show what apply would change, without changing anything (read scope only).",
     "apply": "Execute the plan, retrain once per changed bot, and verify.",

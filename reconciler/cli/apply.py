@@ -152,7 +152,6 @@ def apply(
     lists what was not done); 3 applied but verification failed.
     """
     apply_opts, verify_opts = _release_options(concurrency, force, no_verify, rollback)
-    _prompting.require_terminal(auto_approve)
     planmaking.refuse_plan_paths(settings.paths)
     saved = planmaking.read_saved_file(plan_file) if plan_file is not None else None
     if saved is not None and prune and not saved.prune:
@@ -164,6 +163,8 @@ def apply(
     if targets and plan_file is not None:
         raise errors.ConfigError("--target applies to a fresh plan, not to --plan FILE",
                                  hint="plan with --target --out FILE, then apply --plan FILE")
+    # Bad input first (all local), then the terminal: before the target line, before any call.
+    _prompting.require_terminal(auto_approve)
     request = _Request(
         saved=saved,
         auto_approve=auto_approve, prune=prune, output=output, targets=targets,

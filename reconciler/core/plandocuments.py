@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from reconciler import errors
 from reconciler.core import plans, predicting
 
-FORMAT_VERSION = "1.3"
+FORMAT_VERSION = plans.FORMAT_VERSION  # the one version, history in plans.py
 EXECUTION = "execution"
 _MAJOR = FORMAT_VERSION.split(".")[0]
 _FIRST_VERIFIABLE = (1, 2)

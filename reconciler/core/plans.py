@@ -39,7 +39,7 @@ from reconciler.core import canonical, predicting
 # Of the plan document (``plandocuments``): 1.1 added pending retrainings (retrainmarks) and
 # ``predicted``, 1.2 made the saved plan and ``--output json`` one format and added what
 # verifies it, 1.3 ``targets`` (``--target``).
-FORMAT_VERSION = "1.2"
+FORMAT_VERSION = "1.3"
 SENSITIVE = "(sensitive)"
 ABSENT = "absent"
 _CONTEXT = "ContextDefaults"

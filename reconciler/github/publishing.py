@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from reconciler import errors, fileio, jsontypes
 from reconciler.backend import retrying
-from reconciler.core import plans
+from reconciler.core import plandocuments
 from reconciler.github import api, planstamps
 from reconciler.rendering import jsonout
 
@@ -254,10 +254,10 @@ def load_plan_document(path: Path) -> dict[str, Any]:
         raise errors.ConfigError(f"{path}: cannot read the plan ({exc})") from exc
     if not isinstance(data, dict):
         raise errors.ConfigError(f"{path}: not a plan (expected a JSON object)")
-    if "summary" in data:
-        return data
+    if plandocuments.EXECUTION not in data:
+        return data  # as plan --output json printed it: no live versions to compare
     try:
-        plan = plans.Plan.from_json(data)
+        plan = plandocuments.read_saved(data)
     except errors.ConfigError as exc:
         raise errors.ConfigError(f"{path}: {exc.message}", hint=exc.hint) from exc
     return {**jsonout.plan_document(plan), "observed": dict(plan.observed)}

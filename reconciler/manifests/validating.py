@@ -27,7 +27,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from reconciler import errors
+from reconciler import errors, statedir
 from reconciler.manifests import (
     crossdoc,
     dependencies,
@@ -153,7 +153,7 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
     variables = None
     if loaded_config is not None and environment is not None:
         variables = loaded_config.config.environments[environment].vars
-    state_dir = Path(environ.get("COGCTL_STATE_DIR") or ".cogctl")
+    state_dir = statedir.state_dir(environ)
     with patterncache.on_disk(state_dir / patterncache.FILE_NAME), _collector_paused():
         result = loading.load_manifests(paths, variables=variables, exclude=exclude)
     diagnostics.extend(result.diagnostics)

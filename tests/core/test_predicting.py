@@ -78,7 +78,7 @@ def test_an_unchanged_slot_has_no_prediction() -> None:
 def test_json_carries_predicted_on_the_changed_slot_only() -> None:
     plan = _plan((r"ORD-\d{6}\b",), live_patterns=[r"(?i)ORD-\d{6}"], fillStrategy="firstMatch")
     doc = jsonout.plan_document(plan)
-    assert doc["format_version"] == "1.1"
+    assert doc["format_version"] == "1.3"
     predicted = doc["changes"][0]["predicted"]
     assert predicted["before"] == {"passed": 4, "total": 4, "rate": 1.0}
     assert predicted["after"] == {"passed": 3, "total": 4, "rate": 0.75}

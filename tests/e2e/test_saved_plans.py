@@ -230,7 +230,7 @@ def test_show_and_apply_refuse_what_is_not_a_saved_plan(cli: Cli) -> None:
     (cli.workdir / "doc.json").write_text(public.stdout)
     (cli.workdir / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     (cli.workdir / "nan.json").write_text('{"format_version": NaN}')
-    for name, said in (("doc.json", "plan --out FILE"), ("deep.json", "nested too deeply"),
+    for name, said in (("doc.json", "plan --out FILE"), ("deep.json", "nesting deeper than"),
                        ("nan.json", "NaN is not a JSON number")):
         for args in (("show", name), ("apply", "project", "--plan", name, "--auto-approve")):
             refused = cli(*args)

@@ -55,6 +55,11 @@ def _cogctl(cwd: Path, *args: str, env: dict[str, str] | None = None,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
+def _error_document_only(stdout: str) -> bool:
+    """Under ``-o json`` a refusal prints its error as one JSON document, and nothing else."""
+    return list(json.loads(stdout)) == ["error"]
+
+
 def _one_clear_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "internal error" not in result.stderr
@@ -77,7 +82,7 @@ def test_a_non_finite_number_in_a_manifest_is_refused_where_it_is(project: Path,
     _one_clear_error(validated, f"manifests/orders/context.yaml:{line}:", "not a finite number")
     planned = _cogctl(project, "plan", "-o", "json")
     _one_clear_error(planned, "not a finite number")
-    assert planned.stdout == ""  # nothing half-written
+    assert _error_document_only(planned.stdout)  # nothing half-written
 
 
 def test_a_non_finite_number_in_the_project_file_is_refused(project: Path) -> None:
@@ -107,7 +112,7 @@ def test_every_json_output_is_strict(project: Path) -> None:
         (lambda text: text.replace('"fingerprint"', '"x": 1e999, "fingerprint"', 1),
          "too large to be finite"),
         (lambda text: "[" * 100_000 + "]" * 100_000, "nesting deeper than"),
-        (lambda text: text[: len(text) // 2], "cannot read saved plan"),
+        (lambda text: text[: len(text) // 2], "the saved plan is not JSON"),
     ],
 )
 def test_a_hostile_saved_plan_is_refused_before_anything_is_sent(project: Path, mutate,
@@ -264,7 +269,7 @@ def test_a_hostile_tenant_answer_names_the_request(project: Path,
     result = _cogctl(project, "plan", "-o", "json", env=_tenant_env(hostile))
     _one_clear_error(result, "GET /api/v1/bots/bot_orders/context",
                      "the tenant's answer is not strict JSON")
-    assert result.stdout == ""
+    assert _error_document_only(result.stdout)
 
 
 @pytest.mark.parametrize("flag", [(), ("--allow-private",)])
