@@ -68,8 +68,11 @@ def export(bot: str, out: Path, force: bool, env: str | None, config: Path | Non
                     hint="check --bot and the bots mapping of cogctl.yaml",
                 ) from None
             live = await fetching.fetch_live_state(target.backend, [bot_id])
-            return exporting.export_bot(live, bot_id, logical,
-                                        kept=exporting.kept_slot_parts(out, logical))
+            return exporting.export_bot(
+                live, bot_id, logical, kept=exporting.kept_slot_parts(out, logical),
+                schema=exporting.schema_reference(
+                    out, config_path.parent if config_path else Path("."), logical),
+            )
 
     try:
         result = asyncio.run(read())
