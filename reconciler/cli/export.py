@@ -56,7 +56,7 @@ def export(bot: str, out: Path, force: bool, env: str | None, config: Path | Non
         async with targeting.connect(
             config=project_config, config_path=config_path, environment=environment,
             scopes=targeting.SCOPES_READ, emulator_fixture=emulator_fixture,
-            state_dir=statedir.state_dir(),
+            state_dir=statedir.state_dir(project_file=config_path),
             observers=[recorder],
         ) as target:
             click.echo(f"target: {target.description}", err=True)
