@@ -88,13 +88,13 @@ def check(log: Path, head_file: Path) -> Gap | None:
         if result.anchor_line is not None:
             return None
         found_hash = result.last_hash
-        found = (f"its last hash is {found_hash} ({result.entries} entries)"
+        found = (f"its last hash is {found_hash} ({_entries(result.entries)})"
                  if found_hash else "it is empty")
     else:
         found = "it does not exist"
     warning = (
         f"warning: audit gap: {log} does not continue the recorded chain: head "
-        f"{recorded.hash} ({recorded.entries} entries, from {head_file}) is not in it, "
+        f"{recorded.hash} ({_entries(recorded.entries)}, from {head_file}) is not in it, "
         f"{found}. Restore the previous log (the audit artifact of the last run) and check "
         f"it with `cogctl audit verify --expect-hash {recorded.hash}`; this run records an "
         f"{GAP_EVENT} entry and goes on"
@@ -118,3 +118,7 @@ def record(log: Path, head_file: Path) -> Head | None:
         raise errors.CogctlError(f"cannot write the audit head {head_file}: "
                                  f"{exc.strerror or exc}") from exc
     return head
+
+
+def _entries(count: int) -> str:
+    return "1 entry" if count == 1 else f"{count} entries"
