@@ -264,3 +264,31 @@ def test_rewriting_keeps_the_examples_and_thresholds_of_the_manifests_there(
     assert order["spec"]["verify"] == {"minExampleRate": 0.5}
     plan = _plan(out, live, secrets={"SUPPORT_CRM_LOOKUP_SECRET": None})
     assert not plan.summary().has_changes
+
+
+def test_every_exported_document_carries_its_schema_modeline(tmp_path: Path) -> None:
+    result = exporting.export_bot(_live(tmp_path), "bot_8f3a", "support",
+                                  schema="../schemas/manifest.schema.json")
+    for path, text in result.files.items():
+        documents = text.split("\n---\n")[1:] if "\n---\n" in text else []
+        assert len(documents) == result.counts[path], text
+        for document in documents:
+            assert document.startswith(
+                "# yaml-language-server: $schema=../schemas/manifest.schema.json\n"), document
+    default = exporting.build_export(_live(tmp_path), "bot_8f3a", "support")
+    assert default["support/slots.yaml"].count(
+        "# yaml-language-server: $schema=../../schemas/manifest.schema.json\n") == 2
+
+
+@pytest.mark.parametrize(("out", "root", "expected"), [
+    ("manifests", ".", "../../schemas/manifest.schema.json"),
+    ("exported", ".", "../../schemas/manifest.schema.json"),
+    ("deep/er/out", ".", "../../../../schemas/manifest.schema.json"),
+    ("project/manifests", "project", "../../schemas/manifest.schema.json"),
+    ("elsewhere", "project", "../../project/schemas/manifest.schema.json"),
+])
+def test_the_schema_reference_is_relative_to_the_written_file(
+    out: str, root: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert exporting.schema_reference(Path(out), Path(root), "support") == expected

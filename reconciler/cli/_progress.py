@@ -1,4 +1,8 @@
-"""Show apply and verify progress on stderr: a live display on a terminal, lines in CI.
+"""Show apply, verify and simulate progress on stderr: a live display on a terminal, lines
+in CI.
+
+Simulation cases: on a terminal a live count per suite; elsewhere a line per finished case at
+most every ``interval`` seconds, and always the suite's last case.
 
 On a terminal, retraining jobs are rich progress bars; elsewhere (CI logs, pipes) each job
 prints a line when its status changes and at most every ``interval`` seconds otherwise, so a
@@ -74,6 +78,24 @@ class Display:
             self._line(f"{verdict} {event.subject}: {event.detail}")
         elif isinstance(event, progress.Waiting):
             self._throttled(event.what, "waiting", f"waiting for {event.what}")
+        elif isinstance(event, progress.CaseDone):
+            self._case(event)
+
+    def _case(self, event: progress.CaseDone) -> None:
+        line = (f"simulating {event.suite}: {event.done}/{event.total} cases done, "
+                f"{event.failed} not passed, after {event.elapsed:.1f}s")
+        if not self._live:
+            # a line per finished case, at most every interval; the last one always
+            state = "done" if event.done == event.total else "running"
+            self._throttled(f"simulate {event.suite}", state, line)
+            return
+        bars = self._progress_bars()
+        key = f"simulate {event.suite}"
+        task = self._tasks.get(key)
+        if task is None:
+            task = bars.add_task(event.suite, total=event.total, status="")
+            self._tasks[key] = task
+        bars.update(task, completed=event.done, status=f"{event.failed} not passed")
 
     def _line(self, message: str) -> None:
         if self._bars is not None:
@@ -98,9 +120,17 @@ class Display:
                 f"{event.progress:.0%} after {event.elapsed:.1f}s (job {event.job_id})",
             )
             return
+        bars = self._progress_bars()
+        task = self._tasks.get(event.bot_id)
+        if task is None:
+            task = bars.add_task(f"retraining {bot}", total=1.0, status=event.status)
+            self._tasks[event.bot_id] = task
+        bars.update(task, completed=event.progress, status=event.status)
+
+    def _progress_bars(self) -> rich_progress.Progress:
         if self._bars is None:
             self._bars = rich_progress.Progress(
-                rich_progress.TextColumn("retraining {task.description}"),
+                rich_progress.TextColumn("{task.description}"),
                 rich_progress.BarColumn(),
                 rich_progress.TaskProgressColumn(),
                 rich_progress.TextColumn("{task.fields[status]}"),
@@ -109,8 +139,4 @@ class Display:
                 transient=False,
             )
             self._bars.start()
-        task = self._tasks.get(event.bot_id)
-        if task is None:
-            task = self._bars.add_task(bot, total=1.0, status=event.status)
-            self._tasks[event.bot_id] = task
-        self._bars.update(task, completed=event.progress, status=event.status)
+        return self._bars

@@ -23,7 +23,7 @@ from reconciler.cli import _options
 from reconciler.core import livestate, planning, plans
 from reconciler.engine import planmaking
 from reconciler.manifests import models, validating
-from reconciler.records import auditing, metrics, provenance, webhooks
+from reconciler.records import audithead, auditing, metrics, provenance, webhooks
 
 T = TypeVar("T")
 Desired = models.Integration | models.Slot | models.ContextDefaults
@@ -83,12 +83,22 @@ class Run:
         self.settings = settings
         self.command = command
         self.metrics = metrics.MetricsRecorder()
-        self._audit = auditing.AuditLog(settings.audit_log or auditing.default_path())
+        # the project file load_project reads: state and audit log are anchored beside it
+        project_file = settings.config or validating.find_config(list(settings.paths))
+        self.state_dir = statedir.state_dir(project_file=project_file)
+        self._audit = auditing.AuditLog(
+            settings.audit_log or auditing.default_path(project_file=project_file))
         self._webhook = webhooks.from_environment()
         self.environment: str | None = None
         self.provenance = provenance.provenance()
         self.done: dict[str, str] = {}  # address -> outcome, as writes finish
         self._embedded: str | None = None  # the embedded emulator's description, once open
+        self._head_file = audithead.head_path()
+        if self._head_file is not None:
+            gap = audithead.check(self._audit.path, self._head_file)
+            if gap is not None:
+                click.echo(gap.warning, err=True)
+                self.audit(audithead.GAP_EVENT, **gap.fields)
 
     def audit(self, event: str, **fields: Any) -> None:
         self._audit.append(event, command=self.command, environment=self.environment,
@@ -102,6 +112,8 @@ class Run:
             )
 
     def finish(self) -> None:
+        if self._head_file is not None:
+            audithead.record(self._audit.path, self._head_file)
         if self.settings.metrics_file is not None:
             self.metrics.write(self.settings.metrics_file)
 
@@ -143,7 +155,7 @@ class Run:
             environment=project.environment,
             scopes=scopes,
             emulator_fixture=self.settings.emulator_fixture,
-            state_dir=statedir.state_dir(),
+            state_dir=self.state_dir,
             observers=[self.metrics],
         ) as target:
             self.environment = target.environment

@@ -12,6 +12,7 @@ import click
 
 from reconciler import jsontypes
 from reconciler.cli import _common
+from reconciler.manifests import validating
 from reconciler.records import auditing
 
 
@@ -29,14 +30,14 @@ def audit() -> None:
 def verify(file: Path | None, expect_hash: str | None, output: str) -> None:
     """Check every entry's hash and the chain linking it to the one before.
 
-    FILE defaults to COGCTL_AUDIT_LOG, else .cogctl/audit.jsonl. The chain alone cannot
-    show entries cut off the end: keep the last hash printed here somewhere else (a CI
-    artifact, a job summary) and pass it later as --expect-hash.
+    FILE defaults to COGCTL_AUDIT_LOG, else .cogctl/audit.jsonl beside cogctl.yaml. The
+    chain alone cannot show entries cut off the end: keep the last hash printed here
+    somewhere else (a CI artifact, a job summary) and pass it later as --expect-hash.
 
     Exit codes: 0 intact; 1 broken (the first bad line is named), the expected hash is
     missing, or the file cannot be read.
     """
-    path = file or auditing.default_path()
+    path = file or auditing.default_path(project_file=validating.find_config([Path(".")]))
     result = auditing.verify_log(path, anchor=expect_hash)
     anchored = expect_hash is None or result.anchor_line is not None
     if output == "json":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import click
@@ -10,6 +11,7 @@ from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _run
 from reconciler.cli import plan as plan_cmd
 from reconciler.core import plans
+from reconciler.records import metrics
 from reconciler.rendering import _lines
 
 
@@ -57,12 +59,20 @@ def drift(settings: _options.Settings, output: str, prune: bool) -> None:
     """
     project = _run.load_project(settings)
     run = _run.Run(settings, "drift")
+    environment = project.environment or "default"
+    # until it compares, the run counts as failed (exit 1) in the metrics file
+    metrics.observe_drift(run.metrics, environment=environment, exit_code=_common.EXIT_ERROR,
+                          timestamp=time.time())
 
     async def body() -> plans.Plan:
         async with run.target(project, targeting.SCOPES_READ) as target:
             made, _live = await _run.make_plan(target, project, prune=prune)
         fields: dict[str, Any] = _run.plan_fields(made)
         run.audit("drift.checked", **fields)
+        metrics.observe_drift(
+            run.metrics, environment=environment, timestamp=time.time(),
+            exit_code=_common.EXIT_CHANGES if drifted(made) else _common.EXIT_OK,
+            objects=len(made.pending()))
         if drifted(made):
             await run.notify("drift.detected", fields)
         return made

@@ -56,7 +56,7 @@ def export(bot: str, out: Path, force: bool, env: str | None, config: Path | Non
         async with targeting.connect(
             config=project_config, config_path=config_path, environment=environment,
             scopes=targeting.SCOPES_READ, emulator_fixture=emulator_fixture,
-            state_dir=statedir.state_dir(),
+            state_dir=statedir.state_dir(project_file=config_path),
             observers=[recorder],
         ) as target:
             click.echo(f"target: {target.description}", err=True)
@@ -68,8 +68,11 @@ def export(bot: str, out: Path, force: bool, env: str | None, config: Path | Non
                     hint="check --bot and the bots mapping of cogctl.yaml",
                 ) from None
             live = await fetching.fetch_live_state(target.backend, [bot_id])
-            return exporting.export_bot(live, bot_id, logical,
-                                        kept=exporting.kept_slot_parts(out, logical))
+            return exporting.export_bot(
+                live, bot_id, logical, kept=exporting.kept_slot_parts(out, logical),
+                schema=exporting.schema_reference(
+                    out, config_path.parent if config_path else Path("."), logical),
+            )
 
     try:
         result = asyncio.run(read())

@@ -11,7 +11,7 @@ import click
 
 from reconciler import fileio
 from reconciler.backend import targeting
-from reconciler.cli import _common, _ops, _options, _run
+from reconciler.cli import _common, _ops, _options, _progress, _run
 from reconciler.core import simulations
 from reconciler.engine import simulating
 from reconciler.manifests import models, validating
@@ -74,9 +74,11 @@ async def _simulate(
     deadline: float,
 ) -> tuple[simulations.SuiteReport, ...]:
     async with run.target(project, targeting.SCOPES_SIMULATE) as target:
-        reports = await simulating.run_suites(
-            target.backend, chosen, concurrency=concurrency, deadline_seconds=deadline
-        )
+        with _progress.Display() as display:
+            reports = await simulating.run_suites(
+                target.backend, chosen, concurrency=concurrency, deadline_seconds=deadline,
+                on_event=display,
+            )
     summary = simulating.summarize(reports)
     run.audit("simulate", **summary)
     await run.notify("simulation.batch", summary)

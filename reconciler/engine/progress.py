@@ -65,7 +65,20 @@ class Verdict:
     detail: str
 
 
-Event = WriteStarting | ChangeDone | RetrainUpdate | Waiting | Verdict
+@dataclass(frozen=True)
+class CaseDone:
+    """One simulation case finished: ``done`` of ``total`` cases of ``suite`` so far."""
+
+    suite: str
+    case_id: str
+    status: str
+    done: int
+    total: int
+    failed: int
+    elapsed: float
+
+
+Event = WriteStarting | ChangeDone | RetrainUpdate | Waiting | Verdict | CaseDone
 Listener = Callable[[Event], None]
 
 

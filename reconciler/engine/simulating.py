@@ -43,15 +43,20 @@ async def run_suite(
     deadline_seconds: float = 120.0,
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
+    on_event: progress.Listener = progress.ignore,
 ) -> simulations.SuiteReport:
-    """Run every case of ``suite`` against ``bot_id`` and return the judged report."""
+    """Run every case of ``suite`` against ``bot_id`` and return the judged report; a
+    ``CaseDone`` event follows each finished case."""
     if concurrency < 1:
         raise errors.ConfigError(f"concurrency must be at least 1, got {concurrency}")
     started = clock()
     known = await backend.list_entities(bot_id)
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(case: models.SimulationCase) -> simulations.CaseResult:
+    total = len(suite.spec.cases)
+    finished = {"done": 0, "failed": 0}
+
+    async def judged(case: models.SimulationCase) -> simulations.CaseResult:
         unknown = simulations.unknown_entities(case, known)
         if unknown:
             return _unknown_entities_result(case, unknown)
@@ -60,6 +65,15 @@ async def run_suite(
                 backend, case, bot_id=bot_id, deadline=deadline_seconds, clock=clock,
                 sleep=sleep,
             )
+
+    async def one(case: models.SimulationCase) -> simulations.CaseResult:
+        result = await judged(case)
+        finished["done"] += 1
+        finished["failed"] += result.status is not simulations.CaseStatus.PASSED
+        on_event(progress.CaseDone(suite.address, case.id, result.status.value,
+                                   finished["done"], total, finished["failed"],
+                                   clock() - started))
+        return result
 
     results = await _gather_or_cancel([one(case) for case in suite.spec.cases])
     return simulations.SuiteReport(
@@ -200,7 +214,8 @@ async def run_suites(
     reports = []
     for suite, bot_id in suites:
         report = await run_suite(backend, suite, bot_id=bot_id, concurrency=concurrency,
-                                 deadline_seconds=deadline_seconds, clock=clock, sleep=sleep)
+                                 deadline_seconds=deadline_seconds, clock=clock, sleep=sleep,
+                                 on_event=on_event)
         on_event(progress.Verdict(
             suite.address,
             report.passed,

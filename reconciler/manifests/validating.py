@@ -153,7 +153,7 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
     variables = None
     if loaded_config is not None and environment is not None:
         variables = loaded_config.config.environments[environment].vars
-    state_dir = statedir.state_dir(environ)
+    state_dir = statedir.state_dir(environ, project_file=config_path)
     with patterncache.on_disk(state_dir / patterncache.FILE_NAME), _collector_paused():
         result = loading.load_manifests(paths, variables=variables, exclude=exclude)
     diagnostics.extend(result.diagnostics)

@@ -22,6 +22,10 @@ from:
   ``probe`` sections come out as the defaults (left out); add them by hand. A slot's
   ``examples`` and ``verify`` that a manifest already in the output directory gives it
   (``kept_slot_parts``: ``export --force`` rewriting its own files) are kept.
+- Every document starts with ``# yaml-language-server: $schema=<path>``, as ``cogctl init``
+  writes them (the editor applies that comment to its own document only): ``<path>`` is
+  ``schemas/manifest.schema.json`` of the project root, relative to the file written
+  (``schema_reference``; by default the one ``cogctl init`` lays out, two folders up).
 - A live object that cannot be a valid manifest (a name the manifest format does not allow, a
   value out of range) is skipped and reported in ``ExportResult.skipped``, never half-written.
 """
@@ -29,6 +33,7 @@ from:
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,6 +53,9 @@ FILENAMES: dict[str, str] = {
     "ContextDefaults": "context.yaml",
 }
 DEFAULT_CONTEXT_NAME = "context"
+SCHEMA_FILE = "schemas/manifest.schema.json"
+DEFAULT_SCHEMA_REFERENCE = f"../../{SCHEMA_FILE}"
+MODELINE = "# yaml-language-server: $schema="
 _NOT_ENV_CHARS = re.compile(r"[^A-Za-z0-9]+")
 
 
@@ -80,6 +88,14 @@ def build_export(
     return export_bot(live, bot_id, logical_bot).files
 
 
+def schema_reference(out: Path, project_root: Path, logical_bot: str) -> str:
+    """The manifest schema of ``project_root`` as seen from ``out/<logical_bot>/`` (where
+    the exported files go), for the per-document modeline: a relative POSIX path."""
+    folder = (out / logical_bot).absolute()
+    schema = (project_root / SCHEMA_FILE).absolute()
+    return Path(os.path.relpath(schema, folder)).as_posix()
+
+
 def kept_slot_parts(root: Path, logical_bot: str) -> dict[str, dict[str, Any]]:
     """slot name -> ``{"examples": [...], "verify": {...}}`` of the valid Slot manifests of
     ``logical_bot`` already under ``root`` (what export would otherwise lose on rewrite)."""
@@ -103,10 +119,12 @@ def export_bot(
     logical_bot: str,
     *,
     kept: Mapping[str, Mapping[str, Any]] | None = None,
+    schema: str = DEFAULT_SCHEMA_REFERENCE,
 ) -> ExportResult:
     """Like ``build_export``, also saying what was skipped and how many documents each file has.
 
-    ``kept``: slot name -> spec parts to carry over (``kept_slot_parts``)."""
+    ``kept``: slot name -> spec parts to carry over (``kept_slot_parts``); ``schema``: the
+    path every document's modeline names (``schema_reference``)."""
     bot = live.bot(bot_id) if isinstance(live, livestate.LiveState) else live
     skipped: list[str] = []
     documents: dict[str, list[models.Integration | models.Slot | models.ContextDefaults]] = {}
@@ -128,7 +146,7 @@ def export_bot(
                  (stamp.name if stamp and stamp.name else None) or DEFAULT_CONTEXT_NAME,
                  logical_bot, {"variables": variables}, labels={})
     files = {
-        f"{logical_bot}/{FILENAMES[kind]}": _render(docs, bot_id)
+        f"{logical_bot}/{FILENAMES[kind]}": _render(docs, bot_id, schema)
         for kind, docs in documents.items()
     }
     counts = {f"{logical_bot}/{FILENAMES[kind]}": len(docs) for kind, docs in documents.items()}
@@ -192,11 +210,14 @@ def _add(
 
 
 def _render(docs: list[models.Integration | models.Slot | models.ContextDefaults],
-            bot_id: str) -> str:
-    payload = [_document(doc) for doc in docs]
+            bot_id: str, schema: str) -> str:
     header = f"# Exported by cogctl export --bot {bot_id}. Review before committing.\n"
-    body = yaml.safe_dump_all(payload, sort_keys=False, allow_unicode=True,
-                              default_flow_style=False, explicit_start=True, width=100)
+    body = "".join(
+        "---\n" + MODELINE + schema + "\n"
+        + yaml.safe_dump(_document(doc), sort_keys=False, allow_unicode=True,
+                         default_flow_style=False, width=100)
+        for doc in docs
+    )
     return header + body
 
 

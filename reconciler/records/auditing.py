@@ -89,12 +89,14 @@ class VerifyResult:
     anchor_line: int | None = None  # the line holding ``verify_log(anchor=...)``, if intact
 
 
-def default_path(env: Mapping[str, str] = os.environ) -> Path:
-    """``COGCTL_AUDIT_LOG``, else ``audit.jsonl`` in the state directory (``.cogctl``)."""
+def default_path(env: Mapping[str, str] = os.environ, *,
+                 project_file: Path | None = None) -> Path:
+    """``COGCTL_AUDIT_LOG``, else ``audit.jsonl`` in the state directory (``.cogctl``, beside
+    ``project_file`` when given: ``statedir.state_dir``)."""
     explicit = env.get(ENV_VAR)
     if explicit:
         return Path(explicit)
-    return statedir.state_dir(env) / "audit.jsonl"
+    return statedir.state_dir(env, project_file=project_file) / "audit.jsonl"
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:

@@ -15,6 +15,16 @@ Series (labels ``method``, ``route`` and, where said, ``status``):
 - ``cogctl_http_retries_total`` (method, route): attempts that were retries of an earlier one
 - ``cogctl_http_rate_limited_total`` (method, route): attempts answered 429
 
+``drift --metrics-file`` adds, each labelled ``environment`` (``observe_drift``):
+
+- ``cogctl_drift_detected``: 1 when the environment drifted, else 0
+- ``cogctl_drift_objects``: objects that differ from the manifests
+- ``cogctl_drift_last_run_timestamp_seconds``: when the run ended (Unix time)
+- ``cogctl_drift_exit_code``: the command's exit code (0 none, 2 drift, 1 error)
+
+A run that fails before it could compare sets the exit code and timestamp only, so an alert
+on "no successful drift check for a day" sees the failure.
+
 ``route`` is the path with query string dropped and every segment that is not a known word of
 the Platform API replaced by ``{id}`` (``/api/v1/slots/slot_1a2b`` -> ``/api/v1/slots/{id}``),
 so label cardinality stays bounded however many objects a run touches.
@@ -166,6 +176,18 @@ class MetricsRecorder:
                            ["method", "route"], self._rate_limited)
             for name in sorted(self._gauges):
                 yield _gauge(name, self._gauges[name])
+
+
+def observe_drift(recorder: MetricsRecorder, *, environment: str, exit_code: int,
+                  timestamp: float, objects: int | None = None) -> None:
+    """The drift gauges of one environment; ``objects`` None: the run could not compare."""
+    recorder.observe("cogctl_drift_last_run_timestamp_seconds", timestamp,
+                     environment=environment)
+    recorder.observe("cogctl_drift_exit_code", exit_code, environment=environment)
+    if objects is not None:
+        recorder.observe("cogctl_drift_detected", 1 if exit_code == 2 else 0,
+                         environment=environment)
+        recorder.observe("cogctl_drift_objects", objects, environment=environment)
 
 
 def _bump(table: dict[_Key, int], key: _Key) -> None:

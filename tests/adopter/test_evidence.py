@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import time
 from pathlib import Path
 
 from reconciler import __version__
@@ -42,3 +43,49 @@ def test_audit_entries_carry_actor_commit_run_and_version(tmp_path: Path) -> Non
         assert fields["run_url"] == "https://github.com/acme/bots/actions/runs/42"
         assert fields["cogctl_version"] == __version__
     assert cogctl(project, "audit", "verify", ".cogctl/audit.jsonl").returncode == 0
+
+
+def _gauges(path: Path) -> dict[tuple[str, str], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found = {}
+    for family in text_string_to_metric_families(path.read_text()):
+        for sample in family.samples:
+            if sample.name.startswith("cogctl_drift_"):
+                found[(sample.name, sample.labels["environment"])] = sample.value
+    return found
+
+
+def test_drift_metrics_carry_a_gauge_per_environment_the_time_and_the_exit_code(
+    tmp_path: Path,
+) -> None:
+    assert cogctl(tmp_path, "init", "p").returncode == 0
+    project = tmp_path / "p"
+    env = clean_env(CRM_API_TOKEN="t")
+    metrics_file = project / "drift.prom"
+    before = time.time()
+    drifted = cogctl(project, "drift", "--metrics-file", str(metrics_file), env=env)
+    assert drifted.returncode == 2, drifted.stderr
+    gauges = _gauges(metrics_file)
+    stamp = gauges.pop(("cogctl_drift_last_run_timestamp_seconds", "local"))
+    assert before <= stamp <= time.time()
+    assert gauges == {("cogctl_drift_detected", "local"): 1.0,
+                      ("cogctl_drift_objects", "local"): 4.0,
+                      ("cogctl_drift_exit_code", "local"): 2.0}
+
+    assert cogctl(project, "apply", "--auto-approve", env=env).returncode == 0
+    clean = cogctl(project, "drift", "--metrics-file", str(metrics_file), env=env)
+    assert clean.returncode == 0, clean.stderr
+    gauges = _gauges(metrics_file)
+    assert gauges[("cogctl_drift_detected", "local")] == 0.0
+    assert gauges[("cogctl_drift_objects", "local")] == 0.0
+    assert gauges[("cogctl_drift_exit_code", "local")] == 0.0
+
+    # a run that cannot reach the tenant: exit code and time, no drift verdict
+    failed = cogctl(project, "drift", "--env", "staging", "--metrics-file", str(metrics_file),
+                    env=env)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    gauges = _gauges(metrics_file)
+    assert gauges[("cogctl_drift_exit_code", "staging")] == 1.0
+    assert ("cogctl_drift_last_run_timestamp_seconds", "staging") in gauges
+    assert ("cogctl_drift_detected", "staging") not in gauges

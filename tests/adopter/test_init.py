@@ -16,6 +16,7 @@ from reconciler.ops import scaffolding
 from .helpers import clean_env, cogctl
 
 WORKFLOWS = ("cogctl-plan.yml", "cogctl-apply.yml", "cogctl-drift.yml")
+REUSABLE = Path(__file__).resolve().parents[2] / ".github/workflows/cogctl.yml"
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +62,29 @@ def test_workflows_call_the_reusable_workflow(project: Path, name: str) -> None:
     command = name.removeprefix("cogctl-").removesuffix(".yml")
     assert job["with"]["command"] == command
     assert job["with"]["manifests"] == "manifests"
-    assert set(job["with"]) <= {"command", "manifests", "environments", "python-version"}
+    # the adopter's repository is not cogctl's: the reusable workflow is told where to
+    # install cogctl from, the same repository and version as the workflow it calls
+    assert job["with"]["cogctl-repository"] == scaffolding.DEFAULT_WORKFLOW_REPO
+    assert job["with"]["cogctl-ref"] == f"v{__version__}"
+    assert set(job["with"]) <= set(_reusable_inputs())
     assert workflow["permissions"] == {}
+
+
+def _reusable_inputs() -> dict[str, object]:
+    reusable = yaml.safe_load(REUSABLE.read_text())
+    inputs: dict[str, object] = reusable[True]["workflow_call"]["inputs"]  # YAML 1.1: on: True
+    return inputs
+
+
+def test_workflow_repo_sets_where_cogctl_is_installed_from(tmp_path: Path) -> None:
+    result = cogctl(tmp_path, "init", "--workflow-repo", "acme/cogctl-fork")
+    assert result.returncode == 0, result.stderr
+    for name in WORKFLOWS:
+        workflow = yaml.safe_load((tmp_path / ".github/workflows" / name).read_text())
+        (job,) = workflow["jobs"].values()
+        assert job["uses"].startswith("acme/cogctl-fork/.github/workflows/cogctl.yml@v")
+        assert job["with"]["cogctl-repository"] == "acme/cogctl-fork"
+        assert job["with"]["cogctl-ref"] == f"v{__version__}"
 
 
 def test_workflows_match_the_github_workflow_schema(project: Path) -> None:

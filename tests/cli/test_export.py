@@ -117,6 +117,10 @@ def test_export_then_plan_converges_without_writes(tmp_path: Path, tenant: Serve
     assert slots[0]["metadata"] == {"name": "email", "bot": "support"}
     assert slots[0]["spec"]["dependencies"] == ["order_number"]
     assert "cogctl_http_requests_total" in (work / "metrics.prom").read_text()
+    # every document names the project's schema (work/schemas/), relative to its own file
+    text = (work / "exported/support/slots.yaml").read_text()
+    assert text.count("---\n# yaml-language-server: $schema=../../schemas/manifest.schema.json"
+                      "\n") == 2
 
     validated = _cogctl(work, tenant, "validate", "exported")
     assert validated.returncode == 0, validated.stdout + validated.stderr

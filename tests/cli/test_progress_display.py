@@ -59,3 +59,45 @@ def test_training_names_the_bot_as_every_output_does(capsys: pytest.CaptureFixtu
     with _progress.Display(live=False, names={"bot_a": "a (bot_a)"}) as display:
         display(_update("succeeded", 1.0, 2.0))
     assert capsys.readouterr().err == "retraining a (bot_a): succeeded 100% after 2.0s (job job_1)\n"
+
+
+def _case(done: int, total: int, elapsed: float, failed: int = 0) -> progress.CaseDone:
+    return progress.CaseDone("SimulationSuite/b/s", f"case_{done}", "passed", done, total,
+                             failed, elapsed)
+
+
+def test_simulation_cases_print_at_most_every_interval_and_always_the_last(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    clock = FakeClock(start=0.0)
+    with _progress.Display(live=False, interval=5.0, clock=clock) as display:
+        for done in range(1, 20):  # a case finishes every second
+            clock.now = float(done)
+            display(_case(done, 20, float(done), failed=done // 10))
+        clock.now = 20.5
+        display(_case(20, 20, 20.5, failed=2))
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "simulating SimulationSuite/b/s: 1/20 cases done, 0 not passed, after 1.0s",
+        "simulating SimulationSuite/b/s: 6/20 cases done, 0 not passed, after 6.0s",
+        "simulating SimulationSuite/b/s: 11/20 cases done, 1 not passed, after 11.0s",
+        "simulating SimulationSuite/b/s: 16/20 cases done, 1 not passed, after 16.0s",
+        "simulating SimulationSuite/b/s: 20/20 cases done, 2 not passed, after 20.5s",
+    ]
+
+
+def test_simulation_cases_on_a_terminal_are_a_live_count() -> None:
+    import io
+
+    from rich.console import Console
+
+    with _progress.Display(live=True) as display:
+        display(_case(1, 4, 0.5))
+        bars = display._bars
+        assert bars is not None
+        bars.console.file = io.StringIO()  # keep the test's stderr clean
+        display(_case(3, 4, 1.0, failed=1))
+        (task,) = bars.tasks
+        assert (task.completed, task.total) == (3, 4)
+        assert task.fields["status"] == "1 not passed"
+    assert isinstance(bars.console, Console)

@@ -173,3 +173,19 @@ def test_summary_has_verdicts_not_turns(tenant: Tenant) -> None:
             "coverage": 0.0, "missingFlows": ["flow_x"], "misconfigurations": 0,
         }],
     }
+
+
+def test_every_finished_case_is_reported_with_the_count_so_far(tenant: Tenant) -> None:
+    from reconciler.engine import progress
+
+    events: list[progress.Event] = []
+    s = suite(case("test_hello", "hello there", intent="greeting"),
+              case("test_hi", "hi", intent="greeting"),
+              case("test_wrong", "hi", intent="order_status"))
+    report = run(tenant, s, on_event=events.append)
+    done = [e for e in events if isinstance(e, progress.CaseDone)]
+    assert sorted(e.case_id for e in done) == ["test_hello", "test_hi", "test_wrong"]
+    assert [e.done for e in done] == [1, 2, 3]
+    assert {e.total for e in done} == {3}
+    assert done[-1].failed == 1 == report.counts()["failed"]
+    assert [e.elapsed for e in done] == sorted(e.elapsed for e in done)
