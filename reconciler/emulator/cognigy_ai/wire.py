@@ -151,7 +151,7 @@ def name_of(values: Mapping[str, JsonValue], key: str = "name") -> str:
 
 def _int(query: Mapping[str, str], name: str, default: int) -> int:
     raw = query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         return int(raw)
