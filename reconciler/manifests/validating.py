@@ -56,7 +56,7 @@ class Project:
     def bot_id(self, logical_bot: str) -> str:
         """The botId of a logical bot in the chosen environment; unmapped names are botIds."""
         settings = self.environment_config
-        return settings.bots.get(logical_bot, logical_bot) if settings else logical_bot
+        return settings.bot_id(logical_bot) if settings else logical_bot
 
     def bots(self) -> tuple[str, ...]:
         """The logical bots the manifests name, in first-seen order."""
