@@ -26,7 +26,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconciler import errors
-from reconciler.manifests import crossdoc, dependencies, examples, loading, models, projects
+from reconciler.manifests import (
+    aiapi,
+    crossdoc,
+    dependencies,
+    examples,
+    loading,
+    models,
+    projects,
+)
 
 DEFAULT_PATHS = (Path("manifests"),)
 
@@ -135,6 +143,9 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
     diagnostics.extend(check_documents(result.outlined, invalid=result.invalid))
     if run_examples:
         diagnostics.extend(examples.diagnostics(result.manifests))
+    if loaded_config is not None and environment is not None and (
+            loaded_config.config.environments[environment].is_cognigy_ai):
+        diagnostics.extend(aiapi.diagnostics(result.manifests))
     if result.files == 0 and not result.diagnostics:
         diagnostics.append(loading.Diagnostic(
             str(paths[0]), 1, 1, None,
