@@ -47,6 +47,11 @@ class NotAvailableError(errors.BackendError):
     """A feature this api cannot answer (or cogctl does not map for it yet)."""
 
 
+class MetricsNotAvailableError(NotAvailableError, errors.NotFoundError):
+    """No extraction metrics on this api: a baseline read finds none (a ``NotFoundError``),
+    and verify reports why instead of waiting for them."""
+
+
 def _seg(value: str) -> str:
     return quote(value, safe="")
 
@@ -451,9 +456,10 @@ class CognigyAiBackend:
 
     async def get_extraction_metrics(self, bot_id: str, slot_id: str, *,
                                      time_range: str = "last24h") -> lt.ExtractionMetrics:
-        not_available("slot extraction metrics (verify)",
-                      "run apply with --no-verify on this api; the writes and the "
-                      "retraining are done")
+        raise MetricsNotAvailableError(
+            f"slot extraction metrics (verify) are not available on api {API_NAME}",
+            hint="run apply with --no-verify on this api; the writes and the retraining "
+            "are done")
 
     async def list_entities(self, bot_id: str) -> list[lt.Entity]:
         not_available("simulation")
