@@ -7,10 +7,20 @@ apart so that each module stays small. Frozen, unknown keys refused, like the ma
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from reconciler.manifests import rules
 
@@ -42,6 +52,37 @@ class CognigyAiBot(_Frozen):
     locale: Annotated[str, Field(min_length=1, max_length=200)]
 
 
+_BOT_ID = re.compile(BOT_PATTERN)
+_TARGET_SCHEMA: dict[str, Any] = {"anyOf": [
+    {"type": "string", "pattern": BOT_PATTERN},
+    {"type": "object", "additionalProperties": False,
+     "required": ["project", "flow", "locale"],
+     "properties": {k: {"type": "string", "minLength": 1, "maxLength": 200}
+                    for k in ("project", "flow", "locale")}},
+]}
+
+
+def _bot_target(value: Any) -> str | CognigyAiBot:
+    """A botId (``platform``) or ``{project, flow, locale}`` (``cognigy-ai``): one error
+    at the value, not one per shape it could have had."""
+    if isinstance(value, CognigyAiBot):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return CognigyAiBot.model_validate(dict(value))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ValueError(f"{where}: {first['msg']}" if where else first["msg"]) from None
+    if not isinstance(value, str) or not _BOT_ID.match(value):
+        raise ValueError(f"String should match pattern '{BOT_PATTERN}' (a botId), or be "
+                         "{project, flow, locale} with api: cognigy-ai")
+    return value
+
+
+BotTarget = Annotated[Any, BeforeValidator(_bot_target), WithJsonSchema(_TARGET_SCHEMA)]
+
+
 def _check_prefix(prefix: str) -> str:
     if not prefix.startswith("/") or prefix.endswith("/") or "?" in prefix or "#" in prefix:
         raise ValueError("must be a path like /new/v2.0 (leading slash, no trailing slash)")
@@ -65,10 +106,8 @@ class Environment(_Frozen):
     baseUrl: Annotated[str, AfterValidator(rules.check_tenant_url)] | None = None
     apiPrefix: Annotated[str, AfterValidator(_check_prefix)] | None = None
     emulator: EmulatorTarget | None = None
-    bots: dict[
-        Annotated[str, Field(pattern=BOT_PATTERN)],
-        Annotated[str, Field(pattern=BOT_PATTERN)] | CognigyAiBot,
-    ] = Field(default_factory=dict)
+    bots: dict[Annotated[str, Field(pattern=BOT_PATTERN)], BotTarget] = Field(
+        default_factory=dict)
     vars: dict[Annotated[str, Field(pattern=ENV_VAR_PATTERN)], str] = Field(default_factory=dict)
     rateLimitPerMinute: Annotated[int, Field(ge=1)] | None = None
     # Promotion: this environment is applied only after the one it names applied and verified.
