@@ -8,6 +8,12 @@ in-process: its state lives in ``<state_dir>/local-tenant.json``, seeded on firs
 the environment's ``emulator.fixture`` (relative to cogctl.yaml) or ``--emulator-fixture``,
 and is saved atomically when the command ends, failed or not, since writes happened.
 
+An environment with ``api: cognigy-ai`` talks Cognigy.AI's v2.0 REST API instead
+(``backend.cognigy_ai``): ``baseUrl`` (``COGNIGY_BASE_URL`` overrides it) with the key from
+``COGNIGY_API_KEY`` only, or, with no base URL, the embedded v2 emulator (state
+``<state_dir>/local-cognigy-ai.json``, seeded from ``emulator.fixture``). Scopes do not
+apply there: an API key acts as its user.
+
 Each command asks for the scopes it needs and no more: plan, validate, drift and export
 read; apply asks for what its plan writes (``scopes_for_apply``).
 """
@@ -41,6 +47,7 @@ ENV_CLIENT_ID = embedded.ENV_CLIENT_ID
 ENV_CLIENT_SECRET = embedded.ENV_CLIENT_SECRET
 ENV_TENANT_URL = "COGNIGY_TENANT_URL"
 ENV_TOKEN_URL = "COGNIGY_TOKEN_URL"
+ENV_AI_BASE_URL = "COGNIGY_BASE_URL"
 
 
 def scopes_for_apply(
@@ -108,6 +115,11 @@ async def connect(
 ) -> AsyncIterator[Target]:
     """Open the command's backend; close it (and save embedded state) when the block ends."""
     name, settings = choose_environment(config, environment, env)
+    if settings is not None and settings.is_cognigy_ai:
+        async with _connect_ai(name, settings, config_path, emulator_fixture, state_dir,
+                               observers, env) as target:
+            yield target
+        return
     tenant_url = env_url(env, ENV_TENANT_URL) or (settings.tenantUrl if settings else None)
     if tenant_url:
         backend = _tenant_backend(tenant_url, settings, scopes, observers, env)
@@ -141,6 +153,45 @@ def env_url(env: Mapping[str, str], variable: str) -> str | None:
             hint=f"set {variable} to an https:// URL (http:// only for 127.0.0.1, [::1] or "
             "localhost)",
         ) from None
+
+
+@contextlib.asynccontextmanager
+async def _connect_ai(
+    name: str | None,
+    settings: models.Environment,
+    config_path: Path | None,
+    emulator_fixture: Path | None,
+    state_dir: Path,
+    observers: Sequence[base.RequestObserver],
+    env: Mapping[str, str],
+) -> AsyncIterator[Target]:
+    from reconciler.backend.cognigy_ai import adapter, http
+    from reconciler.backend.cognigy_ai import embedded as ai_embedded
+
+    base_url = env_url(env, ENV_AI_BASE_URL) or settings.baseUrl
+    if base_url:
+        key = env.get(http.ENV_API_KEY)
+        if not key:
+            raise errors.ConfigError(
+                f"no API key for {base_url}: {http.ENV_API_KEY} is not set",
+                hint=f"export {http.ENV_API_KEY} (My Profile > API Keys in Cognigy.AI); "
+                "it is never read from a file")
+        backend = adapter.CognigyAiBackend(
+            base_url=base_url, api_key=key, bots=settings.ai_bots(),
+            api_prefix=settings.apiPrefix or projects.DEFAULT_AI_PREFIX,
+            limit_per_minute=settings.rateLimitPerMinute, observers=observers)
+        try:
+            yield Target(name, backend, f"Cognigy.AI tenant {backend.base_url}", False,
+                         settings)
+        finally:
+            await backend.aclose()
+        return
+    fixture = emulator_fixture or _configured_fixture(settings, config_path)
+    async with ai_embedded.open_embedded(
+        fixture=fixture, state_path=state_dir / ai_embedded.STATE_FILE,
+        bots=settings.ai_bots(), observers=observers, env=env,
+    ) as (local, description):
+        yield Target(name, local, description, True, settings)
 
 
 def _tenant_backend(

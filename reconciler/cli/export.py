@@ -110,7 +110,7 @@ def _load_config(path: Path | None) -> models.ProjectConfig | None:
 
 def _resolve_bot(given: str, settings: models.Environment | None) -> tuple[str, str]:
     """(botId, logical name): a mapped logical name, a mapped botId, or a bare botId."""
-    mapping = settings.bots if settings else {}
+    mapping = settings.platform_bots() if settings else {}
     if given in mapping:
         return mapping[given], given
     logical = next((name for name, bot_id in mapping.items() if bot_id == given), given)

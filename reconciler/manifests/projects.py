@@ -7,10 +7,20 @@ apart so that each module stays small. Frozen, unknown keys refused, like the ma
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
 
 from reconciler.manifests import rules
 
@@ -28,31 +38,128 @@ class EmulatorTarget(_Frozen):
     fixture: Annotated[str, Field(min_length=1)]
 
 
+API_PLATFORM = "platform"
+API_COGNIGY_AI = "cognigy-ai"
+DEFAULT_AI_PREFIX = "/new/v2.0"
+
+
+class CognigyAiBot(_Frozen):
+    """Where a logical bot lives on a Cognigy.AI tenant: a project, its flow and a locale,
+    each by name or ``_id`` (resolved once per run)."""
+
+    project: Annotated[str, Field(min_length=1, max_length=200)]
+    flow: Annotated[str, Field(min_length=1, max_length=200)]
+    locale: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+_BOT_ID = re.compile(BOT_PATTERN)
+_TARGET_SCHEMA: dict[str, Any] = {"anyOf": [
+    {"type": "string", "pattern": BOT_PATTERN},
+    {"type": "object", "additionalProperties": False,
+     "required": ["project", "flow", "locale"],
+     "properties": {k: {"type": "string", "minLength": 1, "maxLength": 200}
+                    for k in ("project", "flow", "locale")}},
+]}
+
+
+def _bot_target(value: Any) -> str | CognigyAiBot:
+    """A botId (``platform``) or ``{project, flow, locale}`` (``cognigy-ai``): one error
+    at the value, not one per shape it could have had."""
+    if isinstance(value, CognigyAiBot):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return CognigyAiBot.model_validate(dict(value))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ValueError(f"{where}: {first['msg']}" if where else first["msg"]) from None
+    if not isinstance(value, str) or not _BOT_ID.match(value):
+        raise ValueError(f"String should match pattern '{BOT_PATTERN}' (a botId), or be "
+                         "{project, flow, locale} with api: cognigy-ai")
+    return value
+
+
+BotTarget = Annotated[Any, BeforeValidator(_bot_target), WithJsonSchema(_TARGET_SCHEMA)]
+
+
+def _check_prefix(prefix: str) -> str:
+    if not prefix.startswith("/") or prefix.endswith("/") or "?" in prefix or "#" in prefix:
+        raise ValueError("must be a path like /new/v2.0 (leading slash, no trailing slash)")
+    return prefix
+
+
 class Environment(_Frozen):
     """One target: a tenant (``tenantUrl``) or the embedded emulator (``emulator``), not both.
 
-    ``bots`` maps logical bot names (``metadata.bot``) to this tenant's botIds; a logical
-    name with no mapping is the botId itself. ``vars`` fill ``${vars.NAME}`` in manifests.
-    With neither target, the tenant comes from ``COGNIGY_TENANT_URL`` or the emulator runs.
+    ``api`` says which API the tenant speaks: ``platform`` (the default; ``tenantUrl``,
+    ``bots`` maps logical bot names to botIds, a logical name with no mapping is the botId
+    itself) or ``cognigy-ai`` (Cognigy.AI's v2.0 REST API: ``baseUrl``, optional
+    ``apiPrefix``, and ``bots`` maps each logical name to ``{project, flow, locale}``).
+    ``vars`` fill ``${vars.NAME}`` in manifests. With neither target, the tenant comes from
+    ``COGNIGY_TENANT_URL`` or the emulator runs.
     """
 
+    api: Literal["platform", "cognigy-ai"] = "platform"
     tenantUrl: Annotated[str, AfterValidator(rules.check_tenant_url)] | None = None
     tokenUrl: Annotated[str, AfterValidator(rules.check_token_url)] | None = None
+    baseUrl: Annotated[str, AfterValidator(rules.check_tenant_url)] | None = None
+    apiPrefix: Annotated[str, AfterValidator(_check_prefix)] | None = None
     emulator: EmulatorTarget | None = None
-    bots: dict[
-        Annotated[str, Field(pattern=BOT_PATTERN)], Annotated[str, Field(pattern=BOT_PATTERN)]
-    ] = Field(default_factory=dict)
+    bots: dict[Annotated[str, Field(pattern=BOT_PATTERN)], BotTarget] = Field(
+        default_factory=dict)
     vars: dict[Annotated[str, Field(pattern=ENV_VAR_PATTERN)], str] = Field(default_factory=dict)
     rateLimitPerMinute: Annotated[int, Field(ge=1)] | None = None
     # Promotion: this environment is applied only after the one it names applied and verified.
     after: Annotated[str, Field(pattern=BOT_PATTERN)] | None = None
+
+    @property
+    def is_cognigy_ai(self) -> bool:
+        return self.api == API_COGNIGY_AI
+
+    def bot_id(self, logical: str) -> str:
+        """The botId a logical bot maps to; on ``cognigy-ai`` the logical name itself."""
+        mapped = self.bots.get(logical, logical)
+        return mapped if isinstance(mapped, str) else logical
+
+    def platform_bots(self) -> dict[str, str]:
+        """The ``platform`` mapping: logical name -> botId (empty on ``cognigy-ai``)."""
+        return {k: v for k, v in self.bots.items() if isinstance(v, str)}
+
+    def ai_bots(self) -> dict[str, CognigyAiBot]:
+        """The ``cognigy-ai`` mapping: logical name -> where the bot lives."""
+        return {k: v for k, v in self.bots.items() if isinstance(v, CognigyAiBot)}
+
+    @model_validator(mode="after")
+    def _api_fields(self) -> Environment:
+        if self.is_cognigy_ai:
+            if self.tenantUrl is not None or self.tokenUrl is not None:
+                raise rules.violation("api cognigy-ai takes baseUrl, not tenantUrl/tokenUrl",
+                                      "tenantUrl" if self.tenantUrl else "tokenUrl")
+            if self.baseUrl is not None and self.emulator is not None:
+                raise rules.violation("set baseUrl or emulator, not both", "emulator")
+            for logical, where in self.bots.items():
+                if isinstance(where, str):
+                    raise rules.violation(
+                        "on api cognigy-ai a bot maps to {project, flow, locale}", "bots",
+                        logical)
+        else:
+            for field in ("baseUrl", "apiPrefix"):
+                if getattr(self, field) is not None:
+                    raise rules.violation(f"{field} needs api: cognigy-ai", field)
+            for logical, where in self.bots.items():
+                if not isinstance(where, str):
+                    raise rules.violation(
+                        "a mapping {project, flow, locale} needs api: cognigy-ai", "bots",
+                        logical)
+        return self
 
     @model_validator(mode="after")
     def _one_target(self) -> Environment:
         if self.tenantUrl is not None and self.emulator is not None:
             raise rules.violation("set tenantUrl or emulator, not both", "emulator")
         seen: dict[str, str] = {}
-        for logical, bot_id in self.bots.items():
+        for logical, bot_id in self.platform_bots().items():
             if bot_id in seen:
                 raise rules.violation(
                     f"bots {seen[bot_id]!r} and {logical!r} both map to {bot_id!r}", "bots", logical

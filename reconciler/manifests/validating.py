@@ -29,6 +29,7 @@ from pathlib import Path
 
 from reconciler import errors, statedir
 from reconciler.manifests import (
+    aiapi,
     crossdoc,
     dependencies,
     examples,
@@ -66,7 +67,7 @@ class Project:
     def bot_id(self, logical_bot: str) -> str:
         """The botId of a logical bot in the chosen environment; unmapped names are botIds."""
         settings = self.environment_config
-        return settings.bots.get(logical_bot, logical_bot) if settings else logical_bot
+        return settings.bot_id(logical_bot) if settings else logical_bot
 
     def bots(self) -> tuple[str, ...]:
         """The logical bots the manifests name, in first-seen order."""
@@ -162,6 +163,9 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
         diagnostics.extend(examples.diagnostics(result.manifests))
     if loaded_config is not None:
         diagnostics.extend(check_secret_policy(result.manifests, loaded_config.config.secrets))
+    if loaded_config is not None and environment is not None and (
+            loaded_config.config.environments[environment].is_cognigy_ai):
+        diagnostics.extend(aiapi.diagnostics(result.manifests))
     if result.files == 0 and not result.diagnostics:
         diagnostics.append(loading.Diagnostic(
             str(paths[0]), 1, 1, None,

@@ -1,0 +1,216 @@
+"""The pure translation between the core's Platform-shaped objects and Cognigy.AI's own.
+
+- A regex ``Slot`` is one regex slot filler: its patterns joined into one JavaScript literal
+  ``/(?:p1)|(?:p2)/g``. What the filler cannot hold (the pattern list, ``fillStrategy``,
+  ``dependencies`` by name, ``labels`` with cogctl's stamp) is kept in cogctl's state and
+  surfaced back as the slot's own fields, so the core's stamps and drift rules apply
+  unchanged. A filler whose regex is no longer the join of the recorded patterns (edited
+  outside cogctl) shows the regex's body as its one pattern: the hashes then differ.
+- ``ContextDefaults`` are the entry flow's ``context`` (values only); each managed key's
+  scope and the reserved ``_cogctl_*`` keys (the applied stamp, the retraining marker) live
+  in the state, never in the entry flow, whose context every session copies.
+- Versions are ``<_id>:<lastChanged>``; a context's also covers its state record, so a
+  write of cogctl's own bookkeeping moves it as an ETag would.
+- cogctl's state is the ``context`` of the flow ``cogctl-state`` of each project:
+  ``{"format": 1, "objects": {address: record}, "contexts": {bot: record}}``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from reconciler.core import livetypes as lt
+
+STATE_FLOW = "cogctl-state"
+STATE_FORMAT = 1
+RESERVED_PREFIX = "_cogctl_"
+DEFAULT_SCOPE = "session"
+# uuid5 namespace of cogctl's referenceIds: uuid5(NAMESPACE_URL, "https://cogctl.dev/ai").
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://cogctl.dev/ai")
+TASK_STATUS: dict[str, str] = {
+    "queued": "queued", "active": "running", "cancelling": "running", "done": "succeeded",
+    "cancelled": "failed", "error": "failed",
+}
+
+
+def join_patterns(patterns: Sequence[str]) -> str:
+    """``/(?:p1)|(?:p2)/g``: one JavaScript literal matching any of the patterns."""
+    return "/" + "|".join(f"(?:{p})" for p in patterns) + "/g"
+
+
+def regex_body(regex: str) -> str:
+    """The pattern of a ``/body/flags`` literal; a string not in that form as it is."""
+    if regex.startswith("/"):
+        end = regex.rfind("/")
+        flags = regex[end + 1:]
+        if end > 0 and (flags == "" or flags.isalpha()):
+            return regex[1:end]
+    return regex
+
+
+def patterns_of(regex: str | None, recorded: Sequence[str] | None) -> list[str]:
+    """The slot's patterns: the recorded ones while the regex is still their join."""
+    if regex is None:
+        return []
+    if recorded is not None and join_patterns(recorded) == regex:
+        return list(recorded)
+    return [regex_body(regex)]
+
+
+def address(bot: str, name: str) -> str:
+    return f"Slot/{bot}/{name}"
+
+
+def reference_id(key: str) -> str:
+    """A deterministic referenceId (uuid5) for what cogctl creates at ``key``."""
+    return str(uuid.uuid5(NAMESPACE, key))
+
+
+def version_of(doc: Mapping[str, Any]) -> str:
+    return f"{doc.get('_id')}:{doc.get('lastChanged')}"
+
+
+def content_hash(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def managed_fields(filler: Mapping[str, Any]) -> dict[str, Any]:
+    """What cogctl writes of a slot filler: the drift hash is taken over these."""
+    return {"name": filler.get("name"), "type": filler.get("type"),
+            "regex": filler.get("regex"), "contextKey": filler.get("contextKey")}
+
+
+def _iso(seconds: Any) -> str:
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool):
+        return ""
+    stamp = datetime.datetime.fromtimestamp(float(seconds), tz=datetime.timezone.utc)
+    return stamp.isoformat().replace("+00:00", "Z")
+
+
+def filler_write(body: lt.SlotWrite, key: str, *, create: bool) -> dict[str, Any]:
+    """The slot filler fields a slot write sets (a create also sets its referenceId)."""
+    written: dict[str, Any] = {"name": body["name"], "type": "regex",
+                               "regex": join_patterns(body["patterns"]),
+                               "contextKey": body["name"]}
+    if create:
+        written["referenceId"] = reference_id(key)
+        written["storeResultInContext"] = True
+    return written
+
+
+def slot_record(filler: Mapping[str, Any], body: lt.SlotWrite,
+                dependency_names: Sequence[str]) -> dict[str, Any]:
+    """What the state keeps of a slot cogctl wrote: ids, the applied hash and the fields the
+    filler has no place for."""
+    return {
+        "_id": filler.get("_id"), "referenceId": filler.get("referenceId"),
+        "lastChanged": filler.get("lastChanged"),
+        "appliedHash": content_hash(managed_fields(filler)),
+        "regex": filler.get("regex"), "contextKey": filler.get("contextKey"),
+        "patterns": list(body["patterns"]), "fillStrategy": body["fillStrategy"],
+        "dependencies": sorted(set(dependency_names)), "labels": dict(body["labels"]),
+    }
+
+
+def live_slot(filler: Mapping[str, Any], record: Mapping[str, Any] | None, *, bot: str,
+              ids_by_name: Mapping[str, str]) -> lt.LiveSlot:
+    """A slot filler (full or an index item with the record's regex) as the core sees it."""
+    record = record or {}
+    kind = filler.get("type")
+    regex = filler.get("regex") if kind == "regex" else None
+    recorded = record.get("patterns")
+    dependencies = [ids_by_name.get(n, n) for n in record.get("dependencies") or ()]
+    slot = {
+        "slotId": str(filler.get("_id")), "botId": bot, "name": str(filler.get("name")),
+        "type": "regex" if kind == "regex" else "keyphrase",
+        "patterns": patterns_of(regex if isinstance(regex, str) else None,
+                                recorded if isinstance(recorded, list) else None),
+        "fillStrategy": record.get("fillStrategy") or "firstMatch",
+        "dependencies": dependencies, "labels": dict(record.get("labels") or {}),
+        "version": version_of(filler), "updatedAt": _iso(filler.get("lastChanged")),
+    }
+    return cast(lt.LiveSlot, slot)
+
+
+def empty_state() -> dict[str, Any]:
+    return {"format": STATE_FORMAT, "objects": {}, "contexts": {}}
+
+
+def read_state(context: Any) -> dict[str, Any]:
+    """The state flow's context as state; anything garbled reads as empty, never raises."""
+    if not isinstance(context, dict) or context.get("format") != STATE_FORMAT:
+        return empty_state()
+    state = copy.deepcopy(context)
+    for part in ("objects", "contexts"):
+        if not isinstance(state.get(part), dict):
+            state[part] = {}
+    return state
+
+
+def context_record(state: Mapping[str, Any], bot: str) -> dict[str, Any]:
+    found = state.get("contexts", {}).get(bot)
+    record = found if isinstance(found, dict) else {}
+    scopes = record.get("scopes")
+    reserved = record.get("reserved")
+    return {"scopes": dict(scopes) if isinstance(scopes, dict) else {},
+            "reserved": dict(reserved) if isinstance(reserved, dict) else {}}
+
+
+def live_context(flow: Mapping[str, Any], record: Mapping[str, Any], *,
+                 bot: str) -> lt.LiveContext:
+    values = flow.get("context")
+    values = values if isinstance(values, dict) else {}
+    scopes = record.get("scopes") or {}
+    context: dict[str, lt.ContextEntry] = {
+        key: {"value": value, "scope": str(scopes.get(key, DEFAULT_SCOPE))}
+        for key, value in values.items() if not key.startswith(RESERVED_PREFIX)
+    }
+    for key, entry in (record.get("reserved") or {}).items():
+        if isinstance(entry, dict):
+            context[key] = cast(lt.ContextEntry, copy.deepcopy(entry))
+    own = content_hash({"scopes": scopes, "reserved": record.get("reserved") or {}})
+    version = f"{version_of(flow)}:{own.removeprefix('sha256:')[:16]}"
+    return {"botId": bot, "contextVersion": version, "context": context}
+
+
+def apply_context_changes(
+    flow_context: Mapping[str, Any], record: Mapping[str, Any],
+    changes: Mapping[str, lt.ContextEntry | None],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The entry flow's new context (unmanaged keys kept) and the new state record."""
+    values = copy.deepcopy(dict(flow_context))
+    scopes = dict(record.get("scopes") or {})
+    reserved = dict(record.get("reserved") or {})
+    for key, entry in changes.items():
+        if key.startswith(RESERVED_PREFIX):
+            if entry is None:
+                reserved.pop(key, None)
+            else:
+                reserved[key] = copy.deepcopy(dict(entry))
+        elif entry is None:
+            values.pop(key, None)
+            scopes.pop(key, None)
+        else:
+            values[key] = copy.deepcopy(entry.get("value"))
+            scopes[key] = entry.get("scope") or DEFAULT_SCOPE
+    return values, {"scopes": scopes, "reserved": reserved}
+
+
+def retrain_job(task: Mapping[str, Any], *, bot: str) -> lt.RetrainJob:
+    status = TASK_STATUS.get(str(task.get("status")), "running")
+    job: dict[str, Any] = {"jobId": str(task.get("_id")), "status": status, "botId": bot}
+    current, total = task.get("currentStep"), task.get("totalStep")
+    if isinstance(current, int | float) and isinstance(total, int | float) and total:
+        job["progress"] = max(0.0, min(1.0, float(current) / float(total)))
+    if status == "succeeded":
+        job["modelVersion"] = f"task-{task.get('_id')}"
+    if status == "failed":
+        job["error"] = str(task.get("failReason") or task.get("status"))
+    return cast(lt.RetrainJob, job)

@@ -1,0 +1,116 @@
+"""The pure mapping of the Cognigy.AI backend and the api's validate refusals, as tables."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from reconciler.backend.cognigy_ai import mapping
+from reconciler.manifests import aiapi
+
+
+@pytest.mark.parametrize(("patterns", "regex"), [
+    (["a"], "/(?:a)/g"),
+    ([r"\bORD-\d{6}\b", r"\b\d{8}\b"], r"/(?:\bORD-\d{6}\b)|(?:\b\d{8}\b)/g"),
+    (["a|b", "c"], "/(?:a|b)|(?:c)/g"),
+])
+def test_patterns_join_into_one_literal_and_read_back_while_unchanged(
+        patterns: list[str], regex: str) -> None:
+    assert mapping.join_patterns(patterns) == regex
+    assert mapping.patterns_of(regex, patterns) == patterns
+    # the joined body matches what any pattern matches (same semantics, one regex)
+    body = re.compile(mapping.regex_body(regex))
+    for pattern in patterns:
+        sample = {"a": "a", "c": "c", "a|b": "b"}.get(pattern, "ORD-123456")
+        if re.search(pattern, sample):
+            assert body.search(sample)
+
+
+@pytest.mark.parametrize(("regex", "recorded", "shown"), [
+    ("/(?:x)/g", ["y"], ["(?:x)"]),  # edited outside cogctl: the body, never the record
+    ("/abc/gi", None, ["abc"]),
+    ("abc", None, ["abc"]),
+    (None, ["a"], []),
+])
+def test_a_regex_that_is_not_the_recorded_join_shows_its_body(
+        regex: str | None, recorded: list[str] | None, shown: list[str]) -> None:
+    assert mapping.patterns_of(regex, recorded) == shown
+
+
+def test_reference_ids_are_deterministic_per_address() -> None:
+    one = mapping.reference_id("Slot/support/email")
+    assert one == mapping.reference_id("Slot/support/email")
+    assert one != mapping.reference_id("Slot/orders/email")
+
+
+def test_context_changes_keep_unmanaged_keys_and_put_reserved_ones_in_the_state() -> None:
+    flow = {"language": "en", "tier": "gold"}
+    values, record = mapping.apply_context_changes(flow, {"scopes": {"tier": "session"}}, {
+        "max_retries": {"value": 3, "scope": "conversation"},
+        "tier": None,
+        "_cogctl_applied": {"value": {"hash": "h"}, "scope": "global"},
+    })
+    assert values == {"language": "en", "max_retries": 3}
+    assert record == {"scopes": {"max_retries": "conversation"},
+                      "reserved": {"_cogctl_applied": {"value": {"hash": "h"},
+                                                      "scope": "global"}}}
+    assert flow == {"language": "en", "tier": "gold"}  # inputs untouched
+
+
+def test_the_context_version_moves_with_the_flow_and_with_the_state_record() -> None:
+    flow = {"_id": "f", "lastChanged": 1, "context": {"a": 1}}
+    empty = {"scopes": {}, "reserved": {}}
+    marked = {"scopes": {}, "reserved": {"_cogctl_retrain": {"value": {}, "scope": "global"}}}
+    base = mapping.live_context(flow, empty, bot="b")
+    assert base["context"] == {"a": {"value": 1, "scope": "session"}}
+    assert mapping.live_context({**flow, "lastChanged": 2}, empty, bot="b")[
+        "contextVersion"] != base["contextVersion"]
+    with_marker = mapping.live_context(flow, marked, bot="b")
+    assert with_marker["contextVersion"] != base["contextVersion"]
+    assert "_cogctl_retrain" in with_marker["context"]
+
+
+@pytest.mark.parametrize(("status", "ours"), [
+    ("queued", "queued"), ("active", "running"), ("done", "succeeded"), ("error", "failed"),
+    ("cancelled", "failed"),
+])
+def test_task_status_maps_to_a_retrain_job(status: str, ours: str) -> None:
+    job = mapping.retrain_job({"_id": "t", "status": status, "failReason": "boom"}, bot="b")
+    assert job["status"] == ours
+    assert ("error" in job) is (ours == "failed")
+
+
+def test_state_that_is_garbled_reads_as_empty() -> None:
+    assert mapping.read_state("nonsense") == mapping.empty_state()
+    assert mapping.read_state({"format": 99}) == mapping.empty_state()
+    kept = mapping.read_state({"format": 1, "objects": {"a": {}}, "contexts": []})
+    assert kept["objects"] == {"a": {}}
+    assert kept["contexts"] == {}
+
+
+@pytest.mark.parametrize(("pattern", "problem"), [
+    (r"\bORD-\d{6}\b", None),
+    (r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", None),
+    (r"(?<year>\d{4})", None),
+    (r"a+?b*?", None),
+    (r"[(?P<]", None),  # inside a class: literal characters
+    (r"\(?P<x>", None),  # an escaped parenthesis
+    (r"(?P<x>\d+)", "named group"),
+    (r"(?P=x)", "back-reference"),
+    (r"(?i)abc", "inline flags"),
+    (r"(?i:abc)", "inline flags"),
+    (r"(?#note)a", "comment"),
+    (r"(?>a)", "atomic"),
+    (r"a++", "possessive"),
+    (r"a{2}+", "possessive"),
+    (r"\Aabc", r"\A"),
+    (r"abc\Z", r"\Z"),
+])
+def test_javascript_compatibility_of_patterns(pattern: str, problem: str | None) -> None:
+    found = aiapi.javascript_problem(pattern)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert problem in found
