@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 import pytest
@@ -113,7 +113,8 @@ def test_a_stale_version_is_a_conflict_and_nothing_is_written(world: World) -> N
     [filler] = world.fillers("s1")
     filler_id = filler.body["_id"]
     world.state.docs[filler_id].body["regex"] = "/(?:y)/g"
-    world.state.docs[filler_id].body["lastChanged"] += 5  # edited outside cogctl
+    body_of = world.state.docs[filler_id].body
+    body_of["lastChanged"] = cast(int, body_of["lastChanged"]) + 5  # edited outside cogctl
     world.admin("DELETE", "/_emulator/requests")
 
     async def work(b: adapter.CognigyAiBackend) -> None:
@@ -138,10 +139,11 @@ def test_context_writes_keep_foreign_keys_and_keep_reserved_keys_out_of_the_flow
         }, if_match=live["contextVersion"])
 
     stored = run(world, work)
-    main = world.state.docs["65f0c0ffee0000000000c001"].body
+    main: dict[str, Any] = world.state.docs["65f0c0ffee0000000000c001"].body
     assert main["context"] == {"language": "en", "max_retries": 3}
     assert stored["context"]["max_retries"] == {"value": 3, "scope": "conversation"}
-    assert stored["context"]["_cogctl_applied"]["value"]["hash"] == "h"
+    applied = cast(dict[str, Any], stored["context"]["_cogctl_applied"]["value"])
+    assert applied["hash"] == "h"
     assert run(world, lambda b: b.get_context("support")) == stored
 
     with pytest.raises(errors.VersionConflictError):

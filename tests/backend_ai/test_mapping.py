@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -60,7 +61,7 @@ def test_context_changes_keep_unmanaged_keys_and_put_reserved_ones_in_the_state(
 
 def test_the_context_version_moves_with_the_flow_and_with_the_state_record() -> None:
     flow = {"_id": "f", "lastChanged": 1, "context": {"a": 1}}
-    empty = {"scopes": {}, "reserved": {}}
+    empty: dict[str, Any] = {"scopes": {}, "reserved": {}}
     marked = {"scopes": {}, "reserved": {"_cogctl_retrain": {"value": {}, "scope": "global"}}}
     base = mapping.live_context(flow, empty, bot="b")
     assert base["context"] == {"a": {"value": 1, "scope": "session"}}
