@@ -11,6 +11,8 @@ import pytest
 
 from reconciler.manifests import regexes
 
+_NEWER_SYNTAX = "linear-time (RE2) matcher" if sys.version_info >= (3, 11) else "does not compile"
+
 
 @pytest.mark.parametrize(
     "pattern",
@@ -67,8 +69,9 @@ def test_safe_patterns_are_accepted(pattern: str) -> None:
         ("[]a]", "a class opening with ]"),
         ("[^]a]", "a class opening with ]"),
         ("a{,5}", "{,n} repeats up to n times"),
-        (r"a*+", "linear-time (RE2) matcher"),
-        (r"(?>a)b", "linear-time (RE2) matcher"),
+        # Python 3.11 reads these (then RE2 refuses them); 3.10's re does not compile them.
+        (r"a*+", _NEWER_SYNTAX),
+        (r"(?>a)b", _NEWER_SYNTAX),
     ],
 )
 def test_unsafe_patterns_are_refused_with_the_reason(pattern: str, reason: str) -> None:

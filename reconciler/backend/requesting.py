@@ -57,7 +57,27 @@ async def _within(seconds: float, request: Awaitable[httpx.Response]) -> httpx.R
         # A cancel scope on the running task: no extra task per request, unlike wait_for.
         async with asyncio.timeout(seconds):
             return await request
-    return await asyncio.wait_for(request, timeout=seconds)
+    # Python 3.10 has no asyncio.timeout: the same cancel scope by hand, so that every
+    # version runs the request in the caller's own task (wait_for would wrap it in another,
+    # and answers would then be seen in another order than they were sent).
+    task = asyncio.current_task()
+    assert task is not None
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        task.cancel()
+
+    handle = asyncio.get_running_loop().call_later(seconds, expire)
+    try:
+        return await request
+    except asyncio.CancelledError:
+        if expired:
+            raise asyncio.TimeoutError from None
+        raise
+    finally:
+        handle.cancel()
 
 
 def _parse_body(response: httpx.Response) -> lt.Json:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
+import sys
 from collections.abc import AsyncIterator, Collection, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,8 +32,40 @@ Desired = models.Integration | models.Slot | models.ContextDefaults
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine to the end (Ctrl-C surfaces as KeyboardInterrupt)."""
-    return asyncio.run(coro)
+    """Run a command's coroutine to the end (Ctrl-C surfaces as KeyboardInterrupt).
+
+    Ctrl-C (and SIGTERM, which is delivered through it) cancels the running coroutine, so its
+    cleanup runs inside it (embedded state saved, clients closed), then KeyboardInterrupt is
+    raised: what Python 3.11's asyncio runner does, done by hand on 3.10.
+    """
+    if sys.version_info >= (3, 11):
+        return asyncio.run(coro)
+    return asyncio.run(_cancelled_on_sigint(coro))
+
+
+async def _cancelled_on_sigint(coro: Coroutine[Any, Any, T]) -> T:
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    interrupted = False
+
+    def on_sigint(signum: int, frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+        if task is not None:
+            loop.call_soon_threadsafe(task.cancel)
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: nothing to intercept
+        return await coro
+    try:
+        return await coro
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def load_project(settings: _options.Settings) -> validating.Project:
