@@ -202,9 +202,12 @@ def _is_loopback(host: str) -> bool:
     if host in _LOOPBACK_HOSTS:
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return False  # ::ffff:127.0.0.1 is an odd spelling (Python 3.13 calls it loopback)
+    return address.is_loopback
 
 
 def check_tenant_url(url: str) -> str:

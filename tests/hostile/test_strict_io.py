@@ -22,7 +22,7 @@ from reconciler import fileio, jsontypes
         ("9" * 5000, "5000 digits is too long"),
         ("[" * 129 + "]" * 129, "nesting deeper than 128"),
         ("[" * 200_000, "nesting deeper than 128"),
-        ('{"a": 1,}', "line 1 column 9"),
+        ('{"a": 1,}', "line 1 column"),  # the column json names varies across Pythons
         (b"\xff", "not valid UTF-8"),
     ],
 )
