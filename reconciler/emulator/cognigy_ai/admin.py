@@ -11,24 +11,15 @@ state. Admin requests are neither rate-limited nor faulted.
 
 from __future__ import annotations
 
-import ipaddress
-import json
-
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reconciler import jsontypes
 from reconciler.emulator.cognigy_ai import records, wire
 from reconciler.emulator.cognigy_ai.dispatching import Emulator, respond
-
-
-def _is_loopback(request: Request) -> bool:
-    host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
+from reconciler.emulator.platform import admin as platform_admin
 
 
 class Admin:
@@ -44,7 +35,7 @@ class Admin:
         ]
 
     def _refuse(self, request: Request) -> Response | None:
-        if _is_loopback(request):
+        if platform_admin.is_loopback(request):
             return None
         return respond(wire.ApiError(403, "admin endpoints answer loopback only")
                        .answer(instance=request.url.path))
@@ -67,7 +58,7 @@ class Admin:
         if request.method == "PUT":
             try:
                 state.faults = records.FaultConfig.model_validate(
-                    json.loads(await request.body() or b"{}"))
+                    jsontypes.loads(await request.body() or b"{}"))
             except (ValueError, ValidationError) as exc:
                 return respond(wire.invalid("(body)", str(exc).splitlines()[0])
                                .answer(instance=request.url.path))

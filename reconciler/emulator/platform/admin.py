@@ -22,7 +22,8 @@ from reconciler.emulator.platform import records, wire
 from reconciler.emulator.platform.dispatching import Emulator
 
 
-def _is_loopback(request: Request) -> bool:
+def is_loopback(request: Request) -> bool:
+    """Whether the request comes from this machine: the admin endpoints answer nothing else."""
     host = request.client.host if request.client else ""
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -48,7 +49,7 @@ class Admin:
         ]
 
     def _refuse(self, request: Request) -> Response | None:
-        if _is_loopback(request):
+        if is_loopback(request):
             return None
         return _error(wire.ApiError(403, "forbidden", "admin endpoints answer loopback only"))
 
