@@ -46,6 +46,21 @@ def _start(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _turn_into_a_directory(audit: Path, kept: Path) -> None:
+    """Move the log aside and put a directory in its place. The running apply may append (and
+    so re-create the file) in between: those entries join the kept log, and we try again."""
+    os.rename(audit, kept)
+    for _ in range(1000):
+        try:
+            audit.mkdir()
+            return
+        except FileExistsError:
+            with kept.open("a", encoding="utf-8") as log:
+                log.write(audit.read_text(encoding="utf-8"))
+            audit.unlink()
+    raise AssertionError("the audit log kept coming back")
+
+
 def _entries(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
@@ -102,9 +117,13 @@ def test_an_audit_log_that_fails_mid_apply_stops_it_before_the_next_write(tmp_pa
     apply = _start(tmp_path, env, "apply", "project", "--auto-approve", "--no-verify")
     _wait_for_writes(audit, 40, apply)
     kept = tmp_path / "audit-before.jsonl"
-    os.rename(audit, kept)
-    audit.mkdir()  # the log's path is now a directory: every append fails
-    _out, err = apply.communicate(timeout=60)
+    try:
+        _turn_into_a_directory(audit, kept)  # every append fails from now on
+        _out, err = apply.communicate(timeout=60)
+    finally:
+        if apply.poll() is None:
+            apply.kill()
+            apply.communicate()
     assert apply.returncode == 1, err
     assert "Traceback" not in err
     assert "audit log" in err
