@@ -19,11 +19,12 @@ import yaml
 
 from reconciler import errors, fileio, jsontypes
 from reconciler.core import plans
-from reconciler.github import api, planstamps
+from reconciler.github import api, auditchain, planstamps
 
 # ``github`` names the click group below, as the command registry expects.
 from reconciler.github import publishing as gh
 from reconciler.manifests import models
+from reconciler.records import audithead
 from reconciler.rendering import actions, markdown
 
 T = TypeVar("T")
@@ -258,3 +259,30 @@ def failure_body(log_file: Path, title: str, tail: int) -> None:
     """Markdown for a failure comment: the first error line and the last lines of the log."""
     click.echo(actions.failure_comment(title, _read(log_file), run_url=_run_url(os.environ),
                                        tail=tail))
+
+
+@github.command("audit-restore")
+@click.option("--environment", required=True, help="Environment whose chain to continue.")
+@click.option("--dir", "folder", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where the audit log and head go (the job's output folder).")
+@click.option("--branch", help="Branch whose runs count (default: GITHUB_REF_NAME).")
+def audit_restore(environment: str, folder: Path, branch: str | None) -> None:
+    """Fetch the newest audit log and head of ENV's earlier runs (artifact cogctl-audit-ENV).
+
+    No earlier artifact: the chain starts here. An expired or incomplete one: the head is
+    marked lost, and the command that follows records an audit gap, never a silent restart.
+    """
+    ref = branch or _env("GITHUB_REF_NAME", os.environ, hint="pass --branch")
+    found = _with_client(lambda client, repo: auditchain.find_and_fetch(
+        client, repo.path, environment=environment, branch=ref, folder=folder))
+    if isinstance(found, auditchain.Restored):
+        click.echo(f"audit chain of {environment}: continued from run {found.run_id} "
+                   f"({found.artifact})")
+    elif isinstance(found, auditchain.Lost):
+        audithead.write_lost(folder / auditchain.HEAD_NAME, found.reason)
+        click.echo(f"::warning::audit chain of {environment}: {found.reason}; this run "
+                   "records an audit gap")
+    else:
+        click.echo(f"audit chain of {environment}: no earlier {found.artifact} on {ref}; "
+                   "the chain starts here")
+

@@ -190,6 +190,37 @@ class GitHubClient:
     async def patch(self, path: str, body: JsonObject) -> JsonObject:
         return _object((await self._send("PATCH", path, body=body)).json(), path)
 
+    async def download(self, path: str, *, limit: int) -> bytes:
+        """The bytes behind ``path`` (an archive), following GitHub's redirect to its storage.
+
+        The token is not sent on to the storage host (httpx drops ``Authorization`` on a
+        redirect to another origin); more than ``limit`` bytes is refused, never buffered.
+        """
+        async def attempt(_: int) -> bytes:
+            try:
+                async with self._http.stream("GET", path, follow_redirects=True) as response:
+                    if not response.is_success:
+                        await response.aread()
+                        raise error_for(response, method="GET", path=path,
+                                        now=self._wall_clock())
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.aiter_bytes():
+                        size += len(chunk)
+                        if size > limit:
+                            raise errors.BackendError(
+                                f"GitHub API GET {path}: more than {limit} bytes",
+                                method="GET", path=path)
+                        chunks.append(chunk)
+                    return b"".join(chunks)
+            except httpx.HTTPError as exc:
+                raise errors.TransportError(
+                    f"GitHub API GET {path}: no answer ({type(exc).__name__})",
+                    method="GET", path=path,
+                ) from exc
+
+        return await retrying.call(self._retry, attempt, repeatable=True, logger=LOGGER)
+
     async def paginate(
         self, path: str, *, params: Mapping[str, str] | None = None
     ) -> AsyncIterator[JsonObject]:

@@ -8,6 +8,9 @@ log and head, each from its own store)::
 
     {"hash": "<64 hex>", "entries": 42, "log": "audit.jsonl"}
 
+When the previous head cannot be had (its artifact expired, say), the workflow writes
+``{"lost": "<why>"}`` there instead (``write_lost``): that too is a gap, never a first run.
+
 At the start of a command (``check``), when the head file exists, the log must still hold
 the recorded hash (``auditing.verify_log(anchor=...)``). When it does not (a fresh log, a
 replaced or truncated one) that is a gap: ``check`` returns one warning line naming both
@@ -36,6 +39,7 @@ GAP_EVENT = "audit.gap"
 class Head:
     hash: str
     entries: int
+    lost: str | None = None  # why the recorded head could not be had: always a gap
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +64,8 @@ def read(path: Path) -> Head | None:
     except (OSError, ValueError) as exc:
         raise errors.CogctlError(f"cannot read the audit head {path}: {exc}",
                                  hint=f"restore it, or unset {ENV_VAR}") from exc
+    if isinstance(raw, dict) and isinstance(raw.get("lost"), str):
+        return Head("", 0, lost=raw["lost"])
     if (not isinstance(raw, dict) or not isinstance(raw.get("hash"), str)
             or not isinstance(raw.get("entries"), int)):
         raise errors.CogctlError(f"{path}: not an audit head (want hash and entries)",
@@ -82,6 +88,12 @@ def check(log: Path, head_file: Path) -> Gap | None:
     recorded = read(head_file)
     if recorded is None:
         return None
+    if recorded.lost is not None:
+        return Gap(f"warning: audit gap: the previous head of this chain is lost "
+                   f"({recorded.lost}); {log} starts a new chain from here. Find the last "
+                   f"run's audit log and check it with `cogctl audit verify`; this run "
+                   f"records an {GAP_EVENT} entry and goes on",
+                   {"lost": recorded.lost, "recorded_hash": None, "found_hash": None})
     found_hash: str | None = None
     if log.exists():
         result = auditing.verify_log(log, anchor=recorded.hash)
@@ -110,14 +122,22 @@ def record(log: Path, head_file: Path) -> Head | None:
     head = current(log)
     if head is None:
         return None
-    body = json.dumps({"hash": head.hash, "entries": head.entries, "log": str(log)}) + "\n"
+    _write(head_file, {"hash": head.hash, "entries": head.entries, "log": str(log)})
+    return head
+
+
+def write_lost(head_file: Path, reason: str) -> None:
+    """Say in ``head_file`` that the previous head could not be had: the next check is a gap."""
+    _write(head_file, {"lost": reason})
+
+
+def _write(head_file: Path, content: dict[str, object]) -> None:
     try:
         head_file.parent.mkdir(parents=True, exist_ok=True)
-        fileio.write_all_atomic([(head_file, body)], mode=0o644)
+        fileio.write_all_atomic([(head_file, json.dumps(content) + "\n")], mode=0o644)
     except OSError as exc:
         raise errors.CogctlError(f"cannot write the audit head {head_file}: "
                                  f"{exc.strerror or exc}") from exc
-    return head
 
 
 def _entries(count: int) -> str:

@@ -59,6 +59,7 @@ class Runner:
             "GITHUB_API_URL": self.github.api_url, "GITHUB_REPOSITORY": "octo/bots",
             "GITHUB_EVENT_PATH": str(event_path), "GITHUB_SERVER_URL": "https://github.test",
             "GITHUB_RUN_ID": "99", "GITHUB_ACTION_PATH": str(ACTION_DIR),
+            "GITHUB_REF_NAME": "main",
             "RUNNER_TEMP": str(self.workdir / "runner-temp"),
             "COGNIGY_TENANT_URL": self.tenant_url,
             "COGNIGY_CLIENT_ID": CLIENT[0], "COGNIGY_CLIENT_SECRET": CLIENT[1],

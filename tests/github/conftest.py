@@ -26,6 +26,7 @@ def runner(tmp_path: Path) -> Iterator[Runner]:
     app = create_app(TenantState.from_fixture(fixture_path))
     with serving.serve_in_thread(fake.asgi()) as gh, serving.serve_in_thread(app) as tenant:
         fake.link_base = fake.api_url = gh.url
+        fake.blob_base = gh.url.replace("127.0.0.1", "localhost")  # storage: another origin
         yield Runner(tmp_path, fake, tenant.url)
 
 

@@ -55,6 +55,11 @@ class FakeGitHub:
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)  # number -> issue / PR
     commit_pulls: dict[str, list[int]] = field(default_factory=dict)  # sha -> PR numbers
     faults: list[Fault] = field(default_factory=list)
+    repository_id: int = 4242
+    artifacts: list[dict[str, Any]] = field(default_factory=list)  # newest last
+    blobs: dict[int, bytes] = field(default_factory=dict)  # artifact id -> zip archive
+    blob_base: str = "https://blob.github.test"  # storage: another origin than the API
+    blob_auth: list[str | None] = field(default_factory=list)  # Authorization seen by storage
     log: list[tuple[str, str, int]] = field(default_factory=list)
     _next_id: int = 1000
 
@@ -78,6 +83,23 @@ class FakeGitHub:
         }
         return self._next_id
 
+    def add_artifact(self, name: str, archive: bytes | None, *, branch: str = "main",
+                     run_id: int = 1, expired: bool = False,
+                     head_repository_id: int | None = None) -> int:
+        """An artifact of a workflow run; ``archive`` None: listed but gone (expired)."""
+        self._next_id += 1
+        head = self.repository_id if head_repository_id is None else head_repository_id
+        self.artifacts.append({
+            "id": self._next_id, "name": name, "expired": expired,
+            "size_in_bytes": len(archive or b""),
+            "created_at": f"2026-11-{10 + len(self.artifacts):02d}T00:00:00Z",
+            "workflow_run": {"id": run_id, "repository_id": self.repository_id,
+                             "head_repository_id": head, "head_branch": branch},
+        })
+        if archive is not None:
+            self.blobs[self._next_id] = archive
+        return self._next_id
+
     def comments_on(self, issue: int) -> list[dict[str, Any]]:
         return [c for c in self.comments.values() if c["issue"] == issue]
 
@@ -97,9 +119,15 @@ class FakeGitHub:
         fault = self._take_fault(method, path)
         if fault is not None and not fault.commit:
             return fault.status, fault.headers, {"message": f"fault {fault.status}"}
+        if path.startswith("/_blobs/"):  # the storage behind a download: signed URL, no token
+            self.blob_auth.append(auth)
+            blob = self.blobs.get(int(path.rsplit("/", 1)[1]))
+            return (200, {}, blob) if blob is not None else (404, {}, {"message": "gone"})
         if auth != f"Bearer {TOKEN}":
             return 401, {}, {"message": "Bad credentials"}
         prefix = f"/repos/{self.owner}/{self.repo}"
+        if method == "GET" and path == prefix:
+            return 200, {}, {"id": self.repository_id, "full_name": f"{self.owner}/{self.repo}"}
         if not path.startswith(prefix):
             return 404, {}, {"message": "Not Found"}
         if isinstance(body, dict) and len(str(body.get("body") or "")) > BODY_LIMIT:
@@ -131,6 +159,8 @@ class FakeGitHub:
             ("POST", r"/issues", self._create_issue),
             ("PATCH", r"/issues/(\d+)", self._update_issue),
             ("GET", r"/commits/([0-9a-f]+)/pulls", self._commit_pulls),
+            ("GET", r"/actions/artifacts", self._list_artifacts),
+            ("GET", r"/actions/artifacts/(\d+)/zip", self._download_artifact),
         ]
         for verb, pattern, handler in table:
             match = re.fullmatch(pattern, rest)
@@ -196,6 +226,19 @@ class FakeGitHub:
     def _commit_pulls(self, sha: str, *, query: dict[str, str], body: Any) -> Any:
         return 200, {}, [self.issues[n] for n in self.commit_pulls.get(sha, [])]
 
+    def _list_artifacts(self, *, query: dict[str, str], body: Any) -> Any:
+        named = [a for a in reversed(self.artifacts)
+                 if not query.get("name") or a["name"] == query["name"]]
+        per_page = min(int(query.get("per_page", "30")), self.per_page_cap)
+        page = int(query.get("page", "1"))
+        chunk = named[(page - 1) * per_page: page * per_page]
+        return 200, {}, {"total_count": len(named), "artifacts": chunk}
+
+    def _download_artifact(self, artifact_id: int, *, query: dict[str, str], body: Any) -> Any:
+        if artifact_id not in self.blobs:
+            return 410, {}, {"message": "Artifact has expired"}
+        return 302, {"location": f"{self.blob_base}/_blobs/{artifact_id}"}, {}
+
     # --- adapters -----------------------------------------------------------------------
     def transport(self) -> httpx.MockTransport:
         def serve(request: httpx.Request) -> httpx.Response:
@@ -204,6 +247,8 @@ class FakeGitHub:
             status, headers, data = self.handle(
                 request.method, request.url.path, query, body, request.headers.get("authorization")
             )
+            if isinstance(data, bytes):
+                return httpx.Response(status, headers=headers, content=data)
             return httpx.Response(status, headers=headers, json=data)
 
         return httpx.MockTransport(serve)
@@ -211,15 +256,18 @@ class FakeGitHub:
     def asgi(self) -> Any:
         from starlette.applications import Starlette
         from starlette.requests import Request
-        from starlette.responses import JSONResponse
+        from starlette.responses import JSONResponse, Response
         from starlette.routing import Route
 
-        async def serve(request: Request) -> JSONResponse:
+        async def serve(request: Request) -> Response:
             raw = await request.body()
             status, headers, data = self.handle(
                 request.method, request.url.path, dict(request.query_params),
                 json.loads(raw) if raw else None, request.headers.get("authorization"),
             )
+            if isinstance(data, bytes):
+                return Response(data, status_code=status, headers=headers,
+                                media_type="application/zip")
             return JSONResponse(data, status_code=status, headers=headers)
 
         methods = ["GET", "POST", "PATCH", "DELETE", "PUT"]

@@ -6,6 +6,10 @@ with bash against the emulator over real HTTP and a fake GitHub API over real HT
 
 from __future__ import annotations
 
+import io
+import json
+import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ from actionrunner import CANARY, MERGE_SHA, Runner
 from fakegithub import FakeGitHub
 
 from reconciler.github import planstamps, publishing
+from reconciler.records import audithead
 
 PR_EVENT = {"number": 7, "pull_request": {"number": 7}}
 PUSH_EVENT = {"ref": "refs/heads/main", "after": MERGE_SHA}
@@ -120,3 +125,43 @@ def test_a_plan_that_cannot_run_still_comments_and_fails(runner: Runner) -> None
     assert "slots.yaml" in body
     assert "https://github.test/octo/bots/actions/runs/99" in body
     assert runner.writes() == []
+
+
+def _keep_chain(runner: Runner, out_dir: Path, run_id: int) -> None:
+    """What the workflow's upload step does, then a fresh runner folder for the next job."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in ("audit.jsonl", "audit-head.json"):
+            archive.write(out_dir / name, name)
+    runner.github.add_artifact("cogctl-audit-local", buffer.getvalue(), run_id=run_id)
+    shutil.rmtree(out_dir)
+
+
+@pytest.mark.e2e
+def test_drift_runs_continue_one_audit_chain_and_a_lost_link_is_a_gap(runner: Runner) -> None:
+    first = runner.action({}, command="drift", env="local", **{"audit-chain": "true"})
+    assert first.code == 0, first.stderr
+    assert "the chain starts here" in first.stdout
+    out_dir = Path(first.outputs["out-dir"])
+    _keep_chain(runner, out_dir, 501)
+
+    second = runner.action({}, command="drift", env="local", **{"audit-chain": "true"})
+    assert second.code == 0, second.stderr
+    assert "audit chain of local: continued from run 501" in second.stdout
+    assert "audit gap" not in second.stderr
+    events = [json.loads(line)["event"] for line in
+              (out_dir / "audit.jsonl").read_text().splitlines()]
+    assert events.count("drift.checked") == 2
+    assert audithead.check(out_dir / "audit.jsonl", out_dir / "audit-head.json") is None
+    _keep_chain(runner, out_dir, 502)
+
+    runner.github.add_artifact("cogctl-audit-local", None, run_id=503, expired=True)
+    third = runner.action({}, command="drift", env="local", **{"audit-chain": "true"})
+    assert third.code == 0, third.stderr
+    assert "::warning::audit chain of local: the artifact cogctl-audit-local of run 503 has " \
+           "expired" in third.stdout
+    assert "warning: audit gap: the previous head of this chain is lost" in third.stderr
+    events = [json.loads(line)["event"] for line in
+              (out_dir / "audit.jsonl").read_text().splitlines()]
+    assert events[0] == audithead.GAP_EVENT
+    assert "drift.checked" in events

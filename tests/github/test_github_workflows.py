@@ -213,7 +213,7 @@ def test_apply_runs_environment_by_environment_in_promotion_order() -> None:
     drift = jobs["drift"]
     assert drift["concurrency"] == {"group": "cogctl-${{ matrix.environment }}",
                                     "cancel-in-progress": False}
-    assert drift["permissions"] == {"contents": "read", "issues": "write"}
+    assert drift["permissions"] == {"actions": "read", "contents": "read", "issues": "write"}
 
 
 def test_pull_requests_run_the_slot_examples_offline_into_the_job_summary() -> None:
@@ -257,3 +257,60 @@ def test_actionlint_finds_nothing(tmp_path: Path) -> None:
                          capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
     assert bad.returncode == 1
     assert 'property "nothing" is not defined' in bad.stdout
+
+
+_LEVEL = {"none": 0, "read": 1, "write": 2}
+_INIT = ROOT / "reconciler" / "data" / "init"
+
+
+def _callers() -> list[tuple[str, str, dict[str, str]]]:
+    """(file, command, permissions granted) of every job calling the reusable workflow."""
+    found = []
+    for path in [*WORKFLOWS, *sorted(_INIT.glob("*.yml"))]:
+        text = path.read_text(encoding="utf-8").replace("@@", "x")
+        for job in (load_text(text).get("jobs") or {}).values():
+            if str(job.get("uses", "")).split("@")[0].endswith(".github/workflows/cogctl.yml"):
+                found.append((path.name, job["with"]["command"], job.get("permissions", {})))
+    return found
+
+
+def load_text(text: str) -> dict[str, Any]:
+    document = yaml.safe_load(text)
+    assert isinstance(document, dict)
+    return document
+
+
+def test_every_caller_grants_what_the_reusable_workflow_asks_for() -> None:
+    # A called job may ask for no more than its caller grants, or GitHub refuses the run.
+    callers = _callers()
+    assert {command for _, command, _ in callers} == {"plan", "apply", "drift"}
+    for name, command, granted in callers:
+        for job_name, job in _reusable().items():
+            condition = str(job.get("if", ""))
+            if "inputs.command ==" in condition and f"inputs.command == '{command}'" not in \
+                    condition:
+                continue
+            for scope, level in job.get("permissions", {}).items():
+                assert _LEVEL[granted.get(scope, "none")] >= _LEVEL[level], (
+                    f"{name} ({command}) grants {scope}: {granted.get(scope, 'none')}, "
+                    f"the reusable job {job_name} asks for {level}")
+
+
+def test_apply_and_drift_continue_the_audit_chain_through_an_artifact() -> None:
+    jobs = _reusable()
+    for name in ["drift", *_stages(jobs)]:
+        job = jobs[name]
+        assert job["permissions"]["actions"] == "read", name
+        step = next(s for s in job["steps"] if s.get("id") == "cogctl")
+        assert step["with"]["audit-chain"] == "true", name
+        keep = next(s for s in job["steps"] if s.get("name") == "Keep the audit chain for the "
+                                                                 "next run")
+        environment = step["with"]["env"]
+        assert keep["with"]["name"] == f"cogctl-audit-{environment}", name
+        assert keep["if"].startswith("always()"), name
+        assert keep["with"]["path"].splitlines() == [
+            "${{ steps.cogctl.outputs.out-dir }}/audit.jsonl",
+            "${{ steps.cogctl.outputs.out-dir }}/audit-head.json"], name
+    # Plans run on pull-request branches: they never extend the chain of the default branch.
+    plan_step = next(s for s in jobs["plan"]["steps"] if s.get("id") == "cogctl")
+    assert "audit-chain" not in plan_step["with"]
