@@ -13,7 +13,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Collection, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,7 +21,7 @@ import click
 
 from reconciler import errors, statedir
 from reconciler.backend import targeting
-from reconciler.cli import _options
+from reconciler.cli import _common, _options
 from reconciler.core import livestate, planning, plans
 from reconciler.engine import planmaking
 from reconciler.manifests import models, validating
@@ -127,6 +127,7 @@ class Run:
         self.provenance = provenance.provenance()
         self.done: dict[str, str] = {}  # address -> outcome, as writes finish
         self._embedded: str | None = None  # the embedded emulator's description, once open
+        self._on_interrupt: list[Callable[[int], None]] = []
         self._head_file = audithead.head_path()
         if self._head_file is not None:
             gap = audithead.check(self._audit.path, self._head_file)
@@ -151,6 +152,10 @@ class Run:
         if self.settings.metrics_file is not None:
             self.metrics.write(self.settings.metrics_file)
 
+    def on_interrupt(self, record: Callable[[int], None]) -> None:
+        """Call ``record(exit_code)`` if the run is interrupted, before the metrics are written."""
+        self._on_interrupt.append(record)
+
     def note_done(self, address: str, outcome: str) -> None:
         """A write finished (whatever its outcome): said if the run is interrupted."""
         self.done[address] = outcome
@@ -162,6 +167,10 @@ class Run:
             return run_async(coro)
         except KeyboardInterrupt:
             click.echo(self.interrupted_note(), err=True)
+            code = _common.EXIT_TERMINATED if _common.termination.received \
+                else _common.EXIT_INTERRUPTED
+            for record in self._on_interrupt:
+                record(code)
             raise
         finally:
             self.finish()

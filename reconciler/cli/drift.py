@@ -63,6 +63,8 @@ def drift(settings: _options.Settings, output: str, prune: bool) -> None:
     # until it compares, the run counts as failed (exit 1) in the metrics file
     metrics.observe_drift(run.metrics, environment=environment, exit_code=_common.EXIT_ERROR,
                           timestamp=time.time())
+    run.on_interrupt(lambda code: metrics.observe_drift(
+        run.metrics, environment=environment, exit_code=code, timestamp=time.time()))
 
     async def body() -> plans.Plan:
         async with run.target(project, targeting.SCOPES_READ) as target:

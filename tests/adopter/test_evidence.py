@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import getpass
 import json
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -89,3 +92,28 @@ def test_drift_metrics_carry_a_gauge_per_environment_the_time_and_the_exit_code(
     assert gauges[("cogctl_drift_exit_code", "staging")] == 1.0
     assert ("cogctl_drift_last_run_timestamp_seconds", "staging") in gauges
     assert ("cogctl_drift_detected", "staging") not in gauges
+
+
+def test_drift_interrupted_records_130_in_the_metrics_file(tmp_path: Path) -> None:
+    assert cogctl(tmp_path, "init", "p").returncode == 0
+    project = tmp_path / "p"
+    fixture = project / "fixtures" / "local-tenant.yaml"
+    # every answer of the tenant takes 30 s: Ctrl-C lands while drift is fetching
+    fixture.write_text(fixture.read_text().replace("settings:\n", "settings:\n  latencyMs: 30000\n", 1))
+    metrics_file = project / "drift.prom"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "drift", "--metrics-file", str(metrics_file)],
+        cwd=project, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    deadline = time.monotonic() + 60
+    line = ""
+    while not line.startswith("target:") and time.monotonic() < deadline:
+        line = process.stderr.readline()
+        assert line or process.poll() is None, "drift ended before it reached the tenant"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr
+    gauges = _gauges(metrics_file)
+    assert gauges[("cogctl_drift_exit_code", "local")] == 130.0
+    assert ("cogctl_drift_detected", "local") not in gauges  # it never compared
