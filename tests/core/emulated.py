@@ -100,7 +100,7 @@ class Tenant(harness.EmulatedTenant):
         """Replace fields of the slot ``name`` as another API client would (a PUT)."""
         async def edit(backend: PlatformBackend) -> None:
             stored = next(s for s in await backend.list_slots(bot_id) if s["name"] == name)
-            body: dict[str, Any] = {key: stored[key] for key in _SLOT_WRITE_KEYS}  # type: ignore[literal-required]
+            body = {key: cast(dict[str, Any], stored)[key] for key in _SLOT_WRITE_KEYS}
             body.update(fields, triggerRetrain=False)
             await backend.put_slot(stored["slotId"], cast(lt.SlotWrite, body),
                                    if_match=stored["version"])

@@ -26,8 +26,8 @@ def _plans_touching_the_secret() -> list[plans.Plan]:
     tenant.apply(created, {"CRM_TOKEN": "the-old-value"})
     rotated = planning.build_plan(desired, tenant.snapshot(), bot_ids=BOTS, target="t",
                                   secrets=secrets)
-    pruned = planning.build_plan(desired[1:], tenant.snapshot(), bot_ids=BOTS, target="t", prune=True,
-                                 secrets=secrets)
+    pruned = planning.build_plan(desired[1:], tenant.snapshot(), bot_ids=BOTS, target="t",
+                                 prune=True, secrets=secrets)
     assert rotated.changes[0].diff[0].sensitive  # the secret change is there, shown as such
     return [created, rotated, pruned]
 

@@ -104,7 +104,9 @@ def test_applied_plan_converges_to_all_noop() -> None:
 def test_edit_outside_is_drift(edit: dict[str, Any], expected_paths: list[str]) -> None:
     desired = _desired()
     tenant, _ = _applied(desired)
-    labels = tenant.snapshot().bot("bot_sup").slot_named("order_number")["labels"]  # type: ignore[index]
+    stored = tenant.snapshot().bot("bot_sup").slot_named("order_number")
+    assert stored is not None
+    labels = stored["labels"]
     if "labels" in edit:
         edit = {"labels": {**labels, **edit["labels"]}}
     tenant.edit_slot("bot_sup", "order_number", **edit)
@@ -344,7 +346,8 @@ def test_stale_addresses() -> None:
         "ContextDefaults/support/defaults", "Slot/support/newcomer", "Slot/support/order_number"
     ]
     tenant.delete_integration("bot_sup", "crm_lookup")
-    assert "Integration/support/crm_lookup" in planning.stale_addresses(plan, tenant.snapshot(), BOTS)
+    stale = planning.stale_addresses(plan, tenant.snapshot(), BOTS)
+    assert "Integration/support/crm_lookup" in stale
 
 
 def test_fingerprint_covers_every_observed_object() -> None:

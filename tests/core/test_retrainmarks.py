@@ -47,7 +47,8 @@ def _converged(desired: list[Any]) -> Tenant:
 
 
 def _mark(tenant: Tenant, bot_id: str, entry: Any) -> None:
-    tenant.patch_context(bot_id, {retrainmarker.MARKER_KEY: entry})
+    stored = tenant.patch_context(bot_id, {retrainmarker.MARKER_KEY: entry})
+    assert retrainmarker.marker_of(stored) is not None
 
 
 @pytest.mark.parametrize(
