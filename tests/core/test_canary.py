@@ -10,6 +10,7 @@ from reconciler.core import planning, plans
 from reconciler.rendering import jsonout, markdown, text
 
 from . import builders as b
+from .emulated import Tenant
 
 BOTS = {"support": "bot_sup"}
 
@@ -18,15 +19,15 @@ def _plans_touching_the_secret() -> list[plans.Plan]:
     desired: list[planning.Desired] = [
         b.integration("crm_lookup", secret_env="CRM_TOKEN"), b.slot("order_number"),
     ]
-    tenant = b.FakeTenant(BOTS)
+    tenant = Tenant.of(*BOTS.values())
     secrets = {"CRM_TOKEN": b.CANARY}
-    created = planning.build_plan(desired, tenant.state(), bot_ids=BOTS, target="t",
+    created = planning.build_plan(desired, tenant.snapshot(), bot_ids=BOTS, target="t",
                                   secrets=secrets)
     tenant.apply(created, {"CRM_TOKEN": "the-old-value"})
-    rotated = planning.build_plan(desired, tenant.state(), bot_ids=BOTS, target="t",
+    rotated = planning.build_plan(desired, tenant.snapshot(), bot_ids=BOTS, target="t",
                                   secrets=secrets)
-    pruned = planning.build_plan(desired[1:], tenant.state(), bot_ids=BOTS, target="t", prune=True,
-                                 secrets=secrets)
+    pruned = planning.build_plan(desired[1:], tenant.snapshot(), bot_ids=BOTS, target="t",
+                                 prune=True, secrets=secrets)
     assert rotated.changes[0].diff[0].sensitive  # the secret change is there, shown as such
     return [created, rotated, pruned]
 

@@ -49,11 +49,7 @@ def _tenant() -> Tenant:
 
 
 async def _plan(tenant: Tenant, desired: list[Any], **kw: Any) -> plans.Plan:
-    backend = tenant.backend()
-    try:
-        live = await fetching.fetch_live_state(backend, BOTS.values())
-    finally:
-        await backend.aclose()
+    live = await tenant.fetch(BOTS.values())
     return planning.build_plan(desired, live, bot_ids=BOTS, target="emulator", secrets=ENV, **kw)
 
 

@@ -1,4 +1,8 @@
-"""Property: whatever the manifests say, once their writes are stored the next plan is empty."""
+"""Property: whatever the manifests say, once their writes are stored the next plan is empty.
+
+Stored by the emulator through the real client, and read back by the engine's fetch: the
+JSON round trip, the server's defaults and its secret fingerprint are all in the loop.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from hypothesis import strategies as st
 from reconciler.core import planning, plans
 
 from . import builders as b
+from .emulated import Tenant
 
 BOTS = {"support": "bot_sup"}
 _WORD = st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)
@@ -53,11 +58,11 @@ def _manifests(draw: st.DrawFn) -> list[Any]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_manifests())
 def test_applied_manifests_plan_to_nothing(desired: list[Any]) -> None:
-    tenant = b.FakeTenant(BOTS)
+    tenant = Tenant.of(*BOTS.values())
     env = {"CRM_TOKEN": b.CANARY}
-    first = planning.build_plan(desired, tenant.state(), bot_ids=BOTS, target="t", secrets=env)
+    first = planning.build_plan(desired, tenant.snapshot(), bot_ids=BOTS, target="t", secrets=env)
     assert {c.action for c in first.changes} <= {plans.Action.CREATE}
     tenant.apply(first, env)
-    again = planning.build_plan(desired, tenant.state(), bot_ids=BOTS, target="t", secrets=env)
+    again = planning.build_plan(desired, tenant.snapshot(), bot_ids=BOTS, target="t", secrets=env)
     assert [c.address for c in again.changes if c.action is not plans.Action.NOOP] == []
     assert all(not c.drift for c in again.changes)

@@ -13,6 +13,9 @@ from . import builders as b
 
 
 def _live_integration(**over: Any) -> lt.LiveIntegration:
+    """A live integration built by hand, not read from the emulator: the table needs reads it
+    never answers (a config without the defaults it fills in, a field the contract does not
+    name) to show that normalizing fills in and drops the same as for a manifest."""
     live: dict[str, Any] = {
         "id": "int_1", "bot_id": "bot_sup", "name": "crm_lookup", "description": "",
         "status": "ACTIVE", "labels": {"managed-by": "cogctl", "cogctl/applied-hash": "abc"},

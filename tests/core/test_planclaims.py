@@ -13,6 +13,7 @@ from reconciler.core import planclaims, plandocuments, planning, plans
 from reconciler.manifests import models
 
 from . import builders as b
+from .emulated import Tenant
 
 BOTS = {"support": "bot_sup"}
 
@@ -23,7 +24,7 @@ def _desired() -> list[planclaims.Desired]:
 
 
 def _plan() -> plans.Plan:
-    return planning.build_plan(_desired(), b.FakeTenant(BOTS).state(), bot_ids=BOTS,
+    return planning.build_plan(_desired(), Tenant.of(*BOTS.values()).snapshot(), bot_ids=BOTS,
                                target="staging", source="sha256:s")
 
 

@@ -1,4 +1,8 @@
-"""Planning: actions, reasons, drift, prune, ordering, ids, secrets, stale detection."""
+"""Planning: actions, reasons, drift, prune, ordering, ids, secrets, stale detection.
+
+Live state comes from the emulator: plans are applied and outside edits made through the
+real client, and every snapshot is what the engine's fetch reads back.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from reconciler.core import livestate, planning, plans, writebodies
 from reconciler.core import livetypes as lt
 
 from . import builders as b
+from .emulated import Tenant
 
 BOTS = {"support": "bot_sup", "sales": "bot_sal"}
 ENV = {"CRM_TOKEN": b.CANARY}
@@ -32,9 +37,13 @@ def _desired() -> list[Any]:
     ]
 
 
-def _applied(desired: list[Any]) -> tuple[b.FakeTenant, plans.Plan]:
-    tenant = b.FakeTenant(BOTS)
-    first = _plan(desired, tenant.state())
+def _tenant(*more_bots: str) -> Tenant:
+    return Tenant.of(*BOTS.values(), *more_bots)
+
+
+def _applied(desired: list[Any], *more_bots: str) -> tuple[Tenant, plans.Plan]:
+    tenant = _tenant(*more_bots)
+    first = _plan(desired, tenant.snapshot())
     tenant.apply(first, ENV)
     return tenant, first
 
@@ -44,12 +53,15 @@ def _by_address(plan: plans.Plan) -> dict[str, plans.Change]:
 
 
 def test_everything_new_is_created_with_stamps_and_absent_observations() -> None:
-    plan = _plan(_desired(), b.FakeTenant(BOTS).state())
+    live = _tenant().snapshot()
+    plan = _plan(_desired(), live)
     assert {c.action for c in plan.changes} == {plans.Action.CREATE}
     assert {c.reason for c in plan.changes} == {"new in manifests"}
     # Context defaults live in the bot's context, which always exists: its version is seen.
     observed = dict(plan.observed)
-    assert observed.pop("ContextDefaults/support/defaults") == "1"
+    context = live.bot("bot_sup").context
+    assert context is not None
+    assert observed.pop("ContextDefaults/support/defaults") == context["contextVersion"]
     assert set(observed.values()) == {plans.ABSENT}
     assert set(observed) | {"ContextDefaults/support/defaults"} == {
         c.address for c in plan.changes
@@ -69,14 +81,14 @@ def test_everything_new_is_created_with_stamps_and_absent_observations() -> None
 def test_applied_plan_converges_to_all_noop() -> None:
     desired = _desired()
     tenant, _ = _applied(desired)
-    again = _plan(desired, tenant.state())
+    again = _plan(desired, tenant.snapshot())
     assert [c.action for c in again.changes] == [plans.Action.NOOP] * 5
     assert not again.summary().has_changes
     assert again.retrain == ()
     assert again.verify == ()
     assert all(c.write is None and c.diff == () and not c.drift for c in again.changes)
     # Without the secret's value (a plan job without write secrets) it is still all no-op.
-    blind = _plan(desired, tenant.state(), secrets={})
+    blind = _plan(desired, tenant.snapshot(), secrets={})
     assert not blind.summary().has_changes
 
 
@@ -92,11 +104,13 @@ def test_applied_plan_converges_to_all_noop() -> None:
 def test_edit_outside_is_drift(edit: dict[str, Any], expected_paths: list[str]) -> None:
     desired = _desired()
     tenant, _ = _applied(desired)
-    labels = tenant.state().bot("bot_sup").slot_named("order_number")["labels"]  # type: ignore[index]
+    stored = tenant.snapshot().bot("bot_sup").slot_named("order_number")
+    assert stored is not None
+    labels = stored["labels"]
     if "labels" in edit:
         edit = {"labels": {**labels, **edit["labels"]}}
     tenant.edit_slot("bot_sup", "order_number", **edit)
-    change = _by_address(_plan(desired, tenant.state()))["Slot/support/order_number"]
+    change = _by_address(_plan(desired, tenant.snapshot()))["Slot/support/order_number"]
     assert change.action is plans.Action.UPDATE
     assert change.drift is True
     assert change.reason.startswith("changed outside cogctl since last apply")
@@ -107,7 +121,7 @@ def test_manifest_change_is_not_drift_and_names_the_field() -> None:
     desired = _desired()
     tenant, _ = _applied(desired)
     desired[1] = b.slot("order_number", patterns=(r"\d{6}",))
-    change = _by_address(_plan(desired, tenant.state()))["Slot/support/order_number"]
+    change = _by_address(_plan(desired, tenant.snapshot()))["Slot/support/order_number"]
     assert (change.action, change.drift, change.reason) == (
         plans.Action.UPDATE, False, "spec.patterns[0] changed"
     )
@@ -119,7 +133,7 @@ def test_manifest_change_and_outside_edit_is_both() -> None:
     tenant, _ = _applied(desired)
     tenant.edit_slot("bot_sup", "order_number", fillStrategy="fuzzy")
     desired[1] = b.slot("order_number", patterns=(r"\d{6}",))
-    change = _by_address(_plan(desired, tenant.state()))["Slot/support/order_number"]
+    change = _by_address(_plan(desired, tenant.snapshot()))["Slot/support/order_number"]
     assert change.drift is True
     assert "in manifests; also changed outside cogctl since last apply" in change.reason
 
@@ -129,7 +143,7 @@ def test_outside_edit_back_to_the_manifests_is_noop() -> None:
     tenant, _ = _applied(desired)
     desired[1] = b.slot("order_number", patterns=(r"\d{6}",))
     tenant.edit_slot("bot_sup", "order_number", patterns=[r"\d{6}"])
-    change = _by_address(_plan(desired, tenant.state()))["Slot/support/order_number"]
+    change = _by_address(_plan(desired, tenant.snapshot()))["Slot/support/order_number"]
     assert (change.action, change.drift) == (plans.Action.NOOP, False)
 
 
@@ -149,26 +163,26 @@ def test_order_and_defaults(replacement: Any, action: plans.Action) -> None:
     desired = _desired()
     tenant, _ = _applied(desired)
     changed = [replacement if m.address == replacement.address else m for m in desired]
-    assert _by_address(_plan(changed, tenant.state()))[replacement.address].action is action
+    assert _by_address(_plan(changed, tenant.snapshot()))[replacement.address].action is action
 
 
 def test_dependencies_are_a_set() -> None:
     desired = [b.slot("a"), b.slot("b"), b.slot("c", dependencies=("a", "b"))]
-    tenant = b.FakeTenant(BOTS)
-    tenant.apply(_plan(desired, tenant.state()))
+    tenant = _tenant()
+    tenant.apply(_plan(desired, tenant.snapshot()))
     desired[2] = b.slot("c", dependencies=("b", "a"))
-    assert not _plan(desired, tenant.state()).summary().has_changes
+    assert not _plan(desired, tenant.snapshot()).summary().has_changes
     desired[2] = b.slot("c", dependencies=("b",))
-    change = _by_address(_plan(desired, tenant.state()))["Slot/support/c"]
+    change = _by_address(_plan(desired, tenant.snapshot()))["Slot/support/c"]
     assert change.diff == (plans.FieldDiff("spec.dependencies", ["a", "b"], ["b"]),)
 
 
 def test_unstamped_live_object_is_adopted_only_when_it_differs() -> None:
-    tenant = b.FakeTenant(BOTS)
+    tenant = _tenant()
     tenant.add_slot("bot_sup", "order_number", patterns=(r"\d{5}",))
-    same = _plan([b.slot("order_number")], tenant.state())
+    same = _plan([b.slot("order_number")], tenant.snapshot())
     assert same.changes[0].action is plans.Action.NOOP
-    other = _plan([b.slot("order_number", patterns=("z",))], tenant.state())
+    other = _plan([b.slot("order_number", patterns=("z",))], tenant.snapshot())
     assert other.changes[0].action is plans.Action.UPDATE
     assert other.changes[0].drift is False
     assert "adopts an object not yet labelled managed-by: cogctl" in other.changes[0].reason
@@ -177,15 +191,16 @@ def test_unstamped_live_object_is_adopted_only_when_it_differs() -> None:
 
 def test_prune_deletes_only_managed_objects_of_named_bots() -> None:
     desired = _desired()
-    tenant, _ = _applied(desired)
+    tenant, _ = _applied(desired, "bot_other")
     tenant.add_slot("bot_sup", "hand_made")
     tenant.add_slot("bot_other", "elsewhere", labels={"managed-by": "cogctl"})
+    assert tenant.snapshot().bot("bot_other").slot_named("elsewhere") is not None
     without_slot = [m for m in desired if m.address != "Slot/support/order_item"]
-    kept = _plan(without_slot, tenant.state())
+    kept = _plan(without_slot, tenant.snapshot())
     assert kept.orphaned == ("Slot/support/order_item",)
     assert kept.unmanaged == ("Slot/support/hand_made",)
     assert not kept.summary().has_changes
-    pruned = _plan(without_slot, tenant.state(), prune=True)
+    pruned = _plan(without_slot, tenant.snapshot(), prune=True)
     deletes = [c for c in pruned.changes if c.action is plans.Action.DELETE]
     assert [(c.address, c.reason) for c in deletes] == [
         ("Slot/support/order_item", "not in manifests, labelled managed-by: cogctl")
@@ -196,7 +211,7 @@ def test_prune_deletes_only_managed_objects_of_named_bots() -> None:
     assert pruned.unmanaged == ("Slot/support/hand_made",)
     assert pruned.retrain == ("bot_sup",)
     tenant.apply(pruned, ENV)
-    assert not _plan(without_slot, tenant.state(), prune=True).summary().has_changes
+    assert not _plan(without_slot, tenant.snapshot(), prune=True).summary().has_changes
 
 
 def test_creates_follow_dependency_chains_and_deletes_go_in_reverse() -> None:
@@ -206,16 +221,16 @@ def test_creates_follow_dependency_chains_and_deletes_go_in_reverse() -> None:
         b.slot("b_middle", dependencies=("a_first", "z_root")),
         b.slot("z_root"),
     ]
-    plan = _plan(chain, b.FakeTenant(BOTS).state())
+    plan = _plan(chain, _tenant().snapshot())
     order = [c.name for c in plan.changes]
     assert order.index("z_root") < order.index("b_middle") < order.index("c_last")
     assert order.index("a_first") < order.index("b_middle")
     assert _by_address(plan)["Slot/support/b_middle"].depends_on == (
         "Slot/support/a_first", "Slot/support/z_root"
     )
-    tenant = b.FakeTenant(BOTS)
+    tenant = _tenant()
     tenant.apply(plan)
-    pruned = _plan([b.integration("keep")], tenant.state(), prune=True)
+    pruned = _plan([b.integration("keep")], tenant.snapshot(), prune=True)
     deletes = [c.name for c in pruned.changes if c.action is plans.Action.DELETE]
     assert deletes.index("c_last") < deletes.index("b_middle") < deletes.index("z_root")
     assert deletes.index("b_middle") < deletes.index("a_first")
@@ -223,7 +238,7 @@ def test_creates_follow_dependency_chains_and_deletes_go_in_reverse() -> None:
 
 
 def test_ids_and_idempotency_keys_are_deterministic() -> None:
-    live = b.FakeTenant(BOTS).state()
+    live = _tenant().snapshot()
     one, two = _plan(_desired(), live), _plan(_desired(), live)
     assert one == two
     slot = _by_address(one)["Slot/support/order_number"]
@@ -243,43 +258,43 @@ def test_ids_and_idempotency_keys_are_deterministic() -> None:
 def test_secrets_compare_through_their_fingerprint() -> None:
     desired = _desired()
     tenant, _ = _applied(desired)
-    rotated = _by_address(_plan(desired, tenant.state(), secrets={"CRM_TOKEN": "new"}))
+    rotated = _by_address(_plan(desired, tenant.snapshot(), secrets={"CRM_TOKEN": "new"}))
     change = rotated["Integration/support/crm_lookup"]
     assert change.action is plans.Action.UPDATE
     assert change.drift is False
     assert change.diff == (plans.FieldDiff("spec.auth.secret", "(sensitive)", "(sensitive)", True),)
     assert "CRM_TOKEN" in change.reason
     assert change.secret_env == "CRM_TOKEN"
-    unset = _plan(desired, tenant.state(), secrets={"CRM_TOKEN": None})
+    unset = _plan(desired, tenant.snapshot(), secrets={"CRM_TOKEN": None})
     assert _by_address(unset)["Integration/support/crm_lookup"].action is plans.Action.NOOP
     dropped = [b.integration("crm_lookup", headers={"A": "1", "B": "2"}), *desired[1:]]
-    change = _by_address(_plan(dropped, tenant.state()))["Integration/support/crm_lookup"]
+    change = _by_address(_plan(dropped, tenant.snapshot()))["Integration/support/crm_lookup"]
     assert [(d.path, d.sensitive) for d in change.diff] == [
         ("spec.auth.secret", True), ("spec.auth.type", False)
     ]
     assert change.write is not None
     assert cast(lt.IntegrationWrite, change.write)["config"]["auth_secret"] is None
-    tenant.apply(_plan(dropped, tenant.state()), ENV)
-    assert not _plan(dropped, tenant.state()).summary().has_changes
+    tenant.apply(_plan(dropped, tenant.snapshot()), ENV)
+    assert not _plan(dropped, tenant.snapshot()).summary().has_changes
 
 
 def test_context_defaults_manage_only_their_keys() -> None:
     desired = _desired()
     tenant, _ = _applied(desired)
-    tenant.contexts["bot_sup"]["context"]["someone_elses"] = {"value": 1, "scope": "global"}
-    assert not _plan(desired, tenant.state()).summary().has_changes
+    tenant.patch_context("bot_sup", {"someone_elses": {"value": 1, "scope": "global"}})
+    assert not _plan(desired, tenant.snapshot()).summary().has_changes
     fewer = [*desired[:3], b.context({"lang": {"value": "en"}}), *desired[4:]]
-    change = _by_address(_plan(fewer, tenant.state()))["ContextDefaults/support/defaults"]
+    change = _by_address(_plan(fewer, tenant.snapshot()))["ContextDefaults/support/defaults"]
     assert change.action is plans.Action.UPDATE
     assert not change.drift
     assert [d.path for d in change.diff] == ["variables.limits"]
     patch = b.written_context(change)
     assert patch["limits"] is None
     assert "someone_elses" not in patch
-    tenant.apply(_plan(fewer, tenant.state()), ENV)
-    assert not _plan(fewer, tenant.state()).summary().has_changes
-    tenant.contexts["bot_sup"]["context"]["lang"] = {"value": "de", "scope": "global"}
-    drifted = _by_address(_plan(fewer, tenant.state()))["ContextDefaults/support/defaults"]
+    tenant.apply(_plan(fewer, tenant.snapshot()), ENV)
+    assert not _plan(fewer, tenant.snapshot()).summary().has_changes
+    tenant.patch_context("bot_sup", {"lang": {"value": "de", "scope": "global"}})
+    drifted = _by_address(_plan(fewer, tenant.snapshot()))["ContextDefaults/support/defaults"]
     assert drifted.drift
     assert drifted.reason.startswith("changed outside cogctl")
 
@@ -288,13 +303,13 @@ def test_context_defaults_without_manifest_are_pruned_with_a_removal_patch() -> 
     desired = _desired()
     tenant, _ = _applied(desired)
     rest = [m for m in desired if m.kind != "ContextDefaults"]
-    assert _plan(rest, tenant.state()).orphaned == ("ContextDefaults/support/defaults",)
-    pruned = _by_address(_plan(rest, tenant.state(), prune=True))
+    assert _plan(rest, tenant.snapshot()).orphaned == ("ContextDefaults/support/defaults",)
+    pruned = _by_address(_plan(rest, tenant.snapshot(), prune=True))
     change = pruned["ContextDefaults/support/defaults"]
     assert change.action is plans.Action.DELETE
     assert change.write == {"context": {"lang": None, "limits": None, "_cogctl_applied": None}}
-    tenant.apply(_plan(rest, tenant.state(), prune=True))
-    assert tenant.contexts["bot_sup"]["context"] == {}
+    tenant.apply(_plan(rest, tenant.snapshot(), prune=True))
+    assert tenant.context("bot_sup")["context"] == {}
 
 
 def test_verify_lists_changed_slots_and_suites_of_changed_bots() -> None:
@@ -302,7 +317,7 @@ def test_verify_lists_changed_slots_and_suites_of_changed_bots() -> None:
     tenant, _ = _applied(desired)
     desired[4] = b.slot("region", bot="sales", patterns=("east",), verify={"minExtractionRate": 0.9})
     desired.append(b.suite("sales_smoke", bot="sales"))
-    plan = _plan(desired, tenant.state())
+    plan = _plan(desired, tenant.snapshot())
     assert plan.retrain == ("bot_sal",)
     assert plan.verify == (
         plans.VerifyCheck("Slot/sales/region", "extraction", "bot_sal",
@@ -322,26 +337,27 @@ def test_stale_addresses() -> None:
     desired = _desired()
     tenant, _ = _applied(desired)
     desired.append(b.slot("newcomer"))
-    plan = _plan(desired, tenant.state())
-    assert planning.stale_addresses(plan, tenant.state(), BOTS) == []
+    plan = _plan(desired, tenant.snapshot())
+    assert planning.stale_addresses(plan, tenant.snapshot(), BOTS) == []
     tenant.edit_slot("bot_sup", "order_number", fillStrategy="fuzzy")
     tenant.add_slot("bot_sup", "newcomer")
-    tenant.contexts["bot_sup"]["contextVersion"] = "999"
-    assert planning.stale_addresses(plan, tenant.state(), BOTS) == [
+    tenant.patch_context("bot_sup", {})  # a write that changes nothing but the version
+    assert planning.stale_addresses(plan, tenant.snapshot(), BOTS) == [
         "ContextDefaults/support/defaults", "Slot/support/newcomer", "Slot/support/order_number"
     ]
-    del tenant.integrations[next(iter(tenant.integrations))]
-    assert "Integration/support/crm_lookup" in planning.stale_addresses(plan, tenant.state(), BOTS)
+    tenant.delete_integration("bot_sup", "crm_lookup")
+    stale = planning.stale_addresses(plan, tenant.snapshot(), BOTS)
+    assert "Integration/support/crm_lookup" in stale
 
 
 def test_fingerprint_covers_every_observed_object() -> None:
     desired = _desired()
     tenant, _ = _applied(desired)
-    before = _plan(desired, tenant.state())
+    before = _plan(desired, tenant.snapshot())
     assert before.fingerprint == plans.fingerprint_of(before.observed)
     tenant.edit_slot("bot_sup", "order_item", fillStrategy="fuzzy")
     tenant.edit_slot("bot_sup", "order_item", fillStrategy="bestMatch")  # same content, new version
-    after = _plan(desired, tenant.state())
+    after = _plan(desired, tenant.snapshot())
     assert not after.summary().has_changes
     assert after.fingerprint != before.fingerprint
 
@@ -355,10 +371,10 @@ def test_logical_bot_without_mapping_is_its_own_bot_id() -> None:
 
 def test_prune_names_an_unmanaged_slot_that_still_depends_on_the_deleted_one() -> None:
     desired = [b.slot("base"), b.slot("kept")]
-    tenant = b.FakeTenant(BOTS)
-    tenant.apply(_plan(desired, tenant.state()))
+    tenant = _tenant()
+    tenant.apply(_plan(desired, tenant.snapshot()))
     tenant.add_slot("bot_sup", "theirs", dependencies=(writebodies.slot_id_for("bot_sup", "base"),))
-    pruned = _plan(desired[1:], tenant.state(), prune=True)
+    pruned = _plan(desired[1:], tenant.snapshot(), prune=True)
     [delete] = [c for c in pruned.changes if c.action is plans.Action.DELETE]
     assert delete.address == "Slot/support/base"
     assert delete.reason == (

@@ -11,6 +11,7 @@ from reconciler import errors
 from reconciler.core import planning, plans
 
 from . import builders as b
+from .emulated import Tenant
 
 BOTS = {"support": "bot_sup"}
 
@@ -47,7 +48,7 @@ def test_context_delete_may_carry_its_removal_patch() -> None:
 
 
 def _full_plan() -> plans.Plan:
-    tenant = b.FakeTenant(BOTS)
+    tenant = Tenant.of(*BOTS.values())
     tenant.add_slot("bot_sup", "old", labels={"managed-by": "cogctl"})
     tenant.add_slot("bot_sup", "theirs")
     desired: list[planning.Desired] = [
@@ -55,7 +56,7 @@ def _full_plan() -> plans.Plan:
         b.slot("a"), b.slot("b", dependencies=("a",)),
         b.context({"lang": {"value": "en"}}), b.suite(),
     ]
-    return planning.build_plan(desired, tenant.state(), bot_ids=BOTS, target="staging",
+    return planning.build_plan(desired, tenant.snapshot(), bot_ids=BOTS, target="staging",
                                prune=True, secrets={"CRM_TOKEN": b.CANARY})
 
 

@@ -1,4 +1,8 @@
-"""Predicted extraction in the plan and in every renderer: tables over the pure core."""
+"""Predicted extraction in the plan and in every renderer: tables over the pure core.
+
+The live slots a prediction starts from are seeded into the emulator and fetched back, so
+they are what the API answers (its version and timestamp formats, its stored fields).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,21 @@ import re
 from typing import Any
 
 from reconciler.core import livestate, planning
-from reconciler.core import livetypes as lt
 from reconciler.rendering import jsonout, markdown, text
 
 from .builders import slot
+from .emulated import Tenant
 
 
-def live_slot(name: str, *, patterns: list[str], fillStrategy: str = "bestMatch") -> lt.LiveSlot:
-    return {"slotId": f"slot_{name}", "botId": "support", "name": name, "type": "regex",
-            "patterns": patterns, "fillStrategy": fillStrategy, "dependencies": [],
-            "labels": {"managed-by": "cogctl"}, "version": "v1",
-            "updatedAt": "2026-01-01T00:00:00.000Z"}
+def live_slot(name: str, *, patterns: list[str], fillStrategy: str = "bestMatch") -> dict[str, Any]:
+    """A managed slot of bot ``support`` as the emulator's fixture seeds it."""
+    return {"slotId": f"slot_{name}", "name": name, "type": "regex", "patterns": patterns,
+            "fillStrategy": fillStrategy, "labels": {"managed-by": "cogctl"}}
+
+
+def _live(*slots: dict[str, Any]) -> livestate.LiveState:
+    """Bot ``support`` holding ``slots``, seeded into the emulator and read by the engine."""
+    return Tenant([{"botId": "support", "slots": list(slots)}]).snapshot()
 
 EXAMPLES = [
     {"text": "order ORD-123456", "value": "ORD-123456"},
@@ -31,12 +39,9 @@ def _plan(new_patterns: tuple[str, ...], *, live_patterns: list[str] | None,
           fillStrategy: str = "fuzzy", **spec: Any):
     manifest = slot("order_number", patterns=new_patterns, fillStrategy=fillStrategy,
                     examples=EXAMPLES, **spec)
-    bots = {}
-    if live_patterns is not None:
-        bots["support"] = livestate.BotState(
-            bot_id="support", slots=(live_slot("order_number", patterns=live_patterns,
-                                               fillStrategy=fillStrategy),))
-    return planning.build_plan([manifest], livestate.LiveState(bots), bot_ids={}, target="t")
+    seeded = () if live_patterns is None else (
+        live_slot("order_number", patterns=live_patterns, fillStrategy=fillStrategy),)
+    return planning.build_plan([manifest], _live(*seeded), bot_ids={}, target="t")
 
 
 def test_an_update_predicts_before_and_after_and_lists_the_changed_examples() -> None:
@@ -103,9 +108,7 @@ def test_markdown_has_banner_table_and_mermaid_graph() -> None:
              examples=EXAMPLES, dependencies=("email",)),
         slot("email", patterns=(r"\S+@\S+",)),
     ]
-    live = livestate.LiveState({"support": livestate.BotState(bot_id="support", slots=(
-        live_slot("order_number", patterns=[r"(?i)ORD-\d{6}"], fillStrategy="firstMatch"),
-    ))})
+    live = _live(live_slot("order_number", patterns=[r"(?i)ORD-\d{6}"], fillStrategy="firstMatch"))
     plan = planning.build_plan(manifests, live, bot_ids={}, target="t")
     body = markdown.render_plan(plan, environment="prod")
     assert "> **Predicted extraction drops** beyond `verify.maxRegression` in 1 slot(s): " \
@@ -124,8 +127,7 @@ def test_markdown_predictions_shrink_to_fit_the_limit() -> None:
                 for i in range(40)]
     manifests = [slot(f"s{i}", patterns=(r"ORD-\d{5}\b",), examples=examples)
                  for i in range(60)]
-    live = livestate.LiveState({"support": livestate.BotState(bot_id="support", slots=tuple(
-        live_slot(f"s{i}", patterns=[r"ORD-\d{6}"]) for i in range(60)))})
+    live = _live(*(live_slot(f"s{i}", patterns=[r"ORD-\d{6}"]) for i in range(60)))
     plan = planning.build_plan(manifests, live, bot_ids={}, target="t")
     assert len(plan.regressions()) == 60
     full = markdown.render_plan(plan, environment="prod", limit=1_000_000)

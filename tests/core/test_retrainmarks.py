@@ -1,4 +1,9 @@
-"""The pending-retraining marker: reading it, and how planning and the renderers show it."""
+"""The pending-retraining marker: reading it, and how planning and the renderers show it.
+
+The marker a live snapshot carries is written into the emulator's context defaults through
+the API, as an interrupted apply leaves it; ``marker_of``'s own table is of hand-built
+contexts, since it must read garbled entries the API would refuse to store.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from reconciler.core import livetypes as lt
 from reconciler.rendering import jsonout, markdown, text
 
 from . import builders as b
+from .emulated import Tenant
 
 BOTS = {"support": "bot_sup", "sales": "bot_sal"}
 ENV = {"CRM_TOKEN": b.CANARY}
@@ -33,16 +39,16 @@ def _plan(desired: list[Any], live: livestate.LiveState, **kw: Any) -> plans.Pla
     return planning.build_plan(desired, live, bot_ids=BOTS, target="test", secrets=ENV, **kw)
 
 
-def _converged(desired: list[Any]) -> b.FakeTenant:
-    tenant = b.FakeTenant(BOTS)
-    tenant.apply(_plan(desired, tenant.state()), ENV)
-    assert not _plan(desired, tenant.state()).summary().has_changes
+def _converged(desired: list[Any]) -> Tenant:
+    tenant = Tenant.of(*BOTS.values())
+    tenant.apply(_plan(desired, tenant.snapshot()), ENV)
+    assert not _plan(desired, tenant.snapshot()).summary().has_changes
     return tenant
 
 
-def _mark(tenant: b.FakeTenant, bot_id: str, entry: Any) -> None:
-    tenant.context_of(bot_id)["context"][retrainmarker.MARKER_KEY] = entry
-    tenant.context_of(bot_id)["contextVersion"] += "m"
+def _mark(tenant: Tenant, bot_id: str, entry: Any) -> None:
+    stored = tenant.patch_context(bot_id, {retrainmarker.MARKER_KEY: entry})
+    assert retrainmarker.marker_of(stored) is not None
 
 
 @pytest.mark.parametrize(
@@ -96,7 +102,7 @@ def test_a_live_marker_is_a_pending_retraining(
     tenant = _converged(desired)
     if marker is not None:
         _mark(tenant, "bot_sup", marker)
-    plan = _plan(desired, tenant.state())
+    plan = _plan(desired, tenant.snapshot())
     assert plan.pending() == ()  # the marker itself is never a change
     assert not any(c.drift for c in plan.changes)
     assert plan.retrain == retrain
@@ -111,19 +117,19 @@ def test_a_live_marker_is_a_pending_retraining(
         assert extraction == ["Slot/support/order_item", "Slot/support/order_number"]
         assert suites == ["SimulationSuite/support/smoke"]
         assert plan.context_versions == {
-            "bot_sup": tenant.context_of("bot_sup")["contextVersion"]
+            "bot_sup": tenant.context("bot_sup")["contextVersion"]
         }
 
 
 def test_the_marker_is_not_observed_so_setting_it_never_makes_a_plan_stale() -> None:
     desired = _desired()
     tenant = _converged(desired)
-    before = _plan(desired, tenant.state())
+    before = _plan(desired, tenant.snapshot())
     _mark(tenant, "bot_sal", {"value": {"jobId": None}, "scope": "global"})
-    after = _plan(desired, tenant.state())
+    after = _plan(desired, tenant.snapshot())
     # bot_sal has no ContextDefaults manifest: its context is not an observed object
     assert after.fingerprint == before.fingerprint
-    assert planning.stale_addresses(before, tenant.state(), BOTS) == []
+    assert planning.stale_addresses(before, tenant.snapshot(), BOTS) == []
     assert after.retrain == ("bot_sal",)
 
 
@@ -132,11 +138,11 @@ def test_the_marker_is_never_pruned_nor_compared() -> None:
     tenant = _converged(desired)
     _mark(tenant, "bot_sup", {"value": {"jobId": None}, "scope": "global"})
     rest = [m for m in desired if m.kind != "ContextDefaults"]
-    pruned = _plan(rest, tenant.state(), prune=True)
+    pruned = _plan(rest, tenant.snapshot(), prune=True)
     (delete,) = pruned.pending()
     assert "_cogctl_retrain" not in b.written_context(delete)
     changed = [*desired[:2], b.context({"lang": {"value": "de"}}), *desired[3:]]
-    (update,) = _plan(changed, tenant.state()).pending()
+    (update,) = _plan(changed, tenant.snapshot()).pending()
     assert [d.path for d in update.diff] == ["variables.lang.value"]
     assert "_cogctl_retrain" not in b.written_context(update)
 
@@ -146,7 +152,7 @@ def test_slot_changes_and_a_marker_of_the_same_bot_retrain_it_once() -> None:
     tenant = _converged(desired)
     _mark(tenant, "bot_sup", {"value": {"jobId": None}, "scope": "global"})
     changed = [b.slot("order_number", patterns=(r"\d{6}",)), *desired[1:]]
-    plan = _plan(changed, tenant.state())
+    plan = _plan(changed, tenant.snapshot())
     assert plan.retrain == ("bot_sup",)
     assert [c.address for c in plan.pending()] == ["Slot/support/order_number"]
     assert plan.summary().update == 1
@@ -157,7 +163,7 @@ def test_renderers_show_the_reason_and_saved_plans_round_trip() -> None:
     desired = _desired()
     tenant = _converged(desired)
     _mark(tenant, "bot_sup", {"value": {"jobId": None}, "scope": "global"})
-    plan = _plan(desired, tenant.state())
+    plan = _plan(desired, tenant.snapshot())
     shown = text.render_plan(plan, color=False)
     assert f"Retraining after apply: support (bot_sup)\n  # {REASON}\n" in shown
     assert "Plan: 0 to add, 0 to change, 0 to destroy. 1 retraining(s) pending." in shown
@@ -174,7 +180,7 @@ def test_renderers_show_the_reason_and_saved_plans_round_trip() -> None:
 
 @pytest.mark.parametrize("version", ["1.0", "1.1"])
 def test_a_saved_plan_from_before_1_2_is_refused_it_cannot_be_verified(version: str) -> None:
-    plan = _plan(_desired(), b.FakeTenant(BOTS).state())
+    plan = _plan(_desired(), Tenant.of(*BOTS.values()).snapshot())
     old = plan.to_json()
     old["format_version"] = version
     with pytest.raises(errors.ConfigError, match="nothing apply can verify it by"):

@@ -61,11 +61,7 @@ def _as_written_by_v1(plan: plans.Plan) -> plans.Plan:
 
 
 async def _plan(tenant: Tenant, desired: list[Any]) -> plans.Plan:
-    backend = tenant.backend()
-    try:
-        live = await fetching.fetch_live_state(backend, BOTS.values())
-    finally:
-        await backend.aclose()
+    live = await tenant.fetch(BOTS.values())
     return planning.build_plan(desired, live, bot_ids=BOTS, target="emulator", secrets=ENV)
 
 
