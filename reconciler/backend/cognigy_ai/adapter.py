@@ -412,11 +412,12 @@ class CognigyAiBackend:
     async def delete_slot(self, slot_id: str, *, if_match: str | None = None) -> None:
         bot, current = await self._filler_of(slot_id)
         path = f"{self._fillers(bot)}/{_seg(str(current['_id']))}"
-        if if_match is not None and mapping.version_of(current) != if_match:
+        version = (await self._surface(bot, current))["version"]
+        if if_match is not None and version != if_match:
             raise errors.VersionConflictError(
                 f"DELETE {path}: the slot filler changed since the plan read it",
-                method="DELETE", path=path, status=409,
-                current_version=mapping.version_of(current), hint="run plan again")
+                method="DELETE", path=path, status=409, current_version=version,
+                hint="run plan again")
         # A 404: an earlier attempt whose answer was lost went through.
         with contextlib.suppress(errors.NotFoundError):
             await self.http.request("DELETE", path)
