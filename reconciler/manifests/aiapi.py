@@ -7,8 +7,7 @@ not map some of it yet; both are refused here rather than dropped at apply:
 - ``ContextDefaults`` variables whose scope has no native home (only ``session`` and
   ``conversation`` map to the flow's context; ``global``, ``bot`` and ``user`` do not);
 - slot patterns that JavaScript reads differently or not at all (a slot filler's regex is a
-  JavaScript literal; ``regexes.javascript_problem`` decides), and regex patterns whose join
-  into one literal does not compile (a group name used in two patterns);
+  JavaScript literal; ``regexes.javascript_problem`` decides);
 - what an HTTP Request node cannot express of an ``Integration`` (``integration_problems``):
   a header name other than the native ones for the auth type (the node sends
   ``Authorization`` or ``X-API-Key`` only), a timeout outside the node's 2..30 s, a response
@@ -98,13 +97,6 @@ def _slot(loaded: loading.LoadedManifest, slot: models.Slot) -> list[loading.Dia
         if problem is not None:
             found.append(_at(loaded, f"pattern is not a JavaScript regex with the same "
                                      f"meaning: {problem}", "spec", "patterns", index))
-    if not found and len(slot.spec.patterns) > 1:
-        joined = "|".join(f"(?:{p})" for p in slot.spec.patterns)
-        problem = regexes.javascript_join_problem(joined)
-        if problem is not None:
-            found.append(_at(loaded, f"the patterns make one slot filler regex on api {API}, "
-                                     f"and {problem}; rename the groups apart",
-                             "spec", "patterns"))
     return found
 
 

@@ -18,11 +18,12 @@ bot. We refuse, with the reason:
   are refused too (BENCHMARKS.md, "ReDoS corpus", has the measured comparison).
 
 ``javascript_problem`` is the one further check for Cognigy.AI v2, whose slot fillers hold a
-JavaScript regex literal: the pattern must compile as ECMAScript (``regress``, the engine of
-a JavaScript runtime, without the ``u`` flag, as the literal ``/.../g`` is written) and must
-not be one of the constructs JavaScript reads differently without an error (``\A``, ``\Z``,
-``\z`` are literal letters there). When ``regress`` refuses, the message names the Python-only
-construct behind it where it is a known one (named groups ``(?P<...>)``, inline flags, ...).
+JavaScript regex literal: the pattern must compile as ECMAScript (``extraction.parse_literal``,
+that is ``regress``, on the literal ``/.../g`` as it is written, without the ``u`` flag) and
+must not be one of the constructs JavaScript reads differently without an error (``\A``,
+``\Z``, ``\z`` are literal letters there). When ``regress`` refuses, the message names the
+Python-only construct behind it where it is a known one (named groups ``(?P<...>)``, inline
+flags, atomic groups, possessive quantifiers, comments, conditionals).
 
 Results are cached: the same pattern appears in many documents and many runs of a test suite.
 
@@ -40,7 +41,6 @@ import warnings
 from typing import Any
 
 import re2
-import regress
 
 with warnings.catch_warnings():
     # regexploit builds on sre_parse/sre_constants, deprecated aliases since Python 3.11. We
@@ -51,6 +51,7 @@ with warnings.catch_warnings():
     from regexploit.ast.sre import SreOpParser
     from regexploit.redos import find as _find_redos
 
+from reconciler import extraction
 from reconciler.manifests import ambiguity
 
 MAX_PATTERN_LENGTH = 50
@@ -240,10 +241,11 @@ def _python_only(pattern: str) -> str | None:
 
 
 def _ecmascript_error(pattern: str) -> str | None:
+    """Why the slot filler literal ``/pattern/g`` does not compile as ECMAScript, or None."""
     try:
-        regress.Regex(pattern)
-    except regress.RegressError as exc:
-        return str(exc) or type(exc).__name__
+        extraction.parse_literal(f"/{pattern}/g")
+    except extraction.RegexError as exc:
+        return str(exc.__cause__ or exc)
     return None
 
 
@@ -269,9 +271,3 @@ def javascript_problem(pattern: str) -> str | None:
         at += 1
     return None
 
-
-def javascript_join_problem(joined: str) -> str | None:
-    """Why the patterns joined into one regex (``/(?:p1)|(?:p2)/g``'s body) do not compile
-    as JavaScript although each one does (a group name used twice), or None."""
-    error = _ecmascript_error(joined)
-    return None if error is None else f"JavaScript does not compile their join ({error})"

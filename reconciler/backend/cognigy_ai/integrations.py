@@ -142,8 +142,8 @@ def node_fields(body: Mapping[str, Any], key: str, reference: str) -> dict[str, 
 
 
 def managed_view(node: Mapping[str, Any]) -> dict[str, Any]:
-    config = node.get("config") if isinstance(node.get("config"), dict) else {}
-    assert isinstance(config, dict)
+    found = node.get("config")
+    config: Mapping[str, Any] = found if isinstance(found, dict) else {}
     return {"label": node.get("label"), "comment": node.get("comment") or "",
             "isDisabled": bool(node.get("isDisabled")),
             "config": {k: config.get(k) for k in MANAGED_CONFIG}}
@@ -168,8 +168,9 @@ def _headers(value: Any) -> dict[str, str]:
 
 
 def _seconds(value: Any) -> int:
+    """A node timeout (ms) in seconds; a fraction stays one, so it differs from any manifest."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return int(value / 1000) if value % 1000 == 0 else cast(int, value / 1000)
+        return int(value // 1000) if value % 1000 == 0 else cast(int, value / 1000)
     return 0
 
 
