@@ -3,80 +3,60 @@
 Cognigy.AI's v2.0 API has no home for some of what the manifests can say, and cogctl does
 not map some of it yet; both are refused here rather than dropped at apply:
 
-- ``Integration`` and ``SimulationSuite`` documents (HTTP Request nodes and playbooks are
-  not mapped yet), ``keyphrase`` slots (lexicons are not mapped yet);
+- ``SimulationSuite`` documents (playbooks are not mapped yet);
 - ``ContextDefaults`` variables whose scope has no native home (only ``session`` and
   ``conversation`` map to the flow's context; ``global``, ``bot`` and ``user`` do not);
 - slot patterns that JavaScript reads differently or not at all (a slot filler's regex is a
-  JavaScript literal): Python's named groups ``(?P<...>)``, ``(?P=...)``, comments ``(?#``,
-  inline flags ``(?i)``, atomic groups ``(?>``, conditionals ``(?(``, possessive quantifiers
-  and the anchors ``\\A``, ``\\Z``, ``\\z``; a ``/`` is fine (the literal is built escaped
-  by the server's parser) but a pattern must not be empty.
+  JavaScript literal; ``regexes.javascript_problem`` decides);
+- what an HTTP Request node cannot express of an ``Integration`` (``integration_problems``):
+  a header name other than the native ones for the auth type (the node sends
+  ``Authorization`` or ``X-API-Key`` only), a timeout outside the node's 2..30 s, a response
+  mapping (JMESPath ``extract`` or ``normalize``: the node stores the whole answer, only a
+  Code node could map it, and cogctl writes none), and request mappings other than a JSON
+  body whose placeholders name a slot (``{{slots.x}}``, ``{{payload.x}}``, ``{{x}}``: the
+  node reads ``{{context.x}}``, where the slot filler stores the slot).
+
+The two rules the backend must read the same way live here, once: which native auth type
+and connection an auth maps to (``native_auth``) and how a placeholder reads on the node
+(``node_placeholder``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from reconciler.manifests import loading, models
+from pydantic import JsonValue
+
+from reconciler.manifests import loading, models, regexes, rules
 
 API = "cognigy-ai"
 NATIVE_SCOPES = frozenset({"session", "conversation"})
-_PY_GROUPS = {"?P<": "a Python named group (?P<name>...): write (?<name>...)",
-              "?P=": "a Python named back-reference (?P=name): write \\k<name>",
-              "?#": "a comment group (?#...)", "?>": "an atomic group (?>...)",
-              "?(": "a conditional group (?(...)...)"}
-_ANCHORS = {"A": "\\A (JavaScript reads a literal A): write ^",
-            "Z": "\\Z (JavaScript reads a literal Z): write $",
-            "z": "\\z (JavaScript reads a literal z): write $"}
-_INLINE_FLAGS = set("aiLmsux-")
+MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS = 2, 30
+# auth type -> {header name (lower case, None: the type's default) -> (node authType,
+# connection type)}. "Authorization: ApiKey" is the node's apiKeyAuthKey: cogctl stores the
+# whole header value in the connection (a bearer token as "Bearer <token>").
+_NATIVE_AUTH: dict[str, dict[str | None, tuple[str, str]]] = {
+    "bearer": {None: ("apiKeyAuthKey", "http_apiKeyAuthKey"),
+               "authorization": ("apiKeyAuthKey", "http_apiKeyAuthKey")},
+    "api_key": {"x-api-key": ("apiKeyXKey", "http_apiKeyXKey"),
+                "authorization": ("apiKeyAuthKey", "http_apiKeyAuthKey")},
+    "basic": {None: ("basic", "http_basic"), "authorization": ("basic", "http_basic")},
+    "none": {None: ("none", "")},
+}
+_SLOT_REFERENCE = re.compile(r"^(?:(?:slots|payload)\.)?([A-Za-z_][A-Za-z0-9_]*)$")
 
 
-def javascript_problem(pattern: str) -> str | None:
-    """Why ``pattern`` cannot be a JavaScript regex with the same meaning, or None."""
-    in_class = False
-    previous_quantifier = False
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            escaped = pattern[i + 1: i + 2]
-            if escaped in _ANCHORS:
-                return _ANCHORS[escaped]
-            i += 2
-            previous_quantifier = False
-            continue
-        if in_class:
-            in_class = char != "]"
-            i += 1
-            continue
-        if char == "[":
-            in_class = True
-            i += 1
-            if pattern[i: i + 1] == "]":
-                i += 1  # a leading ] is literal
-            previous_quantifier = False
-            continue
-        if char == "(" and pattern[i + 1: i + 2] == "?":
-            for start, what in _PY_GROUPS.items():
-                if pattern.startswith(start, i + 1):
-                    return what
-            flags = ""
-            j = i + 2
-            while j < len(pattern) and pattern[j] in _INLINE_FLAGS:
-                flags += pattern[j]
-                j += 1
-            if flags and pattern[j: j + 1] in (")", ":"):
-                return f"inline flags (?{flags}{pattern[j]}: JavaScript has none"
-            i += 2
-            previous_quantifier = False
-            continue
-        if char == "+" and previous_quantifier:
-            return "a possessive quantifier (x*+, x++, x?+, x{n}+)"
-        # a lazy '?' after a quantifier ends it; '+' right after one is possessive
-        previous_quantifier = char in "*+?}" and not (char == "?" and previous_quantifier)
-        i += 1
-    return None
+def native_auth(auth_type: str, header_name: str | None) -> tuple[str, str] | None:
+    """``(node authType, connection type)`` for an auth, or None when the node has none."""
+    choices = _NATIVE_AUTH.get(auth_type, {})
+    return choices.get(header_name.lower() if header_name else None)
+
+
+def node_placeholder(expression: str) -> str | None:
+    """The node's CognigyScript for a request-mapping placeholder naming a slot, or None."""
+    found = _SLOT_REFERENCE.match(expression)
+    return f"context.{found.group(1)}" if found else None
 
 
 def _at(loaded: loading.LoadedManifest, message: str, *path: str | int) -> loading.Diagnostic:
@@ -89,10 +69,13 @@ def diagnostics(manifests: Sequence[loading.LoadedManifest]) -> list[loading.Dia
     found: list[loading.Diagnostic] = []
     for loaded in manifests:
         manifest = loaded.manifest
-        if isinstance(manifest, models.Integration | models.SimulationSuite):
+        if isinstance(manifest, models.SimulationSuite):
             found.append(_at(loaded, f"kind {manifest.kind} is not supported on api {API} "
                                      "yet; keep it in an environment with api: platform",
                              "kind"))
+        elif isinstance(manifest, models.Integration):
+            found.extend(_at(loaded, message, *path)
+                         for path, message in integration_problems(manifest.spec))
         elif isinstance(manifest, models.Slot):
             found.extend(_slot(loaded, manifest))
         elif isinstance(manifest, models.ContextDefaults):
@@ -107,12 +90,77 @@ def diagnostics(manifests: Sequence[loading.LoadedManifest]) -> list[loading.Dia
 
 def _slot(loaded: loading.LoadedManifest, slot: models.Slot) -> list[loading.Diagnostic]:
     if slot.spec.type != "regex":
-        return [_at(loaded, f"slot type {slot.spec.type} is not supported on api {API} yet "
-                            "(lexicons are not mapped); use type: regex", "spec", "type")]
+        return []  # keyphrases are lexicon entries, matched as written
     found = []
     for index, pattern in enumerate(slot.spec.patterns):
-        problem = javascript_problem(pattern)
+        problem = regexes.javascript_problem(pattern)
         if problem is not None:
             found.append(_at(loaded, f"pattern is not a JavaScript regex with the same "
                                      f"meaning: {problem}", "spec", "patterns", index))
     return found
+
+
+Problem = tuple[tuple[str | int, ...], str]
+
+
+def integration_problems(spec: models.IntegrationSpec) -> list[Problem]:
+    """What an HTTP Request node cannot express of ``spec``: (field path, message)."""
+    found: list[Problem] = []
+    auth = spec.auth
+    if native_auth(auth.type, auth.headerName) is None:
+        native = [h or "the default" for h in _NATIVE_AUTH.get(auth.type, {})]
+        found.append((("spec", "auth", "headerName"),
+                      f"auth type {auth.type} with header {auth.headerName} has no native "
+                      f"connection on api {API} (the HTTP Request node sends "
+                      f"{', '.join(str(n) for n in native)} only); use one of those"))
+    if not MIN_TIMEOUT_SECONDS <= spec.timeoutSeconds <= MAX_TIMEOUT_SECONDS:
+        found.append((("spec", "timeoutSeconds"),
+                      f"timeoutSeconds {spec.timeoutSeconds} is outside the HTTP Request "
+                      f"node's {MIN_TIMEOUT_SECONDS}..{MAX_TIMEOUT_SECONDS} s on api {API}"))
+    mapping = spec.responseMapping
+    if mapping.extract is not None or mapping.normalize != "none":
+        field = "extract" if mapping.extract is not None else "normalize"
+        found.append((("spec", "responseMapping", field),
+                      f"a response mapping needs a Code node after the HTTP Request node on "
+                      f"api {API}, which cogctl does not write; drop responseMapping (the "
+                      "whole answer is stored in the context under the integration's name)"))
+    found.extend(_request_problems(spec))
+    return found
+
+
+def _request_problems(spec: models.IntegrationSpec) -> list[Problem]:
+    request = spec.requestMapping
+    if not request:
+        return []
+    if spec.method in ("GET", "DELETE"):
+        return [(("spec", "requestMapping"),
+                 f"query parameters from requestMapping are not mapped on api {API}; write "
+                 "them into url")]
+    for key in ("query", "headers"):
+        if key in request:
+            return [(("spec", "requestMapping", key),
+                     f"requestMapping.{key} is not mapped on api {API}; write "
+                     f"{'query parameters into url' if key == 'query' else 'spec.headers'}")]
+    if "body" in request and (len(request) > 1 or not isinstance(request["body"], dict)):
+        return [(("spec", "requestMapping", "body"),
+                 f"on api {API} the body is one JSON object: requestMapping.body alone, or "
+                 "the body's fields without body")]
+    return [(("spec", "requestMapping", *path), message)
+            for path, message in _placeholder_problems(request, ())]
+
+
+def _placeholder_problems(value: JsonValue, path: tuple[str | int, ...]) -> list[Problem]:
+    if isinstance(value, dict):
+        return [p for key, item in value.items()
+                for p in _placeholder_problems(item, (*path, key))]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value)
+                for p in _placeholder_problems(item, (*path, index))]
+    if not isinstance(value, str):
+        return []
+    for found in rules.PLACEHOLDER.finditer(value):
+        if node_placeholder(found.group(1)) is None:
+            return [(path, f"placeholder {{{{{found.group(1)}}}}} is not mapped on api {API}: "
+                           "only a slot by name ({{slots.NAME}}, {{payload.NAME}} or "
+                           "{{NAME}}) reads the same on the HTTP Request node")]
+    return []

@@ -43,13 +43,20 @@ API_COGNIGY_AI = "cognigy-ai"
 DEFAULT_AI_PREFIX = "/new/v2.0"
 
 
+DEFAULT_INTEGRATIONS_FLOW = "cogctl-integrations"
+
+
 class CognigyAiBot(_Frozen):
     """Where a logical bot lives on a Cognigy.AI tenant: a project, its flow and a locale,
-    each by name or ``_id`` (resolved once per run)."""
+    each by name or ``_id`` (resolved once per run), and the flow that holds its
+    integrations' HTTP Request nodes (default: ``cogctl-integrations``, which cogctl
+    creates when it first writes one)."""
 
     project: Annotated[str, Field(min_length=1, max_length=200)]
     flow: Annotated[str, Field(min_length=1, max_length=200)]
     locale: Annotated[str, Field(min_length=1, max_length=200)]
+    integrationsFlow: Annotated[str, Field(min_length=1, max_length=200)] = (
+        DEFAULT_INTEGRATIONS_FLOW)
 
 
 _BOT_ID = re.compile(BOT_PATTERN)
@@ -58,7 +65,7 @@ _TARGET_SCHEMA: dict[str, Any] = {"anyOf": [
     {"type": "object", "additionalProperties": False,
      "required": ["project", "flow", "locale"],
      "properties": {k: {"type": "string", "minLength": 1, "maxLength": 200}
-                    for k in ("project", "flow", "locale")}},
+                    for k in ("project", "flow", "locale", "integrationsFlow")}},
 ]}
 
 

@@ -17,6 +17,14 @@ bot. We refuse, with the reason:
   exponential; ``\w+\s*\w+x``, ``.*a.*b`` cubic and worse), and regexploit's own finds
   are refused too (BENCHMARKS.md, "ReDoS corpus", has the measured comparison).
 
+``javascript_problem`` is the one further check for Cognigy.AI v2, whose slot fillers hold a
+JavaScript regex literal: the pattern must compile as ECMAScript (``extraction.parse_literal``,
+that is ``regress``, on the literal ``/.../g`` as it is written, without the ``u`` flag) and
+must not be one of the constructs JavaScript reads differently without an error (``\A``,
+``\Z``, ``\z`` are literal letters there). When ``regress`` refuses, the message names the
+Python-only construct behind it where it is a known one (named groups ``(?P<...>)``, inline
+flags, atomic groups, possessive quantifiers, comments, conditionals).
+
 Results are cached: the same pattern appears in many documents and many runs of a test suite.
 
 Left as they are, with the reason: ``\d``, ``\w``, ``\s``, ``\b`` and ``.`` read the same
@@ -43,6 +51,7 @@ with warnings.catch_warnings():
     from regexploit.ast.sre import SreOpParser
     from regexploit.redos import find as _find_redos
 
+from reconciler import extraction
 from reconciler.manifests import ambiguity
 
 MAX_PATTERN_LENGTH = 50
@@ -187,3 +196,78 @@ def check_pattern(pattern: str) -> str | None:
     tree, error = _parse(pattern)
     return (error or _portability_error(pattern) or _re2_error(pattern)
             or _ambiguity_error(tree, pattern) or _redos_error(tree))
+
+
+# Python-only constructs behind most of regress's refusals, with what to write instead.
+_PY_GROUPS = {"?P<": "a Python named group (?P<name>...): write (?<name>...)",
+              "?P=": "a Python named back-reference (?P=name): write \\k<name>",
+              "?#": "a comment group (?#...): drop it",
+              "?>": "an atomic group (?>...): JavaScript has none",
+              "?(": "a conditional group (?(...)...): JavaScript has none"}
+_INLINE_FLAGS = frozenset("aiLmsux-")
+_POSSESSIVE = re.compile(r"(?:[*+?]|\{\d+(?:,\d*)?\})\+")
+
+
+def _python_only(pattern: str) -> str | None:
+    """The known Python-only construct in ``pattern`` (outside classes, unescaped), if any."""
+    at, in_class = 0, False
+    while at < len(pattern):
+        char = pattern[at]
+        if char == "\\":
+            at += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            at += 2 if pattern.startswith("]", at + 1) else 1
+            continue
+        elif char == "(" and pattern.startswith("?", at + 1):
+            found = next((what for start, what in _PY_GROUPS.items()
+                          if pattern.startswith(start, at + 1)), None)
+            if found:
+                return found
+            flags = ""
+            while at + 2 + len(flags) < len(pattern) and (
+                    pattern[at + 2 + len(flags)] in _INLINE_FLAGS):
+                flags += pattern[at + 2 + len(flags)]
+            closing = pattern[at + 2 + len(flags): at + 3 + len(flags)]
+            if flags and closing in (")", ":"):
+                return f"inline flags (?{flags}{closing}: JavaScript has none"
+        elif _POSSESSIVE.match(pattern, at + 1) and char not in "(|":
+            return "a possessive quantifier (x*+, x++, x?+, x{n}+): JavaScript has none"
+        at += 1
+    return None
+
+
+def _ecmascript_error(pattern: str) -> str | None:
+    """Why the slot filler literal ``/pattern/g`` does not compile as ECMAScript, or None."""
+    try:
+        extraction.parse_literal(f"/{pattern}/g")
+    except extraction.RegexError as exc:
+        return str(exc.__cause__ or exc)
+    return None
+
+
+@functools.lru_cache(maxsize=65536)
+def javascript_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not a JavaScript regex with the same meaning, or None.
+
+    The reason reads after "pattern is not a JavaScript regex with the same meaning: ".
+    """
+    error = _ecmascript_error(pattern)
+    if error is not None:
+        hint = _python_only(pattern)
+        return hint or f"JavaScript does not compile it ({error})"
+    at, in_class = 0, False
+    while at < len(pattern):
+        char = pattern[at]
+        if char == "\\" and not in_class and pattern[at + 1: at + 2] in _ANCHOR_ESCAPES:
+            return _ANCHOR_ESCAPES[pattern[at + 1]]
+        if char == "\\":
+            at += 2
+            continue
+        in_class = (char == "[") or (in_class and char != "]")
+        at += 1
+    return None
+

@@ -35,8 +35,9 @@ class World:
     def backend(self, **kw: Any) -> adapter.CognigyAiBackend:
         policy = retrying.RetryPolicy(sleep=self.clock.sleep, clock=self.clock,
                                       jitter=lambda: 0.5, wall=self.clock)
+        kw.setdefault("bots", BOTS)
         return adapter.CognigyAiBackend(
-            base_url="http://emulator", api_key="demo-api-key", bots=BOTS,
+            base_url="http://emulator", api_key="demo-api-key",
             transport=httpx.ASGITransport(app=self.app), retry=policy, **kw)
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reconciler.backend.cognigy_ai import mapping
-from reconciler.manifests import aiapi
+from reconciler.manifests import regexes
 
 
 @pytest.mark.parametrize(("patterns", "regex"), [
@@ -109,7 +109,7 @@ def test_state_that_is_garbled_reads_as_empty() -> None:
     (r"abc\Z", r"\Z"),
 ])
 def test_javascript_compatibility_of_patterns(pattern: str, problem: str | None) -> None:
-    found = aiapi.javascript_problem(pattern)
+    found = regexes.javascript_problem(pattern)
     if problem is None:
         assert found is None
     else:

@@ -17,10 +17,12 @@ Decisions):
 - cogctl's state is the context of the flow ``cogctl-state`` of each project, created on
   the first write; writes to it are serialised per project.
 - Retraining is one train task for the bot's flow and locale, polled on ``/tasks``.
+- Keyphrase slots are a ``type: slot`` filler plus a lexicon (``keyphrasing``); integrations
+  are HTTP Request nodes and Connections (``integrating``).
 
-What this api does not serve yet (integrations, metrics, simulations, session variables,
-conversation contexts) raises ``NotAvailableError``; ``validate`` refuses such manifests
-for this api beforehand.
+What this api does not serve yet (metrics, simulations, session variables, conversation
+contexts) raises ``NotAvailableError``; ``validate`` refuses such manifests for this api
+beforehand.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import httpx
 
 from reconciler import errors
 from reconciler.backend import base, retrying
-from reconciler.backend.cognigy_ai import http, mapping
+from reconciler.backend.cognigy_ai import http, integrating, keyphrasing, mapping, sites
 from reconciler.core import livetypes as lt
 from reconciler.manifests import projects
 
@@ -126,6 +128,8 @@ class CognigyAiBackend:
         self._slot_bot: dict[str, str] = {}  # slot id (filler _id or a plan's id) -> bot
         self._aliases: dict[str, str] = {}  # a plan's id of a slot to create -> its name
         self._job_project: dict[str, str] = {}
+        self._integrations = integrating.Integrations(self.http)
+        self._keyphrases = keyphrasing.Keyphrases(self.http)
 
     @property
     def requests_sent(self) -> int:
@@ -150,6 +154,19 @@ class CognigyAiBackend:
             if logical not in self._bots:
                 self._bots[logical] = await self._resolve(logical)
         return self._bots[logical]
+
+    async def _site(self, logical: str) -> sites.Site:
+        bot = await self._bot(logical)
+        project = bot.project
+
+        async def save() -> None:
+            await self._save_state(project)
+
+        return sites.Site(
+            logical=logical, project_id=project.project_id, flow_id=bot.flow_id,
+            locale_id=bot.locale_id, flows=project.flows,
+            integrations_flow=self._mapping[logical].integrationsFlow,
+            records=self._records(bot), lock=project.lock, save=save, create=self._create)
 
     async def _resolve(self, logical: str) -> _Bot:
         where = self._mapping.get(logical)
@@ -255,13 +272,29 @@ class CognigyAiBackend:
             return await self.http.get(f"{self._fillers(bot)}/{_seg(str(item['_id']))}")
 
         fillers = await asyncio.gather(*(full(i) for i in items))
+        phrases = await self._keyphrases_of(bot, fillers)
         slots = []
         for filler in fillers:
             self._slot_bot[str(filler.get("_id"))] = bot.logical
             record = records.get(mapping.address(bot.logical, str(filler.get("name"))))
             slots.append(mapping.live_slot(filler, record, bot=bot.logical,
-                                           ids_by_name=ids_by_name))
+                                           ids_by_name=ids_by_name,
+                                           keyphrases=phrases.get(str(filler.get("_id")))))
         return slots
+
+    async def _keyphrases_of(self, bot: _Bot, fillers: Sequence[Mapping[str, Any]]) -> dict[
+            str, list[str]]:
+        """Filler ``_id`` -> live patterns, of the keyphrase (``type: slot``) fillers."""
+        keyphrase = [f for f in fillers if f.get("type") == "slot"]
+        if not keyphrase:
+            return {}
+        site = await self._site(bot.logical)
+        attached = (await self._flow(bot)).get("attachedLexicons") or []
+        records = self._records(bot)
+        found = await asyncio.gather(*(self._keyphrases.patterns(
+            site, records.get(mapping.address(bot.logical, str(f.get("name")))), attached)
+            for f in keyphrase))
+        return {str(f.get("_id")): p for f, p in zip(keyphrase, found, strict=True)}
 
     async def _filler_of(self, slot_id: str) -> tuple[_Bot, dict[str, Any]]:
         """The bot and the full filler a slot id names (a filler ``_id`` or a plan's id)."""
@@ -280,11 +313,13 @@ class CognigyAiBackend:
                                            method="GET", path=self._fillers(bot), status=404)
         return bot, await self.http.get(f"{self._fillers(bot)}/{_seg(str(filler_id))}")
 
-    def _surface(self, bot: _Bot, filler: dict[str, Any]) -> lt.LiveSlot:
+    async def _surface(self, bot: _Bot, filler: dict[str, Any]) -> lt.LiveSlot:
         record = self._records(bot).get(mapping.address(bot.logical, str(filler.get("name"))))
         names = {v: k for k, v in self._aliases.items()}
         ids_by_name = {**names, **{n: i for i, n in self._names(bot).items()}}
-        return mapping.live_slot(filler, record, bot=bot.logical, ids_by_name=ids_by_name)
+        phrases = await self._keyphrases_of(bot, [filler])
+        return mapping.live_slot(filler, record, bot=bot.logical, ids_by_name=ids_by_name,
+                                 keyphrases=phrases.get(str(filler.get("_id"))))
 
     def _names(self, bot: _Bot) -> dict[str, str]:
         """Filler ``_id`` -> slot name, of the slots cogctl has seen or recorded."""
@@ -295,7 +330,7 @@ class CognigyAiBackend:
 
     async def get_slot(self, slot_id: str) -> lt.LiveSlot:
         bot, filler = await self._filler_of(slot_id)
-        return self._surface(bot, filler)
+        return await self._surface(bot, filler)
 
     def _dependency_names(self, bot: _Bot, ids: Sequence[str]) -> list[str]:
         names = {**self._names(bot), **self._aliases}
@@ -303,31 +338,45 @@ class CognigyAiBackend:
 
     async def put_slot(self, slot_id: str, body: lt.SlotWrite, *, if_match: str | None = None,
                        create_only: bool = False) -> tuple[lt.LiveSlot, str | None]:
-        if body["type"] != "regex":
-            not_available("a keyphrase Slot")
         bot = await self._bot(body["botId"])
         key = mapping.address(bot.logical, body["name"])
         self._slot_bot[slot_id] = bot.logical
         path = self._fillers(bot)
         if create_only:
             self._aliases.setdefault(slot_id, body["name"])
-            filler = await self._create_filler(bot, key, body)
         else:
             _bot, current = await self._filler_of(slot_id)
-            if if_match is not None and mapping.version_of(current) != if_match:
+            version = (await self._surface(bot, current))["version"]
+            if if_match is not None and version != if_match:
                 raise errors.VersionConflictError(
                     f"PATCH {path}/{current.get('_id')}: slot filler {body['name']!r} changed "
                     "since the plan read it", method="PATCH", path=path, status=409,
-                    current_version=mapping.version_of(current),
+                    current_version=version,
                     hint="run plan again (or apply --force to write over it)")
+        extra = await self._write_lexicon(bot, key, body)
+        if create_only:
+            filler = await self._create_filler(bot, key, body)
+        else:
             filler = await self._patch_filler(bot, current, body)
         dependencies = self._dependency_names(bot, body["dependencies"])
-        record = mapping.slot_record(filler, body, dependencies)
+        record = {**mapping.slot_record(filler, body, dependencies), **extra}
         async with bot.project.lock:
             self._records(bot)[key] = record
             await self._save_state(bot.project)
         self._slot_bot[str(filler["_id"])] = bot.logical
-        return self._surface(bot, filler), None
+        return await self._surface(bot, filler), None
+
+    async def _write_lexicon(self, bot: _Bot, key: str, body: lt.SlotWrite) -> dict[str, str]:
+        """A keyphrase slot's lexicon as ``body`` wants it (its ids for the record); for a
+        regex slot that was a keyphrase one, its lexicon removed."""
+        record = self._records(bot).get(key)
+        site = await self._site(bot.logical)
+        if body["type"] == "keyphrase":
+            return await self._keyphrases.write(site, key, body["name"], body["patterns"],
+                                                record if isinstance(record, dict) else None)
+        if isinstance(record, dict) and record.get("lexiconId"):
+            await self._keyphrases.remove(site, record)
+        return {}
 
     async def _create_filler(self, bot: _Bot, key: str, body: lt.SlotWrite) -> dict[str, Any]:
         path = self._fillers(bot)
@@ -363,15 +412,19 @@ class CognigyAiBackend:
     async def delete_slot(self, slot_id: str, *, if_match: str | None = None) -> None:
         bot, current = await self._filler_of(slot_id)
         path = f"{self._fillers(bot)}/{_seg(str(current['_id']))}"
-        if if_match is not None and mapping.version_of(current) != if_match:
+        version = (await self._surface(bot, current))["version"]
+        if if_match is not None and version != if_match:
             raise errors.VersionConflictError(
                 f"DELETE {path}: the slot filler changed since the plan read it",
-                method="DELETE", path=path, status=409,
-                current_version=mapping.version_of(current), hint="run plan again")
+                method="DELETE", path=path, status=409, current_version=version,
+                hint="run plan again")
         # A 404: an earlier attempt whose answer was lost went through.
         with contextlib.suppress(errors.NotFoundError):
             await self.http.request("DELETE", path)
         key = mapping.address(bot.logical, str(current.get("name")))
+        record = self._records(bot).get(key)
+        if isinstance(record, dict) and record.get("lexiconId"):
+            await self._keyphrases.remove(await self._site(bot.logical), record)
         async with bot.project.lock:
             if self._records(bot).pop(key, None) is not None:
                 await self._save_state(bot.project)
@@ -433,26 +486,38 @@ class CognigyAiBackend:
                     if b.flow_id == (task.get("data") or {}).get("flowId")), "")
         return mapping.retrain_job(task, bot=bot)
 
-    # --- what this api does not serve (yet) -----------------------------------------------
+    # --- integrations ---------------------------------------------------------------------
 
     async def list_integrations(self, bot_id: str) -> list[lt.LiveIntegration]:
-        await self._bot(bot_id)
-        return []  # integrations are refused by validate on this api; none are managed
+        return await self._integrations.list(await self._site(bot_id))
+
+    async def _integration_site(self, integration_id: str) -> sites.Site:
+        logical = self._integrations.bot_of.get(integration_id)
+        if logical is None:
+            raise errors.NotFoundError(
+                f"integration {integration_id} is not known on api {API_NAME}",
+                method="GET", path=integration_id, status=404)
+        return await self._site(logical)
 
     async def get_integration(self, integration_id: str) -> lt.LiveIntegration:
-        not_available("Integration")
+        site = await self._integration_site(integration_id)
+        return await self._integrations.get(site, integration_id)
 
     async def create_integration(self, body: lt.IntegrationWrite, *,
                                  idempotency_key: str | None = None) -> lt.LiveIntegration:
-        not_available("Integration")
+        return await self._integrations.create(await self._site(body["bot_id"]), body)
 
     async def put_integration(self, integration_id: str, body: lt.IntegrationWrite, *,
                               if_match: str | None = None) -> lt.LiveIntegration:
-        not_available("Integration")
+        site = await self._integration_site(integration_id)
+        return await self._integrations.update(site, integration_id, body, if_match=if_match)
 
     async def delete_integration(self, integration_id: str, *,
                                  if_match: str | None = None) -> None:
-        not_available("Integration")
+        site = await self._integration_site(integration_id)
+        await self._integrations.delete(site, integration_id, if_match=if_match)
+
+    # --- what this api does not serve (yet) -----------------------------------------------
 
     async def get_extraction_metrics(self, bot_id: str, slot_id: str, *,
                                      time_range: str = "last24h") -> lt.ExtractionMetrics:

@@ -6,6 +6,8 @@
   surfaced back as the slot's own fields, so the core's stamps and drift rules apply
   unchanged. A filler whose regex is no longer the join of the recorded patterns (edited
   outside cogctl) shows the regex's body as its one pattern: the hashes then differ.
+- A keyphrase ``Slot`` is a slot filler ``type: slot`` naming a lexicon slot of the same
+  name; its patterns are the lexicon's entries (``keyphrasing``), passed in as ``keyphrases``.
 - ``ContextDefaults`` are the entry flow's ``context`` (values only); each managed key's
   scope and the reserved ``_cogctl_*`` keys (the applied stamp, the retraining marker) live
   in the state, never in the entry flow, whose context every session copies.
@@ -76,6 +78,14 @@ def version_of(doc: Mapping[str, Any]) -> str:
     return f"{doc.get('_id')}:{doc.get('lastChanged')}"
 
 
+def slot_version(filler: Mapping[str, Any], keyphrases: Sequence[str] | None = None) -> str:
+    """A slot's version: its filler's, and for a keyphrase slot also its entries' (a write
+    to a lexicon moves no filler)."""
+    if filler.get("type") != "slot" or keyphrases is None:
+        return version_of(filler)
+    return f"{version_of(filler)}:{content_hash(list(keyphrases))[7:23]}"
+
+
 def content_hash(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
@@ -83,8 +93,12 @@ def content_hash(value: Any) -> str:
 
 def managed_fields(filler: Mapping[str, Any]) -> dict[str, Any]:
     """What cogctl writes of a slot filler: the drift hash is taken over these."""
-    return {"name": filler.get("name"), "type": filler.get("type"),
-            "regex": filler.get("regex"), "contextKey": filler.get("contextKey")}
+    managed = {"name": filler.get("name"), "type": filler.get("type"),
+               "regex": filler.get("regex"), "contextKey": filler.get("contextKey")}
+    if filler.get("type") == "slot":
+        managed["slot"] = filler.get("slot")
+        del managed["regex"]
+    return managed
 
 
 def _iso(seconds: Any) -> str:
@@ -99,6 +113,9 @@ def filler_write(body: lt.SlotWrite, key: str, *, create: bool) -> dict[str, Any
     written: dict[str, Any] = {"name": body["name"], "type": "regex",
                                "regex": join_patterns(body["patterns"]),
                                "contextKey": body["name"]}
+    if body["type"] == "keyphrase":
+        del written["regex"]
+        written.update(type="slot", slot=body["name"])
     if create:
         written["referenceId"] = reference_id(key)
         written["storeResultInContext"] = True
@@ -120,8 +137,10 @@ def slot_record(filler: Mapping[str, Any], body: lt.SlotWrite,
 
 
 def live_slot(filler: Mapping[str, Any], record: Mapping[str, Any] | None, *, bot: str,
-              ids_by_name: Mapping[str, str]) -> lt.LiveSlot:
-    """A slot filler (full or an index item with the record's regex) as the core sees it."""
+              ids_by_name: Mapping[str, str],
+              keyphrases: Sequence[str] | None = None) -> lt.LiveSlot:
+    """A slot filler (full or an index item with the record's regex) as the core sees it;
+    a keyphrase filler's patterns are ``keyphrases``."""
     record = record or {}
     kind = filler.get("type")
     regex = filler.get("regex") if kind == "regex" else None
@@ -130,11 +149,13 @@ def live_slot(filler: Mapping[str, Any], record: Mapping[str, Any] | None, *, bo
     slot = {
         "slotId": str(filler.get("_id")), "botId": bot, "name": str(filler.get("name")),
         "type": "regex" if kind == "regex" else "keyphrase",
-        "patterns": patterns_of(regex if isinstance(regex, str) else None,
-                                recorded if isinstance(recorded, list) else None),
+        "patterns": list(keyphrases) if kind == "slot" and keyphrases is not None
+        else patterns_of(regex if isinstance(regex, str) else None,
+                         recorded if isinstance(recorded, list) else None),
         "fillStrategy": record.get("fillStrategy") or "firstMatch",
         "dependencies": dependencies, "labels": dict(record.get("labels") or {}),
-        "version": version_of(filler), "updatedAt": _iso(filler.get("lastChanged")),
+        "version": slot_version(filler, keyphrases),
+        "updatedAt": _iso(filler.get("lastChanged")),
     }
     return cast(lt.LiveSlot, slot)
 

@@ -1,0 +1,46 @@
+"""What the integration and keyphrase-slot writers need of a resolved bot, and nothing more.
+
+``CognigyAiBackend`` resolves a logical bot once (project, entry flow, locale) and keeps each
+project's cogctl state; it hands the writers a ``Site``: the ids, the project's state records
+(``objects``), a lock that serialises state writes per project, and how to save the state
+and to create an object under the adopt-after-lost-POST rule. The writers never see the
+adapter itself, so they stay small and testable on their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+Finder = Callable[[], Awaitable[dict[str, Any] | None]]
+Creator = Callable[[str, dict[str, Any], Finder], Awaitable[dict[str, Any]]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Site:
+    """One logical bot where it lives; ``records`` is the project's live state mapping."""
+
+    logical: str
+    project_id: str
+    flow_id: str
+    locale_id: str
+    flows: list[dict[str, Any]]
+    integrations_flow: str
+    records: dict[str, Any]
+    lock: asyncio.Lock
+    save: Callable[[], Awaitable[None]]  # call with ``lock`` held
+    create: Creator
+
+    async def record(self, key: str, value: dict[str, Any] | None) -> None:
+        """Set (or with None drop) the state record at ``key`` and save when it changed."""
+        async with self.lock:
+            if value is None:
+                if self.records.pop(key, None) is None:
+                    return
+            elif self.records.get(key) == value:
+                return
+            else:
+                self.records[key] = value
+            await self.save()

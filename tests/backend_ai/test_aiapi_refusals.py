@@ -1,0 +1,104 @@
+"""What ``api: cognigy-ai`` refuses at validate time, as tables: integrations the HTTP
+Request node cannot express (at file:line:col) and slot patterns JavaScript reads otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.manifests import aiapi, models, regexes, validating
+
+
+def spec(**fields: Any) -> models.IntegrationSpec:
+    base: dict[str, Any] = {"url": "https://api.example.com/x", "method": "POST"}
+    return models.IntegrationSpec.model_validate({**base, **fields})
+
+
+SECRET = {"secret": {"fromEnv": "API_TOKEN"}}
+
+
+@pytest.mark.parametrize(("fields", "where", "words"), [
+    ({}, None, None),
+    ({"auth": {"type": "bearer", **SECRET}}, None, None),
+    ({"auth": {"type": "bearer", "headerName": "Authorization", **SECRET}}, None, None),
+    ({"auth": {"type": "api_key", "headerName": "x-api-key", **SECRET}}, None, None),
+    ({"auth": {"type": "basic", **SECRET}}, None, None),
+    ({"timeoutSeconds": 2}, None, None),
+    ({"requestMapping": {"body": {"id": "{{slots.order}}", "n": [1, "{{ x }}"]}}}, None, None),
+    ({"requestMapping": {"id": "{{payload.order}}"}}, None, None),
+    ({"auth": {"type": "bearer", "headerName": "X-Token", **SECRET}},
+     ("spec", "auth", "headerName"), "no native connection"),
+    ({"auth": {"type": "api_key", "headerName": "X-Custom-Key", **SECRET}},
+     ("spec", "auth", "headerName"), "X-Custom-Key"),
+    ({"timeoutSeconds": 1}, ("spec", "timeoutSeconds"), "2..30"),
+    ({"timeoutSeconds": 31}, ("spec", "timeoutSeconds"), "2..30"),
+    ({"responseMapping": {"extract": "data.id"}}, ("spec", "responseMapping", "extract"),
+     "Code node"),
+    ({"responseMapping": {"normalize": "flatten"}}, ("spec", "responseMapping", "normalize"),
+     "Code node"),
+    ({"method": "GET", "requestMapping": {"q": "x"}}, ("spec", "requestMapping"), "url"),
+    ({"requestMapping": {"query": {"a": "b"}}}, ("spec", "requestMapping", "query"), "url"),
+    ({"requestMapping": {"body": {"a": 1}, "b": 2}}, ("spec", "requestMapping", "body"),
+     "one JSON object"),
+    ({"requestMapping": {"body": {"a": "{{slots.x | upper(@)}}"}}},
+     ("spec", "requestMapping", "body", "a"), "placeholder"),
+])
+def test_what_an_http_request_node_cannot_express_is_refused_where_it_is_written(
+        fields: dict[str, Any], where: tuple[str | int, ...] | None, words: str | None) -> None:
+    found = aiapi.integration_problems(spec(**fields))
+    if where is None:
+        assert found == []
+    else:
+        [(path, message)] = found
+        assert path == where
+        assert words is not None
+        assert words in message
+
+
+@pytest.mark.parametrize(("pattern", "refused"), [
+    (r"\bORD-\d{6}\b", None),
+    (r"(?<year>\d{4})-\d{2}", None),
+    (r"[A-Z]{2}\d{4}", None),
+    (r"a(?=b)", None),
+    (r"\k<x>(?<x>a)", None),  # JavaScript allows a forward named reference
+    (r"[\A]", None),  # inside a class the escape is another rule's business
+    (r"(?P<x>a)", "(?<name>...)"),
+    (r"(?i)abc", "inline flags"),
+    (r"x*+", "possessive"),
+    (r"(?>a)", "atomic"),
+    (r"(?(1)a|b)", "conditional"),
+    (r"\Aabc", "write ^"),
+    (r"abc\z", "write $"),
+    (r"(ab", "does not compile"),
+    (r"a{3,1}", "does not compile"),
+])
+def test_javascript_compatibility_table(pattern: str, refused: str | None) -> None:
+    found = regexes.javascript_problem(pattern)
+    if refused is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert refused in found
+
+
+def test_validate_points_at_each_refusal_and_accepts_a_keyphrase_slot(tmp_path: Path) -> None:
+    (tmp_path / "cogctl.yaml").write_text(
+        "environments:\n  ai:\n    api: cognigy-ai\n    baseUrl: https://api-x.cognigy.ai\n"
+        "    bots:\n      support: {project: P, flow: Main, locale: en-US,"
+        " integrationsFlow: Integrations}\n")
+    (tmp_path / "bot.yaml").write_text(
+        "apiVersion: cogctl/v1\nkind: Integration\nmetadata: {name: crm, bot: support}\n"
+        "spec:\n  url: https://api.example.com/x\n  timeoutSeconds: 60\n"
+        "  responseMapping: {extract: data.id}\n---\n"
+        "apiVersion: cogctl/v1\nkind: Slot\nmetadata: {name: airline, bot: support}\n"
+        "spec:\n  type: keyphrase\n  patterns: [United]\n---\n"
+        "apiVersion: cogctl/v1\nkind: Slot\nmetadata: {name: code, bot: support}\n"
+        "spec:\n  patterns: ['ok', '(?i)abc']\n")
+    project = validating.load_project([tmp_path], environ={})
+    shown = [(d.line, d.column, d.message) for d in project.diagnostics]
+    assert [(line, column) for line, column, _ in shown] == [(6, 19), (7, 30), (20, 20)], shown
+    assert "timeoutSeconds 60" in shown[0][2]
+    assert "Code node" in shown[1][2]
+    assert "inline flags" in shown[2][2]
