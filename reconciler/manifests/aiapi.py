@@ -3,8 +3,10 @@
 Cognigy.AI's v2.0 API has no home for some of what the manifests can say, and cogctl does
 not map some of it yet; both are refused here rather than dropped at apply:
 
-- ``Integration`` and ``SimulationSuite`` documents (HTTP Request nodes and playbooks are
-  not mapped yet), ``keyphrase`` slots (lexicons are not mapped yet);
+- ``Integration`` documents (HTTP Request nodes are not mapped yet), ``keyphrase`` slots
+  (lexicons are not mapped yet);
+- of a ``SimulationSuite`` (a case runs as a playbook), what no playbook assert can check or
+  seed: a case's ``context`` and ``expect.nextFlow``;
 - ``ContextDefaults`` variables whose scope has no native home (only ``session`` and
   ``conversation`` map to the flow's context; ``global``, ``bot`` and ``user`` do not);
 - slot patterns that JavaScript reads differently or not at all (a slot filler's regex is a
@@ -89,10 +91,12 @@ def diagnostics(manifests: Sequence[loading.LoadedManifest]) -> list[loading.Dia
     found: list[loading.Diagnostic] = []
     for loaded in manifests:
         manifest = loaded.manifest
-        if isinstance(manifest, models.Integration | models.SimulationSuite):
+        if isinstance(manifest, models.Integration):
             found.append(_at(loaded, f"kind {manifest.kind} is not supported on api {API} "
                                      "yet; keep it in an environment with api: platform",
                              "kind"))
+        elif isinstance(manifest, models.SimulationSuite):
+            found.extend(_suite(loaded, manifest))
         elif isinstance(manifest, models.Slot):
             found.extend(_slot(loaded, manifest))
         elif isinstance(manifest, models.ContextDefaults):
@@ -102,6 +106,21 @@ def diagnostics(manifests: Sequence[loading.LoadedManifest]) -> list[loading.Dia
                         loaded, f"scope {variable.scope} of {key!r} has no native home on api "
                                 f"{API} (only session and conversation map to the flow's "
                                 "context)", "spec", "variables", key, "scope"))
+    return found
+
+
+def _suite(loaded: loading.LoadedManifest,
+           suite: models.SimulationSuite) -> list[loading.Diagnostic]:
+    found = []
+    for index, case in enumerate(suite.spec.cases):
+        if case.context:
+            found.append(_at(loaded, f"case {case.id}: a playbook cannot seed the context on "
+                                     f"api {API}; remove context", "spec", "cases", index,
+                             "context"))
+        if case.expect.nextFlow is not None:
+            found.append(_at(loaded, f"case {case.id}: no playbook assert checks the flow a "
+                                     f"turn ends in on api {API}; remove nextFlow", "spec",
+                             "cases", index, "expect", "nextFlow"))
     return found
 
 
