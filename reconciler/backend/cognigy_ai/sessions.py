@@ -91,11 +91,14 @@ def variables(context: Mapping[str, Any], *, name: str | None, scope: str | None
 
 
 def conversation_context(session_id: str, state: Mapping[str, Any]) -> lt.ConversationContext:
-    """A session's context as the core's conversation context; its version is advisory
-    (``lastChanged``): nothing on this api checks it."""
+    """A session's context as the core's conversation context: every value in the entry
+    form at ``session`` scope (it is the session's own, so it wins over the flow's defaults,
+    which it started from). The version is advisory (``lastChanged``): nothing checks it."""
     version = state.get("lastChanged")
+    entries = {key: {"value": value, "scope": SESSION_SCOPE}
+               for key, value in context_of(state).items()}
     return {"conversationId": session_id, "contextVersion": f"lastChanged:{version}",
-            "context": cast(dict[str, lt.Json], context_of(state))}
+            "context": cast(dict[str, lt.Json], entries)}
 
 
 async def inject(requester: http.Requester, session_id: str, user_id: str,
