@@ -8,7 +8,6 @@ import shutil
 from typing import Any
 
 import pytest
-
 from e2e.test_cognigy_ai import Tenant
 
 pytestmark = pytest.mark.slow
@@ -116,7 +115,8 @@ def test_session_vars_and_context_inject_with_the_user(project: Any, tenant: Ten
     config = ["--config", "cogctl.yaml"]
     shown = project("session", "vars", "sess_demo_1", *config)
     assert shown.returncode == 0, shown.stderr
-    assert "customer_tier" in shown.stdout and "session" in shown.stdout
+    assert "customer_tier" in shown.stdout
+    assert "session" in shown.stdout
 
     refused = project("context", "inject", "sess_demo_1", "tier=silver", *config)
     assert refused.returncode == 1
@@ -126,7 +126,7 @@ def test_session_vars_and_context_inject_with_the_user(project: Any, tenant: Ten
     assert injected.returncode == 0, injected.stderr
     assert "last writer wins" in injected.stdout
     state = tenant.api("GET", "/sessions/sess_demo_1/state")
-    assert state["context"]["tier"] == "silver" and state["context"]["n"] == 3
+    assert (state["context"]["tier"], state["context"]["n"]) == ("silver", 3)
 
     missing = project("session", "vars", "sess_nobody", *config)
     assert missing.returncode == 1
