@@ -519,17 +519,6 @@ class CognigyAiBackend:
         return await self.http.get(f"/flows/{bot.flow_id}", {
             "includeFeedbackReport": "true", "preferredLocaleId": bot.locale_id})
 
-    def _model_version(self, bot: _Bot, flow: Mapping[str, Any]) -> str:
-        """The flow, the locale and the flow's feedback report, as verify shows them."""
-        report = playbooks.as_dict(flow.get("feedbackReport"))
-        info = playbooks.as_dict(report.get("info"))
-        kinds = [str(f.get("type")) for f in playbooks.as_list(report.get("findings"))
-                 if isinstance(f, dict)]
-        said = (f"flow {flow.get('name')} ({self._locale_of(bot).get('name')}) trained; "
-                f"intent accuracy {info.get('accuracy', 'n/a')}, fScore "
-                f"{info.get('fScore', 'n/a')}")
-        return said + (f" ({', '.join(kinds)})" if kinds else "")
-
     async def get_extraction_metrics(self, bot_id: str, slot_id: str, *,
                                      time_range: str = "last24h") -> lt.ExtractionMetrics:
         """The share of the slot's labelled examples its playbook passes (see the module
@@ -555,33 +544,17 @@ class CognigyAiBackend:
         outcomes = [playbooks.passed(s) for run in results for s in playbooks.step_results(run)]
         rate = sum(outcomes) / len(outcomes) if outcomes else 0.0
         return {"slotId": slot_id, "successRate": round(rate, 6), "sampleSize": len(outcomes),
-                "modelVersion": self._model_version(bot, flow), "timeRange": time_range}
+                "modelVersion": playbooks.model_version(
+                    flow, str(self._locale_of(bot).get("name"))),
+                "timeRange": time_range}
 
     async def _run_playbook(self, bot: _Bot, name: str,
                             steps: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        """Ensure, run and read one playbook, polling its task to a deadline."""
         project_id = bot.project.project_id
         playbook_id = await self._playbooks.ensure(project_id, name, steps)
         task_id = await self._schedule(bot, playbook_id)
-        clock, sleep = self.http.retry.clock, self.http.retry.sleep
-        until = clock() + self._playbook_deadline
-        wait = 0.25
-        while True:
-            task = await self._playbooks.task(task_id, project_id)
-            if task.get("status") in ("error", "cancelled"):
-                raise errors.BackendError(
-                    f"playbook {name!r} ended {task.get('status')}: "
-                    f"{task.get('failReason') or 'no reason given'}", path="/tasks")
-            if task.get("status") == "done":
-                run = await self._playbooks.take_run(playbook_id, task)
-                if run is not None:
-                    return run
-            if clock() >= until:
-                raise errors.MetricsNotReadyError(
-                    f"playbook {name!r} did not finish within {self._playbook_deadline:g}s",
-                    path="/tasks", status=404, code="metrics_not_ready")
-            await sleep(min(wait, max(until - clock(), 0.0)))
-            wait = min(wait * 2, 2.0)
+        return await self._playbooks.wait_run(name, playbook_id, task_id, project_id,
+                                              deadline=self._playbook_deadline)
 
     # --- export ---------------------------------------------------------------------------
 

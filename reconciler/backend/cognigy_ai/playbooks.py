@@ -168,6 +168,16 @@ def failed_turn(flow: str, code: str, message: str) -> lt.SimulationTurn:
             "errorCode": code, "errorMessage": message}
 
 
+def model_version(flow: Mapping[str, Any], locale: str) -> str:
+    """The flow, the locale and the flow's feedback report, as verify shows them."""
+    report = as_dict(flow.get("feedbackReport"))
+    info = as_dict(report.get("info"))
+    kinds = [str(f.get("type")) for f in as_list(report.get("findings")) if isinstance(f, dict)]
+    said = (f"flow {flow.get('name')} ({locale}) trained; intent accuracy "
+            f"{info.get('accuracy', 'n/a')}, fScore {info.get('fScore', 'n/a')}")
+    return said + (f" ({', '.join(kinds)})" if kinds else "")
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """What the manifests of the run say that the v2 API has no place for: each slot's
@@ -274,6 +284,30 @@ class Playbooks:
         with contextlib.suppress(errors.BackendError):
             await self.http.request("DELETE", path)
         return run
+
+    async def wait_run(self, name: str, playbook_id: str, task_id: str, project_id: str, *,
+                       deadline: float) -> dict[str, Any]:
+        """The run of a scheduled playbook, its task polled (clock and sleep of the retry
+        policy) until done; ``MetricsNotReadyError`` once ``deadline`` seconds passed."""
+        clock, sleep = self.http.retry.clock, self.http.retry.sleep
+        until = clock() + deadline
+        wait = 0.25
+        while True:
+            task = await self.task(task_id, project_id)
+            if task.get("status") in ("error", "cancelled"):
+                raise errors.BackendError(
+                    f"playbook {name!r} ended {task.get('status')}: "
+                    f"{task.get('failReason') or 'no reason given'}", path="/tasks")
+            if task.get("status") == "done":
+                run = await self.take_run(playbook_id, task)
+                if run is not None:
+                    return run
+            if clock() >= until:
+                raise errors.MetricsNotReadyError(
+                    f"playbook {name!r} did not finish within {deadline:g}s",
+                    path="/tasks", status=404, code="metrics_not_ready")
+            await sleep(min(wait, max(until - clock(), 0.0)))
+            wait = min(wait * 2, 2.0)
 
     async def clean(self, project_id: str, prefix: str, keep: Iterable[str], *,
                     within: Callable[[str], bool] = lambda name: True) -> list[str]:
