@@ -112,12 +112,16 @@ async def connect(
     state_dir: Path = statedir.DEFAULT,
     observers: Sequence[base.RequestObserver] = (),
     env: Mapping[str, str] = os.environ,
+    manifests: Sequence[object] = (),
 ) -> AsyncIterator[Target]:
-    """Open the command's backend; close it (and save embedded state) when the block ends."""
+    """Open the command's backend; close it (and save embedded state) when the block ends.
+
+    ``manifests``: the run's manifests, for a backend that needs what they say beyond the
+    plan (on ``cognigy-ai``: simulation cases and slot examples, run as playbooks)."""
     name, settings = choose_environment(config, environment, env)
     if settings is not None and settings.is_cognigy_ai:
         async with _connect_ai(name, settings, config_path, emulator_fixture, state_dir,
-                               observers, env) as target:
+                               observers, env, manifests) as target:
             yield target
         return
     tenant_url = env_url(env, ENV_TENANT_URL) or (settings.tenantUrl if settings else None)
@@ -164,6 +168,7 @@ async def _connect_ai(
     state_dir: Path,
     observers: Sequence[base.RequestObserver],
     env: Mapping[str, str],
+    manifests: Sequence[object],
 ) -> AsyncIterator[Target]:
     from reconciler.backend.cognigy_ai import adapter, http
     from reconciler.backend.cognigy_ai import embedded as ai_embedded
@@ -179,7 +184,8 @@ async def _connect_ai(
         backend = adapter.CognigyAiBackend(
             base_url=base_url, api_key=key, bots=settings.ai_bots(),
             api_prefix=settings.apiPrefix or projects.DEFAULT_AI_PREFIX,
-            limit_per_minute=settings.rateLimitPerMinute, observers=observers)
+            limit_per_minute=settings.rateLimitPerMinute, observers=observers,
+            manifests=manifests)
         try:
             yield Target(name, backend, f"Cognigy.AI tenant {backend.base_url}", False,
                          settings)
@@ -189,7 +195,7 @@ async def _connect_ai(
     fixture = emulator_fixture or _configured_fixture(settings, config_path)
     async with ai_embedded.open_embedded(
         fixture=fixture, state_path=state_dir / ai_embedded.STATE_FILE,
-        bots=settings.ai_bots(), observers=observers, env=env,
+        bots=settings.ai_bots(), observers=observers, env=env, manifests=manifests,
     ) as (local, description):
         yield Target(name, local, description, True, settings)
 

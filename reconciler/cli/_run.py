@@ -200,6 +200,7 @@ class Run:
             emulator_fixture=self.settings.emulator_fixture,
             state_dir=self.state_dir,
             observers=[self.metrics],
+            manifests=[loaded.manifest for loaded in project.manifests],
         ) as target:
             self.environment = target.environment
             if target.embedded:

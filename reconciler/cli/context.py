@@ -24,9 +24,11 @@ async def _inject(
     conversation_id: str,
     values: dict[str, lt.Json],
     scope: str,
+    user_id: str | None,
 ) -> contexts.InjectResult:
     async with run.target(project, targeting.SCOPES_CONTEXT_INJECT) as target:
-        result = await contexts.inject(target.backend, conversation_id, values, scope=scope)
+        result = await contexts.inject(target.backend, conversation_id, values, scope=scope,
+                                       user_id=user_id)
     # Keys and versions only: injected values may be personal data.
     run.audit("context.inject", conversationId=conversation_id, keys=list(result.keys),
               scope=scope, contextVersion=result.version, attempts=result.attempts)
@@ -38,6 +40,8 @@ async def _inject(
 @click.argument("assignments", nargs=-1, metavar="KEY=VALUE...")
 @click.option("--scope", type=click.Choice(contexts.SCOPES), default=contexts.DEFAULT_SCOPE,
               show_default=True, help="Scope the injected values belong to.")
+@click.option("--user-id", "user_id", default=None, metavar="ID",
+              help="The session's user (api cognigy-ai writes a session's context with it).")
 @_options.output_option("text", "json")
 @_ops.target_options
 def inject(
@@ -45,22 +49,29 @@ def inject(
     conversation_id: str,
     assignments: tuple[str, ...],
     scope: str,
+    user_id: str | None,
     output: str,
 ) -> None:
     """Set KEY=VALUE pairs in CONVERSATION_ID's context (PATCH with If-Match).
 
     VALUE is parsed as JSON where it parses (42, true, {"a": 1}), else taken as text. Keys,
     the 10 KB per value and the 512 KB total are checked before anything is sent. A 409
-    (someone else wrote first) is re-read, merged and retried a few times.
+    (someone else wrote first) is re-read, merged and retried a few times. On api
+    cognigy-ai the values are injected into the session's context with --user-id, once:
+    the last writer wins (that api keeps no version).
     """
     values = contexts.parse_assignments(assignments)
     sent = contexts.entries(values, scope)
     contexts.check_limits(sent, sent)  # refuse oversized values before connecting at all
     run = _run.Run(settings, "context inject")
     project = _ops.project_for_target(settings)
-    result = run.execute(_inject(run, project, conversation_id, values, scope))
+    result = run.execute(_inject(run, project, conversation_id, values, scope, user_id))
     if output == "json":
         click.echo(_ops.dumps(result.to_json()))
+        return
+    if result.last_writer_wins:
+        click.echo(f"conversation {conversation_id} (user {user_id}): set "
+                   f"{', '.join(result.keys)} (scope {scope}); {contexts.LAST_WRITER_WINS}")
         return
     tries = "attempt" if result.attempts == 1 else "attempts"
     click.echo(

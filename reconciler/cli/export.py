@@ -72,6 +72,7 @@ def export(bot: str, out: Path, force: bool, env: str | None, config: Path | Non
                 live, bot_id, logical, kept=exporting.kept_slot_parts(out, logical),
                 schema=exporting.schema_reference(
                     out, config_path.parent if config_path else Path("."), logical),
+                refused=await exporting.refusals(target.backend, bot_id),
             )
 
     try:

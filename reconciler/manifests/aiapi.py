@@ -3,7 +3,8 @@
 Cognigy.AI's v2.0 API has no home for some of what the manifests can say, and cogctl does
 not map some of it yet; both are refused here rather than dropped at apply:
 
-- ``SimulationSuite`` documents (playbooks are not mapped yet);
+- of a ``SimulationSuite`` (a case runs as a playbook), what no playbook assert can check or
+  seed: a case's ``context`` and ``expect.nextFlow``;
 - ``ContextDefaults`` variables whose scope has no native home (only ``session`` and
   ``conversation`` map to the flow's context; ``global``, ``bot`` and ``user`` do not);
 - slot patterns that JavaScript reads differently or not at all (a slot filler's regex is a
@@ -69,13 +70,11 @@ def diagnostics(manifests: Sequence[loading.LoadedManifest]) -> list[loading.Dia
     found: list[loading.Diagnostic] = []
     for loaded in manifests:
         manifest = loaded.manifest
-        if isinstance(manifest, models.SimulationSuite):
-            found.append(_at(loaded, f"kind {manifest.kind} is not supported on api {API} "
-                                     "yet; keep it in an environment with api: platform",
-                             "kind"))
-        elif isinstance(manifest, models.Integration):
+        if isinstance(manifest, models.Integration):
             found.extend(_at(loaded, message, *path)
                          for path, message in integration_problems(manifest.spec))
+        elif isinstance(manifest, models.SimulationSuite):
+            found.extend(_suite(loaded, manifest))
         elif isinstance(manifest, models.Slot):
             found.extend(_slot(loaded, manifest))
         elif isinstance(manifest, models.ContextDefaults):
@@ -85,6 +84,21 @@ def diagnostics(manifests: Sequence[loading.LoadedManifest]) -> list[loading.Dia
                         loaded, f"scope {variable.scope} of {key!r} has no native home on api "
                                 f"{API} (only session and conversation map to the flow's "
                                 "context)", "spec", "variables", key, "scope"))
+    return found
+
+
+def _suite(loaded: loading.LoadedManifest,
+           suite: models.SimulationSuite) -> list[loading.Diagnostic]:
+    found = []
+    for index, case in enumerate(suite.spec.cases):
+        if case.context:
+            found.append(_at(loaded, f"case {case.id}: a playbook cannot seed the context on "
+                                     f"api {API}; remove context", "spec", "cases", index,
+                             "context"))
+        if case.expect.nextFlow is not None:
+            found.append(_at(loaded, f"case {case.id}: no playbook assert checks the flow a "
+                                     f"turn ends in on api {API}; remove nextFlow", "spec",
+                             "cases", index, "expect", "nextFlow"))
     return found
 
 

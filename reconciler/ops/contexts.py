@@ -12,6 +12,10 @@ Injecting:
 - PATCH carries ``If-Match`` with the version just read. On ``409 version_conflict`` another
   writer got there first: re-read, merge (the injected keys win, the rest is theirs), re-check
   the limits, wait a jittered moment and retry, at most ``attempts`` times.
+- A backend whose conversation is a session written with its user and no version
+  (``UserBoundContexts``: Cognigy.AI's inject) needs ``user_id``; values go as they are (the
+  flow reads ``context.KEY``), only the scopes the session's context is (``conversation``,
+  ``session``), in one request: the last writer wins, and the result says so.
 
 Rendering fills ``{{name}}`` (or ``{{name.path}}`` into an object) from the context defaults of
 the bot, the conversation's context and optionally a session's variables, all resolved by
@@ -25,6 +29,7 @@ import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from reconciler import errors, jsontypes
 from reconciler.backend import base
@@ -37,6 +42,9 @@ from reconciler.ops import sessions
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_]+\Z")
 SCOPES: tuple[str, ...] = ("global", "conversation", "user", "session")
 DEFAULT_SCOPE = "conversation"
+SESSION_SCOPES: tuple[str, ...] = ("conversation", "session")
+LAST_WRITER_WINS = ("last writer wins: this api keeps no version of a session's context, so a "
+                    "concurrent write of the same keys may be lost")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*\}\}")
 
 
@@ -103,21 +111,56 @@ def entries(values: Mapping[str, lt.Json], scope: str) -> dict[str, lt.Json]:
     return {key: {"value": value, "scope": scope} for key, value in values.items()}
 
 
+@runtime_checkable
+class UserBoundContexts(Protocol):
+    """A backend whose conversation context is a session's, written with the session's user
+    and no version to check (Cognigy.AI's ``context/inject``)."""
+
+    async def inject_session_context(self, session_id: str, user_id: str,
+                                     values: Mapping[str, lt.Json]) -> dict[str, lt.Json]: ...
+
+
 @dataclass(frozen=True)
 class InjectResult:
+    """``last_writer_wins``: no version was checked (``previous_version`` and ``version``
+    are then empty)."""
+
     conversation_id: str
     keys: tuple[str, ...]
     scope: str
     previous_version: str
     version: str
     attempts: int
+    user_id: str | None = None
+    last_writer_wins: bool = False
 
     def to_json(self) -> dict[str, lt.Json]:
-        return {
+        found: dict[str, lt.Json] = {
             "conversationId": self.conversation_id, "keys": list(self.keys),
             "scope": self.scope, "previousVersion": self.previous_version,
             "contextVersion": self.version, "attempts": self.attempts,
         }
+        if self.last_writer_wins:
+            found.update(userId=self.user_id, lastWriterWins=True, note=LAST_WRITER_WINS)
+        return found
+
+
+async def _inject_user_bound(backend: UserBoundContexts, conversation_id: str,
+                             values: Mapping[str, lt.Json], *, scope: str,
+                             user_id: str | None) -> InjectResult:
+    if not user_id:
+        raise errors.ConfigError(
+            "this api writes a session's context with the session's user: give --user-id",
+            hint="the user id is the one the channel sent with the conversation")
+    if scope not in SESSION_SCOPES:
+        raise errors.ConfigError(
+            f"scope {scope} has no home in a session's context on this api",
+            hint=f"use --scope {' or '.join(SESSION_SCOPES)}")
+    check_limits(values, values)
+    await backend.inject_session_context(conversation_id, user_id, values)
+    return InjectResult(conversation_id=conversation_id, keys=tuple(values), scope=scope,
+                        previous_version="", version="", attempts=1, user_id=user_id,
+                        last_writer_wins=True)
 
 
 async def inject(
@@ -126,11 +169,19 @@ async def inject(
     values: Mapping[str, lt.Json],
     *,
     scope: str = DEFAULT_SCOPE,
+    user_id: str | None = None,
     attempts: int = 5,
     sleep: Sleep = asyncio.sleep,
     rng: random.Random | None = None,
 ) -> InjectResult:
-    """PATCH ``values`` into the conversation's context with If-Match; retry 409s, merged."""
+    """PATCH ``values`` into the conversation's context with If-Match; retry 409s, merged.
+    A ``UserBoundContexts`` backend injects them once with ``user_id`` instead."""
+    if isinstance(backend, UserBoundContexts):
+        return await _inject_user_bound(backend, conversation_id, values, scope=scope,
+                                        user_id=user_id)
+    if user_id is not None:
+        raise errors.ConfigError("--user-id is for api cognigy-ai, where a session's context "
+                                 "is written with its user", hint="leave --user-id out here")
     rng = rng or random.Random()
     sent = entries(values, scope)
     check_limits(sent, sent)

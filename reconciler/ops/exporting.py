@@ -28,6 +28,9 @@ from:
   (``schema_reference``; by default the one ``cogctl init`` lays out, two folders up).
 - A live object that cannot be a valid manifest (a name the manifest format does not allow, a
   value out of range) is skipped and reported in ``ExportResult.skipped``, never half-written.
+  So is one the backend says its live state does not express faithfully (``refusals``: a
+  backend with ``ExportRefusals``, such as Cognigy.AI's, where a slot filler with regex flags
+  or of a type cogctl does not map reads as a slot it is not): address -> reason.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast, runtime_checkable
 
 import pydantic
 import yaml
@@ -68,6 +71,22 @@ class ExportResult:
     skipped: tuple[str, ...] = ()
     counts: Mapping[str, int] = dataclasses.field(default_factory=dict)
     secret_envs: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class ExportRefusals(Protocol):
+    """A backend that knows live objects its live state cannot export faithfully."""
+
+    async def export_refusals(self, bot_id: str) -> dict[str, str]:
+        """address (``Kind/bot/name``) -> why it is left out."""
+        ...
+
+
+async def refusals(backend: object, bot_id: str) -> dict[str, str]:
+    """What ``backend`` says must not be exported for ``bot_id`` (nothing, if it says nothing)."""
+    if isinstance(backend, ExportRefusals):
+        return await backend.export_refusals(bot_id)
+    return {}
 
 
 def secret_env_name(logical_bot: str, name: str) -> str:
@@ -120,13 +139,18 @@ def export_bot(
     *,
     kept: Mapping[str, Mapping[str, Any]] | None = None,
     schema: str = DEFAULT_SCHEMA_REFERENCE,
+    refused: Mapping[str, str] | None = None,
 ) -> ExportResult:
     """Like ``build_export``, also saying what was skipped and how many documents each file has.
 
     ``kept``: slot name -> spec parts to carry over (``kept_slot_parts``); ``schema``: the
-    path every document's modeline names (``schema_reference``)."""
+    path every document's modeline names (``schema_reference``); ``refused``: address ->
+    reason, objects left out (``refusals``)."""
     bot = live.bot(bot_id) if isinstance(live, livestate.LiveState) else live
-    skipped: list[str] = []
+    skipped = [f"{address}: {reason}; left out" for address, reason in
+               sorted((refused or {}).items())]
+    bot = _without(bot, {a.split("/", 2)[2] for a in refused or {} if a.startswith("Slot/")},
+                   {a.split("/", 2)[2] for a in refused or {} if a.startswith("Integration/")})
     documents: dict[str, list[models.Integration | models.Slot | models.ContextDefaults]] = {}
     names_by_id = {slot["slotId"]: slot["name"] for slot in bot.slots}
     for integration in sorted(bot.integrations, key=lambda i: i["name"]):
@@ -157,6 +181,15 @@ def export_bot(
     )
     return ExportResult(files=files, skipped=tuple(skipped), counts=counts,
                         secret_envs=secret_envs)
+
+
+def _without(bot: livestate.BotState, slots: set[str],
+             integrations: set[str]) -> livestate.BotState:
+    if not slots and not integrations:
+        return bot
+    return dataclasses.replace(
+        bot, slots=tuple(s for s in bot.slots if s["name"] not in slots),
+        integrations=tuple(i for i in bot.integrations if i["name"] not in integrations))
 
 
 def _integration_spec(live: lt.LiveIntegration, logical_bot: str) -> Any:

@@ -15,14 +15,18 @@ Decisions):
   listed again and an object of the same ``referenceId`` (uuid5 of its address) or name is
   adopted; only when there is none is the POST sent again (at most ``create_attempts``).
 - cogctl's state is the context of the flow ``cogctl-state`` of each project, created on
-  the first write; writes to it are serialised per project.
-- Retraining is one train task for the bot's flow and locale, polled on ``/tasks``.
+  the first write, split over more flows when large, re-read before each write and never
+  written over another writer's (``statestore``); writes to it are serialised per project.
+- Retraining is one train task per flow and locale, polled on ``/tasks``: bots that share
+  both share the task, bots that share a flow in other locales train each locale once.
 - Keyphrase slots are a ``type: slot`` filler plus a lexicon (``keyphrasing``); integrations
   are HTTP Request nodes and Connections (``integrating``).
-
-What this api does not serve yet (metrics, simulations, session variables, conversation
-contexts) raises ``NotAvailableError``; ``validate`` refuses such manifests for this api
-beforehand.
+- Simulations and slot verification run as playbooks cogctl owns (``playbooks``), built
+  from what the manifests of the run say (``manifests=``: cases and labelled examples).
+  A slot's metrics are ``not ready`` while its flow's training is out of date; its
+  ``modelVersion`` names the flow, the locale and the flow's feedback report.
+- A session's context is read from ``GET /sessions/{id}/state`` and written by inject
+  with the session's user (``inject_session_context``; last writer wins: no version).
 """
 
 from __future__ import annotations
@@ -31,14 +35,23 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 from urllib.parse import quote
 
 import httpx
 
 from reconciler import errors
 from reconciler.backend import base, retrying
-from reconciler.backend.cognigy_ai import http, integrating, keyphrasing, mapping, sites
+from reconciler.backend.cognigy_ai import (
+    http,
+    integrating,
+    keyphrasing,
+    mapping,
+    playbooks,
+    sites,
+    statestore,
+)
+from reconciler.backend.cognigy_ai import sessions as ai_sessions
 from reconciler.core import livetypes as lt
 from reconciler.manifests import projects
 
@@ -47,11 +60,6 @@ API_NAME = projects.API_COGNIGY_AI
 
 class NotAvailableError(errors.BackendError):
     """A feature this api cannot answer (or cogctl does not map for it yet)."""
-
-
-class MetricsNotAvailableError(NotAvailableError, errors.NotFoundError):
-    """No extraction metrics on this api: a baseline read finds none (a ``NotFoundError``),
-    and verify reports why instead of waiting for them."""
 
 
 def _seg(value: str) -> str:
@@ -69,9 +77,17 @@ class _Project:
     project_id: str
     flows: list[dict[str, Any]]
     locales: list[dict[str, Any]]
-    state_flow_id: str | None
+    stored: statestore.Stored
     state: dict[str, Any]
     lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Simulation:
+    task_id: str
+    playbook_id: str
+    bot: _Bot
+    case: Any  # models.SimulationCase
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +130,8 @@ class CognigyAiBackend:
         limit_per_minute: int | None = None,
         observers: Sequence[base.RequestObserver] = (),
         create_attempts: int = 3,
+        manifests: Sequence[object] = (),
+        playbook_deadline_seconds: float = 120.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.http = http.Requester(
@@ -130,6 +148,13 @@ class CognigyAiBackend:
         self._job_project: dict[str, str] = {}
         self._integrations = integrating.Integrations(self.http)
         self._keyphrases = keyphrasing.Keyphrases(self.http)
+        self._catalogue = playbooks.Catalogue.of(manifests)
+        self._playbooks = playbooks.Playbooks(self.http, self._create)
+        self._store = statestore.StateStore(self.http, self._create)
+        self._playbook_deadline = playbook_deadline_seconds
+        self._trainings: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
+        self._simulations: dict[str, _Simulation] = {}
+        self._cleaned: set[str] = set()  # playbook name prefixes cleaned in this run
 
     @property
     def requests_sent(self) -> int:
@@ -185,7 +210,7 @@ class CognigyAiBackend:
         name = project.get("name")
         flow = _match(state.flows, where.flow, "flow", f"in project {name!r}",
                       ("_id", "referenceId", "name"))
-        if flow.get("name") == mapping.STATE_FLOW:
+        if statestore.is_state_flow(flow.get("name")):
             raise errors.ConfigError(f"bot {logical!r} maps to cogctl's own state flow",
                                      hint="name the bot's entry flow")
         locale = _match(state.locales, where.locale, "locale", f"in project {name!r}",
@@ -196,32 +221,12 @@ class CognigyAiBackend:
         scope = {"projectId": project_id}
         flows, locales = await asyncio.gather(self.http.collect("/flows", scope),
                                               self.http.collect("/locales", scope))
-        ours = [f for f in flows if f.get("name") == mapping.STATE_FLOW]
-        state = mapping.empty_state()
-        state_id = str(ours[0]["_id"]) if ours else None
-        if state_id is not None:
-            state = mapping.read_state((await self.http.get(f"/flows/{state_id}")).get("context"))
-        return _Project(project_id, flows, locales, state_id, state)
+        stored, state = await self._store.load(project_id, flows)
+        return _Project(project_id, flows, locales, stored, state)
 
     async def _save_state(self, project: _Project) -> None:
         """Write the project's state (caller holds ``project.lock``)."""
-        body = {"context": project.state}
-        if project.state_flow_id is not None:
-            await self.http.request("PATCH", f"/flows/{project.state_flow_id}", json=body)
-            return
-        create = {"projectId": project.project_id, "name": mapping.STATE_FLOW,
-                  "description": "cogctl's record of the objects it manages (do not edit)",
-                  **body}
-
-        async def _find() -> dict[str, Any] | None:
-            flows = await self.http.collect("/flows", {"projectId": project.project_id,
-                                                       "filter": mapping.STATE_FLOW})
-            return next((f for f in flows if f.get("name") == mapping.STATE_FLOW), None)
-
-        flow = await self._create("/flows", create, _find)
-        project.state_flow_id = str(flow["_id"])
-        if "context" not in flow or flow.get("context") != project.state:
-            await self.http.request("PATCH", f"/flows/{project.state_flow_id}", json=body)
+        await self._store.save(project.stored, project.state)
 
     async def _create(self, path: str, body: dict[str, Any],
                       find: Callable[[], Awaitable[dict[str, Any] | None]]) -> dict[str, Any]:
@@ -465,7 +470,22 @@ class CognigyAiBackend:
     # --- retraining -----------------------------------------------------------------------
 
     async def start_retrain(self, bot_id: str) -> lt.RetrainJob:
+        """One train task per flow and locale at a time: a bot sharing both with another
+        joins the task started for it while that task is still queued or running."""
         bot = await self._bot(bot_id)
+        key = (bot.flow_id, bot.locale_id)
+        started = self._trainings.get(key)
+        if started is not None and not (started.done() and started.exception() is not None):
+            task = await asyncio.shield(started)
+            current = await self.http.get(f"/tasks/{_seg(str(task.get('_id')))}",
+                                          {"projectId": bot.project.project_id})
+            if current.get("status") in ("queued", "active"):
+                return mapping.retrain_job(current, bot=bot.logical)
+        started = asyncio.ensure_future(self._train(bot))
+        self._trainings[key] = started
+        return mapping.retrain_job(await asyncio.shield(started), bot=bot.logical)
+
+    async def _train(self, bot: _Bot) -> dict[str, Any]:
         path = f"/flows/{bot.flow_id}/intents/train"
         project_id = bot.project.project_id
 
@@ -477,7 +497,7 @@ class CognigyAiBackend:
 
         task = await self._create(path, {"localeId": bot.locale_id, "mode": "full"}, _find)
         self._job_project[str(task.get("_id"))] = project_id
-        return mapping.retrain_job(task, bot=bot.logical)
+        return task
 
     async def get_job(self, job_id: str) -> lt.RetrainJob:
         params = {"projectId": self._job_project[job_id]} if job_id in self._job_project else {}
@@ -485,6 +505,155 @@ class CognigyAiBackend:
         bot = next((b.logical for b in self._bots.values()
                     if b.flow_id == (task.get("data") or {}).get("flowId")), "")
         return mapping.retrain_job(task, bot=bot)
+
+    # --- simulations: a case is a playbook ------------------------------------------------
+
+    def _flow_of(self, bot: _Bot) -> dict[str, Any]:
+        return next(f for f in bot.project.flows if str(f.get("_id")) == bot.flow_id)
+
+    def _locale_of(self, bot: _Bot) -> dict[str, Any]:
+        return next(x for x in bot.project.locales if str(x.get("_id")) == bot.locale_id)
+
+    async def list_entities(self, bot_id: str) -> list[lt.Entity]:
+        """The slot fillers of the bot's flow: what a case's ``entities`` may name."""
+        bot = await self._bot(bot_id)
+        items = await self.http.collect(self._fillers(bot))
+        return [{"name": str(i.get("name")), "type": str(i.get("type") or "regex")}
+                for i in items]
+
+    async def _schedule(self, bot: _Bot, playbook_id: str) -> str:
+        return await self._playbooks.schedule(
+            playbook_id, entrypoint=bot.project.project_id,
+            flow_reference=str(self._flow_of(bot).get("referenceId")),
+            locale_reference=str(self._locale_of(bot).get("referenceId")))
+
+    async def _clean_once(self, bot: _Bot, prefix: str, keep: set[str], *,
+                          within: Callable[[str], bool] = lambda name: True) -> None:
+        marker = f"{bot.project.project_id}:{prefix}"
+        if marker not in self._cleaned:
+            self._cleaned.add(marker)
+            await self._playbooks.clean(bot.project.project_id, prefix, keep, within=within)
+
+    async def start_simulation(self, body: lt.SimulationRequest) -> str:
+        bot = await self._bot(body["botId"])
+        suite, case = self._catalogue.case(bot.logical, body)
+        prefix = playbooks.simulation_name(bot.logical, suite.metadata.name, "")
+        await self._clean_once(bot, prefix, {
+            playbooks.simulation_name(bot.logical, suite.metadata.name, c.id)
+            for c in suite.spec.cases})
+        name = playbooks.simulation_name(bot.logical, suite.metadata.name, case.id)
+        playbook_id = await self._playbooks.ensure(bot.project.project_id, name,
+                                                   playbooks.case_steps(case))
+        task_id = await self._schedule(bot, playbook_id)
+        self._simulations[task_id] = _Simulation(task_id, playbook_id, bot, case)
+        return task_id
+
+    async def get_simulation(self, simulation_id: str) -> lt.Simulation:
+        found = self._simulations.get(simulation_id)
+        if found is None:
+            raise errors.NotFoundError(f"simulation {simulation_id} was not started by this "
+                                       "run", method="GET", path="/tasks", status=404)
+        task = await self._playbooks.task(found.task_id, found.bot.project.project_id)
+        flow = str(self._flow_of(found.bot).get("name"))
+        result: dict[str, Any] = {"simulationId": simulation_id, "testId": found.case.id,
+                                  "status": "running", "turns": []}
+        status = task.get("status")
+        if status == "queued":
+            result["status"] = "queued"
+        elif status in ("error", "cancelled"):
+            reason = str(task.get("failReason") or status)
+            result.update(status="failed", turns=[playbooks.failed_turn(
+                flow, f"PLAYBOOK_{str(status).upper()}", reason)])
+        elif status == "done":
+            run = await self._playbooks.take_run(found.playbook_id, task)
+            if run is not None:
+                result.update(status="completed",
+                              turns=[playbooks.turn_of(found.case, run, flow)])
+        return cast(lt.Simulation, result)
+
+    # --- verification: a slot's labelled examples as a playbook ---------------------------
+
+    async def _feedback(self, bot: _Bot) -> dict[str, Any]:
+        return await self.http.get(f"/flows/{bot.flow_id}", {
+            "includeFeedbackReport": "true", "preferredLocaleId": bot.locale_id})
+
+    async def get_extraction_metrics(self, bot_id: str, slot_id: str, *,
+                                     time_range: str = "last24h") -> lt.ExtractionMetrics:
+        """The share of the slot's labelled examples its playbook passes (see the module
+        docstring); ``MetricsNotReadyError`` while the flow's training is out of date."""
+        bot, filler = await self._filler_of(slot_id)
+        name = str(filler.get("name"))
+        flow = await self._feedback(bot)
+        if flow.get("isTrainingOutOfDate"):
+            raise errors.MetricsNotReadyError(
+                f"flow {flow.get('name')!r} is not trained since it changed",
+                method="GET", path=f"/flows/{bot.flow_id}", status=404,
+                code="metrics_not_ready", hint="apply retrains it; or train the flow")
+        examples = self._catalogue.examples.get((bot.logical, name), ())
+        steps = playbooks.example_steps(name, str(filler.get("contextKey") or name), examples)
+        chunks = playbooks.parts(steps) if steps else []
+        names = [playbooks.verify_name(bot.logical, name, i + 1) for i in range(len(chunks))]
+        base = playbooks.verify_name(bot.logical, name)
+        await self._playbooks.clean(
+            bot.project.project_id, base, names,
+            within=lambda n: n == base or n.startswith(base + "#"))
+        results = await asyncio.gather(*(self._run_playbook(bot, n, c)
+                                         for n, c in zip(names, chunks, strict=True)))
+        outcomes = [playbooks.passed(s) for run in results for s in playbooks.step_results(run)]
+        rate = sum(outcomes) / len(outcomes) if outcomes else 0.0
+        return {"slotId": slot_id, "successRate": round(rate, 6), "sampleSize": len(outcomes),
+                "modelVersion": playbooks.model_version(
+                    flow, str(self._locale_of(bot).get("name"))),
+                "timeRange": time_range}
+
+    async def _run_playbook(self, bot: _Bot, name: str,
+                            steps: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        project_id = bot.project.project_id
+        playbook_id = await self._playbooks.ensure(project_id, name, steps)
+        task_id = await self._schedule(bot, playbook_id)
+        return await self._playbooks.wait_run(name, playbook_id, task_id, project_id,
+                                              deadline=self._playbook_deadline)
+
+    # --- export ---------------------------------------------------------------------------
+
+    async def export_refusals(self, bot_id: str) -> dict[str, str]:
+        """Slot fillers whose live slot would not say what they do (``ops.exporting``)."""
+        bot = await self._bot(bot_id)
+        found: dict[str, str] = {}
+        for filler in await self.http.collect(self._fillers(bot)):
+            reason = mapping.export_refusal(filler)
+            if reason is None and filler.get("type") == "regex":
+                full = await self.http.get(f"{self._fillers(bot)}/{_seg(str(filler['_id']))}")
+                reason = mapping.export_refusal(full)
+            if reason is not None:
+                found[mapping.address(bot.logical, str(filler.get("name")))] = reason
+        return found
+
+    # --- sessions and conversations -------------------------------------------------------
+
+    async def get_session_variables(self, session_id: str, *, name: str | None = None,
+                                    scope: str | None = None,
+                                    include_system: bool = False) -> list[lt.SessionVariable]:
+        state = await ai_sessions.read_state(self.http, session_id)
+        return ai_sessions.variables(ai_sessions.context_of(state), name=name, scope=scope,
+                                     include_system=include_system)
+
+    async def get_conversation_context(self, conversation_id: str) -> lt.ConversationContext:
+        """A conversation is a session on this api: its context, by ``/sessions/{id}/state``."""
+        state = await ai_sessions.read_state(self.http, conversation_id)
+        return ai_sessions.conversation_context(conversation_id, state)
+
+    async def patch_conversation_context(self, conversation_id: str,
+                                         context: Mapping[str, lt.Json], *,
+                                         if_match: str | None) -> lt.ConversationContext:
+        not_available("context inject without the session's user",
+                      hint="pass --user-id: on this api a session's context is written with "
+                           "its user (last writer wins)")
+
+    async def inject_session_context(self, session_id: str, user_id: str,
+                                     values: Mapping[str, lt.Json]) -> dict[str, lt.Json]:
+        """Merge ``values`` into the session's context (no version: last writer wins)."""
+        return await ai_sessions.inject(self.http, session_id, user_id, values)
 
     # --- integrations ---------------------------------------------------------------------
 
@@ -516,34 +685,3 @@ class CognigyAiBackend:
                                  if_match: str | None = None) -> None:
         site = await self._integration_site(integration_id)
         await self._integrations.delete(site, integration_id, if_match=if_match)
-
-    # --- what this api does not serve (yet) -----------------------------------------------
-
-    async def get_extraction_metrics(self, bot_id: str, slot_id: str, *,
-                                     time_range: str = "last24h") -> lt.ExtractionMetrics:
-        raise MetricsNotAvailableError(
-            f"slot extraction metrics (verify) are not available on api {API_NAME}",
-            hint="run apply with --no-verify on this api; the writes and the retraining "
-            "are done")
-
-    async def list_entities(self, bot_id: str) -> list[lt.Entity]:
-        not_available("simulation")
-
-    async def start_simulation(self, body: lt.SimulationRequest) -> str:
-        not_available("simulation")
-
-    async def get_simulation(self, simulation_id: str) -> lt.Simulation:
-        not_available("simulation")
-
-    async def get_session_variables(self, session_id: str, *, name: str | None = None,
-                                    scope: str | None = None,
-                                    include_system: bool = False) -> list[lt.SessionVariable]:
-        not_available("session vars")
-
-    async def get_conversation_context(self, conversation_id: str) -> lt.ConversationContext:
-        not_available("a conversation's context")
-
-    async def patch_conversation_context(self, conversation_id: str,
-                                         context: Mapping[str, lt.Json], *,
-                                         if_match: str | None) -> lt.ConversationContext:
-        not_available("context inject")

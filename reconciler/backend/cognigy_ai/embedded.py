@@ -60,6 +60,7 @@ async def open_embedded(
     bots: Mapping[str, projects.CognigyAiBot],
     observers: Sequence[base.RequestObserver] = (),
     env: Mapping[str, str],
+    manifests: Sequence[object] = (),
 ) -> AsyncIterator[tuple[adapter.CognigyAiBackend, str]]:
     """A backend on the in-process v2 emulator and the line that describes it."""
     from reconciler.emulator import cognigy_ai as emulator
@@ -68,7 +69,7 @@ async def open_embedded(
     app = emulator.create_app(state)
     backend = adapter.CognigyAiBackend(
         base_url=BASE_URL, api_key=_key(state, env), bots=bots,
-        transport=httpx.ASGITransport(app=app), observers=observers)
+        transport=httpx.ASGITransport(app=app), observers=observers, manifests=manifests)
     try:
         yield backend, "Cognigy.AI " + platform_embedded.describe(fixture, state_path)
     finally:

@@ -48,12 +48,39 @@ def join_patterns(patterns: Sequence[str]) -> str:
 
 def regex_body(regex: str) -> str:
     """The pattern of a ``/body/flags`` literal; a string not in that form as it is."""
+    flags = regex_flags(regex)
+    return regex if flags is None else regex[1:len(regex) - len(flags) - 1]
+
+
+def regex_flags(regex: str) -> str | None:
+    """The flags of a ``/body/flags`` literal; None for a string not in that form."""
     if regex.startswith("/"):
         end = regex.rfind("/")
         flags = regex[end + 1:]
         if end > 0 and (flags == "" or flags.isalpha()):
-            return regex[1:end]
-    return regex
+            return flags
+    return None
+
+
+def export_refusal(filler: Mapping[str, Any]) -> str | None:
+    """Why a slot filler cannot be exported as a ``Slot`` that means the same, or None. An
+    index item (no ``regex``) of a regex filler is None: read it whole to know."""
+    kind = filler.get("type")
+    if kind == "slot":
+        return "a keyphrase (lexicon) slot filler: not exported on api cognigy-ai yet"
+    if kind != "regex":
+        return f"a slot filler of type {kind!r}: no Slot type of cogctl means the same"
+    regex = filler.get("regex")
+    if not isinstance(regex, str):
+        return None
+    flags = regex_flags(regex)
+    if flags is None:
+        return "its regex is not a /pattern/flags literal"
+    extra = sorted(set(flags) - {"g"})
+    if extra:
+        return (f"its regex has the flag(s) {''.join(extra)}, which a Slot's patterns cannot "
+                "say")
+    return None
 
 
 def patterns_of(regex: str | None, recorded: Sequence[str] | None) -> list[str]:
