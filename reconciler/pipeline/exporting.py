@@ -1,9 +1,9 @@
 """Export a bot's live objects as manifests: the call behind ``cogctl export``.
 
-Read scope only. The environment is chosen by the rule ``plan`` follows (``--env``,
-``COGCTL_ENV``, ``defaultEnvironment``, ...) in the cogctl.yaml found beside ``--out``,
-``manifests/`` or here. ``--bot`` is a logical name mapped there, a mapped botId, or a bare
-botId that can be a manifest's ``metadata.bot``. Files are written
+Read scope only. The environment is the one ``plan`` targets: the same cogctl.yaml (found as
+``plan`` finds it with no PATHS, else beside ``--out``) and the same rule (``--env``,
+``COGCTL_ENV``, ``defaultEnvironment``, ...). ``--bot`` is a logical name mapped there, a
+mapped botId, or a bare botId that can be a manifest's ``metadata.bot``. Files are written
 all or none (``ops.exporting``), keeping the slot examples and verify thresholds files
 already there hold.
 """
@@ -46,8 +46,8 @@ class Exported:
 
 async def export_bot(request: ExportRequest, *, on_note: running.Note = running.ignore) -> Exported:
     """Read the bot, note every object left out, write its files; metrics however it ends."""
-    config_path = request.config or validating.find_config(
-        [request.out, Path("manifests"), Path(".")])
+    # Where plan looks with no PATHS first (manifests/, then here and up), --out's folder last.
+    config_path = request.config or validating.find_config([*validating.DEFAULT_PATHS, request.out])
     config = projects.load_config(config_path)
     environment, settings = targeting.choose_environment(config, request.env)
     bot_id, logical = resolve_bot(request.bot, settings)

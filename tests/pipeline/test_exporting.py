@@ -11,7 +11,8 @@ import pytest
 
 from reconciler import errors
 from reconciler.manifests import models
-from reconciler.pipeline import exporting
+from reconciler.pipeline import exporting, projects
+from reconciler.pipeline.settings import Settings
 
 from .conftest import FIXTURE
 
@@ -89,3 +90,25 @@ def test_a_bot_id_that_cannot_be_a_manifest_bot_needs_a_mapping() -> None:
     with pytest.raises(errors.ConfigError, match=r"cannot be a manifest's metadata\.bot"):
         exporting.resolve_bot("bot with spaces", None)
 
+
+def test_export_finds_the_project_file_plan_finds(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cogctl.yaml further up (a home folder's, say) loses to manifests/cogctl.yaml, as for
+    plan: both commands target the same environment."""
+    (project / "cogctl.yaml").write_text(
+        "environments:\n"
+        "  up:\n    emulator: {fixture: tenant.yaml}\n    bots: {support: bot_elsewhere}\n",
+        encoding="utf-8")
+    work = project / "work"
+    (work / "manifests").mkdir(parents=True)
+    (work / "manifests" / "cogctl.yaml").write_text(
+        "environments:\n"
+        "  here:\n    emulator: {fixture: ../../tenant.yaml}\n    bots: {support: bot_support}\n",
+        encoding="utf-8")
+    monkeypatch.chdir(work)
+    planned = projects.project_for_target(Settings())
+    exported = asyncio.run(exporting.export_bot(exporting.ExportRequest(bot="support")))
+    assert planned.environment == "here"
+    assert exported.bot_id == "bot_support"
+    assert (work / "exported" / "support" / "integrations.yaml").is_file()
