@@ -28,21 +28,17 @@ from typing import Any
 import click
 
 from reconciler import errors, statedir
+from reconciler.pipeline import exitcodes
 from reconciler.rendering import actions
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CHANGES = 2
-EXIT_VERIFY_FAILED = 3
-EXIT_INTERNAL = 70
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143  # 128 + SIGTERM
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 success; 1 error (one line says what and where); 2 changes present "
-    "(plan --detailed-exitcode) or drift found (drift); 3 applied or ran, but verification "
-    "failed; 70 internal error (see the log file named); 130 interrupted; 143 terminated."
-)
+EXIT_OK = exitcodes.OK
+EXIT_ERROR = exitcodes.ERROR
+EXIT_CHANGES = exitcodes.CHANGES
+EXIT_VERIFY_FAILED = exitcodes.VERIFY_FAILED
+EXIT_INTERNAL = exitcodes.INTERNAL
+EXIT_INTERRUPTED = exitcodes.INTERRUPTED
+EXIT_TERMINATED = exitcodes.TERMINATED
+EXIT_CODES_HELP = exitcodes.HELP
 
 
 def crash_log_dir() -> Path:

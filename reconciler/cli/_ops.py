@@ -1,14 +1,12 @@
-"""Glue shared by the operational commands (simulate, session, context, integration).
+"""What the operational commands share (simulate, session, context, integration, test).
 
 ``target_options`` gives a command the target and recording options without PATHS (session
-and context commands work on ids, not manifests); ``project_for_target`` then finds the
-environment settings the way every other command does: cogctl.yaml beside ``manifests/``
-(or ``--config``), and with neither, environment variables alone.
+and context commands work on ids, not manifests: ``pipeline.projects.project_for_target``
+finds their target); ``dumps``, ``short`` and ``table`` lay their results out as text.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -16,11 +14,9 @@ from typing import Any, TypeVar
 from reconciler import jsontypes
 from reconciler.cli import _options
 from reconciler.core import livetypes as lt
-from reconciler.manifests import validating
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_NO_MANIFESTS = "no manifests found"
 _TARGET_KEYS = ("env", "config", "emulator_fixture", "audit_log", "metrics_file")
 
 
@@ -39,23 +35,6 @@ def target_options(command: F) -> F:
     )):
         decorated = option(decorated)
     return decorated  # type: ignore[no-any-return]
-
-
-def project_for_target(settings: _options.Settings) -> validating.Project:
-    """The project whose cogctl.yaml says where to connect; manifests are not required.
-
-    Manifests found are validated as for every command (no API call before they are valid),
-    but having none is fine here: these commands work on ids, not on manifests.
-    """
-    existing = [path for path in settings.paths if path.exists()]
-    if not existing and settings.config is not None:
-        existing = [settings.config.parent]
-    if not existing:
-        return validating.Project(manifests=(), diagnostics=(), config=None, config_path=None,
-                                  environment=settings.env)
-    project = validating.load_project(existing, env=settings.env, config=settings.config)
-    problems = tuple(d for d in project.diagnostics if not d.message.startswith(_NO_MANIFESTS))
-    return validating.require_valid(dataclasses.replace(project, diagnostics=problems))
 
 
 def dumps(data: lt.Json) -> str:

@@ -9,28 +9,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from reconciler.pipeline import settings
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_PATHS = (Path("manifests"),)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Where the manifests are, which target, and where to record what happened."""
-
-    paths: tuple[Path, ...] = DEFAULT_PATHS
-    env: str | None = None
-    config: Path | None = None
-    emulator_fixture: Path | None = None
-    audit_log: Path | None = None
-    metrics_file: Path | None = None
-
+Settings = settings.Settings
+DEFAULT_PATHS = settings.DEFAULT_PATHS
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 _EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)

@@ -6,33 +6,14 @@ import sys
 
 import click
 
-from reconciler.backend import targeting
 from reconciler.cli import _common, _ops, _options, _run
-from reconciler.core import livetypes as lt
-from reconciler.manifests import validating
 from reconciler.ops import contexts
+from reconciler.pipeline import operations, projects
 
 
 @click.group()
 def context() -> None:
     """Write to and render from a conversation's context."""
-
-
-async def _inject(
-    run: _run.Run,
-    project: validating.Project,
-    conversation_id: str,
-    values: dict[str, lt.Json],
-    scope: str,
-    user_id: str | None,
-) -> contexts.InjectResult:
-    async with run.target(project, targeting.SCOPES_CONTEXT_INJECT) as target:
-        result = await contexts.inject(target.backend, conversation_id, values, scope=scope,
-                                       user_id=user_id)
-    # Keys and versions only: injected values may be personal data.
-    run.audit("context.inject", conversationId=conversation_id, keys=list(result.keys),
-              scope=scope, contextVersion=result.version, attempts=result.attempts)
-    return result
 
 
 @context.command("inject")
@@ -60,12 +41,11 @@ def inject(
     cognigy-ai the values are injected into the session's context with --user-id, once:
     the last writer wins (that api keeps no version).
     """
-    values = contexts.parse_assignments(assignments)
-    sent = contexts.entries(values, scope)
-    contexts.check_limits(sent, sent)  # refuse oversized values before connecting at all
-    run = _run.Run(settings, "context inject")
-    project = _ops.project_for_target(settings)
-    result = run.execute(_inject(run, project, conversation_id, values, scope, user_id))
+    values = operations.context_values(assignments, scope)
+    run = _run.start(settings, "context inject")
+    project = projects.project_for_target(settings)
+    result = _run.execute(run, operations.inject_context(run, project, conversation_id, values,
+                                                         scope=scope, user_id=user_id))
     if output == "json":
         click.echo(_ops.dumps(result.to_json()))
         return
@@ -79,27 +59,6 @@ def inject(
         f"contextVersion {result.previous_version} -> {result.version} "
         f"after {result.attempts} {tries}"
     )
-
-
-async def _render(
-    run: _run.Run,
-    project: validating.Project,
-    template: str,
-    conversation_id: str,
-    *,
-    bot: str | None,
-    session_id: str | None,
-) -> contexts.Rendered:
-    scopes = {"conversation:read"}
-    if bot is not None:
-        scopes |= targeting.SCOPES_READ
-    if session_id is not None:
-        scopes |= targeting.SCOPES_SESSION_VARS
-    bot_id = project.bot_id(bot) if bot is not None else None
-    async with run.target(project, scopes) as target:
-        return await contexts.render_conversation(
-            target.backend, template, conversation_id, bot_id=bot_id, session_id=session_id
-        )
 
 
 @context.command("render")
@@ -129,12 +88,12 @@ def render(
     Values are resolved by scope, narrowest first: global < bot < user < conversation <
     session. Unknown placeholders stay as written and are listed on stderr.
     """
-    text = _read_template(template, inline=inline)
-    run = _run.Run(settings, "context render")
-    project = _ops.project_for_target(settings)
-    rendered = run.execute(
-        _render(run, project, text, conversation_id, bot=bot, session_id=session_id)
-    )
+    text = template if inline else (
+        sys.stdin.read() if template == "-" else operations.read_template(template))
+    run = _run.start(settings, "context render")
+    project = projects.project_for_target(settings)
+    rendered = _run.execute(run, operations.render_context(
+        run, project, text, conversation_id, bot=bot, session_id=session_id))
     if output == "json":
         click.echo(_ops.dumps(rendered.to_json()))
     else:
@@ -144,16 +103,3 @@ def render(
                    err=True)
         if strict:
             raise click.exceptions.Exit(_common.EXIT_ERROR)
-
-
-def _read_template(template: str, *, inline: bool) -> str:
-    if inline:
-        return template
-    if template == "-":
-        return sys.stdin.read()
-    try:
-        with open(template, encoding="utf-8") as stream:
-            return stream.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _common.fail(f"template {template}: cannot read it ({exc}); "
-                           "pass --inline to give the text itself") from None

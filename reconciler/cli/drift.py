@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import click
 
-from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _run
 from reconciler.cli import plan as plan_cmd
 from reconciler.core import plans
-from reconciler.records import metrics
+from reconciler.pipeline import planning, projects
 from reconciler.rendering import _lines
-
-
-def drifted(plan: plans.Plan) -> bool:
-    """Drift is any difference, or a retraining an interrupted apply left pending (the live
-    model then does not reflect the slots: apply finishes it)."""
-    return plan.summary().has_changes
 
 
 def describe(plan: plans.Plan) -> str:
@@ -57,30 +47,10 @@ def drift(settings: _options.Settings, output: str, prune: bool) -> None:
     changes marked drift were made outside cogctl since it last applied them. Exit codes:
     0 no drift, 2 drift found, 1 error.
     """
-    project = _run.load_project(settings)
-    run = _run.Run(settings, "drift")
-    environment = project.environment or "default"
-    # until it compares, the run counts as failed (exit 1) in the metrics file
-    metrics.observe_drift(run.metrics, environment=environment, exit_code=_common.EXIT_ERROR,
-                          timestamp=time.time())
-    run.on_interrupt(lambda code: metrics.observe_drift(
-        run.metrics, environment=environment, exit_code=code, timestamp=time.time()))
-
-    async def body() -> plans.Plan:
-        async with run.target(project, targeting.SCOPES_READ) as target:
-            made, _live = await _run.make_plan(target, project, prune=prune)
-        fields: dict[str, Any] = _run.plan_fields(made)
-        run.audit("drift.checked", **fields)
-        metrics.observe_drift(
-            run.metrics, environment=environment, timestamp=time.time(),
-            exit_code=_common.EXIT_CHANGES if drifted(made) else _common.EXIT_OK,
-            objects=len(made.pending()))
-        if drifted(made):
-            await run.notify("drift.detected", fields)
-        return made
-
-    made = run.execute(body())
-    click.echo(describe(made), err=True)
-    click.echo(plan_cmd.render(made, output, environment=run.environment))
-    if drifted(made):
+    project = projects.load_project(settings)
+    run = _run.start(settings, "drift")
+    checked = _run.execute(run, planning.check_drift(run, project, prune=prune))
+    click.echo(describe(checked.plan), err=True)
+    click.echo(plan_cmd.render(checked.plan, output, environment=checked.environment))
+    if checked.drifted:
         raise click.exceptions.Exit(_common.EXIT_CHANGES)

@@ -1,92 +1,21 @@
 """``cogctl github``: what the GitHub Actions workflows need from GitHub itself.
 
-Each subcommand reads the standard ``GITHUB_*`` variables of a workflow run
-(``GITHUB_TOKEN``, ``GITHUB_REPOSITORY``, ``GITHUB_API_URL``, ``GITHUB_EVENT_PATH``,
-``GITHUB_SHA``), calls one function of ``reconciler.github.publishing`` and prints one line.
+Each subcommand reads the standard ``GITHUB_*`` variables of a workflow run, calls one
+function of ``reconciler.github.workflows`` and prints one line (or the Markdown asked for).
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
 
 import click
-import pydantic
-import yaml
 
-from reconciler import errors, fileio, jsontypes
-from reconciler.core import plans
-from reconciler.github import api, auditchain, planstamps
-
-# ``github`` names the click group below, as the command registry expects.
-from reconciler.github import publishing as gh
-from reconciler.manifests import models
+from reconciler import jsontypes
+from reconciler.github import auditchain, workflows
 from reconciler.records import audithead
 from reconciler.rendering import actions, markdown
 
-T = TypeVar("T")
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-
-def _env(name: str, env: Mapping[str, str], *, hint: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise errors.ConfigError(f"{name} is not set", hint=hint)
-    return value
-
-
-def _with_client(
-    action: Callable[[api.GitHubClient, gh.Repository], Awaitable[T]],
-) -> T:
-    env = os.environ
-    token = _env("GITHUB_TOKEN", env, hint="pass env GITHUB_TOKEN: ${{ github.token }}")
-    repo = gh.Repository.from_slug(
-        _env("GITHUB_REPOSITORY", env, hint="set it to owner/name (GitHub sets it in Actions)")
-    )
-    api_url = env.get("GITHUB_API_URL") or api.DEFAULT_API_URL
-
-    async def run() -> T:
-        async with api.GitHubClient(token=token, api_url=api_url) as client:
-            return await action(client, repo)
-
-    return asyncio.run(run())
-
-
-def _run_url(env: Mapping[str, str]) -> str | None:
-    server, repo, run_id = (env.get(k) for k in
-                            ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
-    return f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else None
-
-
-def _read(path: Path) -> str:
-    try:
-        return fileio.read_bounded(path).decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise errors.ConfigError(f"{path}: cannot read ({exc})") from exc
-
-
-def _stamp(plan_file: Path, environment: str) -> planstamps.PlanStamp:
-    document = gh.load_plan_document(plan_file)
-    try:
-        return planstamps.stamp_document(document, environment=environment)
-    except planstamps.PlanDocumentError as exc:
-        raise errors.ConfigError(f"{plan_file}: {exc}") from exc
-
-
-def _pr_number(pr: int | None) -> int:
-    if pr is not None:
-        return pr
-    event = os.environ.get("GITHUB_EVENT_PATH")
-    number = gh.pull_request_number(Path(event) if event else None)
-    if number is None:
-        raise errors.ConfigError(
-            "no pull request number: this event is not a pull request",
-            hint="pass --pr N, or run on pull_request events",
-        )
-    return number
 
 
 @click.group("github")
@@ -104,18 +33,8 @@ def github() -> None:
 def comment(marker: str, body_file: Path, pr: int | None, plan_file: Path | None,
             environment: str | None) -> None:
     """Create or update the one comment carrying MARKER on the pull request."""
-    hidden = gh.marker_comment(marker)
-    trailer = ""
-    if plan_file is not None:
-        environment = environment or marker.strip("<!-> ").partition("cogctl-plan:")[2]
-        if not environment:
-            raise errors.ConfigError("--plan needs --environment (or a cogctl-plan:ENV marker)")
-        trailer = _stamp(plan_file, environment).render()
-    body = gh.fit_body(_read(body_file), marker=hidden, trailer=trailer)
-    number = _pr_number(pr)
-    outcome = _with_client(
-        lambda client, repo: gh.upsert_comment(client, repo, number, marker=hidden, body=body)
-    )
+    number, outcome = workflows.comment(marker, body_file, pr=pr, plan_file=plan_file,
+                                        environment=environment)
     click.echo(f"comment {outcome.action} on pull request #{number}: {outcome.url or ''}".strip())
 
 
@@ -125,15 +44,7 @@ def comment(marker: str, body_file: Path, pr: int | None, plan_file: Path | None
 @click.option("--drift/--no-drift", required=True, help="Whether drift was found.")
 def drift_issue(environment: str, body_file: Path, drift: bool) -> None:
     """Open or update the environment's drift issue; close it when drift is gone."""
-    body = _read(body_file)
-    run_url = _run_url(os.environ)
-    if run_url:
-        body = f"{body.rstrip()}\n\nLast checked by {run_url}\n"
-    outcome = _with_client(
-        lambda client, repo: gh.sync_drift_issue(
-            client, repo, environment=environment, body=body, drifted=drift, run_url=run_url
-        )
-    )
+    outcome = workflows.drift_issue(environment, body_file, drift=drift)
     where = f" #{outcome.number}" if outcome.number else ""
     click.echo(f"drift issue{where}: {outcome.action} {outcome.url or ''}".strip())
 
@@ -155,47 +66,12 @@ def check_plan(environment: str, plan_file: Path, sha: str | None, pr: int | Non
     every object it touches is still at the version seen at review. Changes to other objects
     (another merged pull request) never block.
     """
-    fresh = _stamp(plan_file, environment)
-    commit = sha or _env("GITHUB_SHA", os.environ, hint="pass --sha")
-    run_url = _run_url(os.environ)
-
-    async def check(client: api.GitHubClient, repo: gh.Repository
-                    ) -> tuple[int, planstamps.PlanStamp | None, planstamps.Verdict | None]:
-        number = pr
-        if number is None:
-            pull = await gh.merged_pull_request(client, repo, commit)
-            if pull is None:
-                raise errors.ConfigError(
-                    f"commit {commit} came from no merged pull request, so no plan was reviewed",
-                    hint="merge changes through a pull request",
-                )
-            number = int(pull["number"])
-        shown = await gh.shown_stamp(client, repo, number, environment=environment)
-        if shown is None:
-            return number, None, None
-        verdict = planstamps.compare(shown, fresh)
-        if not verdict.accepted and comment:
-            body = planstamps.refusal_comment(environment=environment, pull_request=number,
-                                              verdict=verdict, run_url=run_url)
-            await gh.post_refusal(client, repo, number, environment=environment, body=body)
-        return number, shown, verdict
-
-    number, stamp, verdict = _with_client(check)
-    if stamp is None or verdict is None:
-        raise errors.ConfigError(
-            f"pull request #{number} shows no plan for {environment}",
-            hint="the plan workflow must comment on the pull request before merge",
-        )
-    if not verdict.accepted:
-        raise errors.StalePlanError(
-            f"refusing to apply {environment}: the plan differs from the one reviewed on "
-            f"#{number}: " + "; ".join(verdict.explain()),
-            hint=f"re-plan: open a pull request from main, review its plan for {environment}, "
-                 "and merge it (see the comment on the pull request)",
-        )
-    done = f"; already live: {', '.join(verdict.done)}" if verdict.done else ""
-    click.echo(f"plan for {environment} matches the one reviewed on #{number}: "
-               f"{fresh.describe()}{done}")
+    reviewed = workflows.check_plan(environment, plan_file, sha=sha, pr=pr,
+                                    post_comment=comment)
+    done = reviewed.verdict.done
+    already = f"; already live: {', '.join(done)}" if done else ""
+    click.echo(f"plan for {environment} matches the one reviewed on #{reviewed.number}: "
+               f"{reviewed.fresh.describe()}{already}")
 
 
 @github.command("environments")
@@ -206,21 +82,7 @@ def check_plan(environment: str, plan_file: Path, sha: str | None, pr: int | Non
               "[{name, after}]; text: one line each.")
 def environments(path: Path, skip_emulator: bool, output: str) -> None:
     """Print the environments of cogctl.yaml in promotion order, each after what it follows."""
-    config_path = path / "cogctl.yaml" if path.is_dir() else path
-    try:
-        raw = yaml.safe_load(_read(config_path))
-        config = models.ProjectConfig.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise errors.ConfigError(f"{config_path}: not YAML ({exc})") from exc
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise errors.ConfigError(f"{config_path}: {where}: {first['msg']}") from exc
-    ordered = [
-        (name, after) for name, after in config.promotion_order()
-        if not (skip_emulator and (target := config.environments[name]).emulator is not None
-                and target.tenantUrl is None)
-    ]
+    ordered = workflows.environments(path, skip_emulator=skip_emulator)
     if output == "names":
         click.echo(jsontypes.dumps([name for name, _ in ordered], ensure_ascii=True))
     elif output == "json":
@@ -238,16 +100,8 @@ def environments(path: Path, skip_emulator: bool, output: str) -> None:
               help="Characters at most (job summaries take up to 1 MiB).")
 def render(plan_file: Path, environment: str, limit: int) -> None:
     """Render a saved plan as Markdown, e.g. in full for the job summary."""
-    try:
-        data = jsontypes.loads(_read(plan_file))
-    except ValueError as exc:
-        raise errors.ConfigError(f"{plan_file}: not JSON ({exc})") from exc
-    try:
-        plan = plans.Plan.from_json(data)
-    except errors.ConfigError as exc:
-        raise errors.ConfigError(f"{plan_file}: {exc.message}", hint=exc.hint) from exc
+    plan = workflows.read_plan(plan_file)
     click.echo(markdown.render_plan(plan, environment=environment, limit=limit))
-
 
 
 @github.command("failure-body")
@@ -257,8 +111,8 @@ def render(plan_file: Path, environment: str, limit: int) -> None:
               help="Last lines of the log to keep (the first error is kept as well).")
 def failure_body(log_file: Path, title: str, tail: int) -> None:
     """Markdown for a failure comment: the first error line and the last lines of the log."""
-    click.echo(actions.failure_comment(title, _read(log_file), run_url=_run_url(os.environ),
-                                       tail=tail))
+    click.echo(actions.failure_comment(title, workflows.read_text(log_file),
+                                       run_url=workflows.run_url(), tail=tail))
 
 
 @github.command("audit-restore")
@@ -272,9 +126,7 @@ def audit_restore(environment: str, folder: Path, branch: str | None) -> None:
     No earlier artifact: the chain starts here. An expired or incomplete one: the head is
     marked lost, and the command that follows records an audit gap, never a silent restart.
     """
-    ref = branch or _env("GITHUB_REF_NAME", os.environ, hint="pass --branch")
-    found = _with_client(lambda client, repo: auditchain.find_and_fetch(
-        client, repo.path, environment=environment, branch=ref, folder=folder))
+    ref, found = workflows.audit_restore(environment, folder, branch=branch)
     if isinstance(found, auditchain.Restored):
         click.echo(f"audit chain of {environment}: continued from run {found.run_id} "
                    f"({found.artifact})")

@@ -2,56 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from reconciler import fileio, jsontypes
 from reconciler.cli import _common, _ops, _options, _run
-from reconciler.core import livetypes as lt
-from reconciler.manifests import models, validating
 from reconciler.ops import probing
+from reconciler.pipeline import operations, projects
 
 
 @click.group()
 def integration() -> None:
     """Work with the integrations of the manifests."""
-
-
-def find_integration(
-    project: validating.Project, name: str, bot: str | None
-) -> models.Integration:
-    """The Integration called ``name`` (in ``bot``, when several bots have one)."""
-    found = [
-        loaded.manifest for loaded in project.manifests
-        if isinstance(loaded.manifest, models.Integration)
-        and name in (loaded.manifest.metadata.name, loaded.manifest.address)
-        and (bot is None or loaded.manifest.metadata.bot == bot)
-    ]
-    if not found:
-        known = sorted(
-            loaded.manifest.address for loaded in project.manifests
-            if isinstance(loaded.manifest, models.Integration)
-        )
-        raise _common.fail(f"no Integration named {name!r} in the manifests "
-                           f"(known: {', '.join(known) or 'none'})")
-    if len(found) > 1:
-        raise _common.fail(f"several bots have an Integration named {name!r} "
-                           f"({', '.join(m.address for m in found)}); pass --bot")
-    return found[0]
-
-
-def read_payload(path: Path | None) -> dict[str, lt.Json] | None:
-    if path is None:
-        return None
-    try:
-        data = jsontypes.loads(fileio.read_bounded(path, fileio.DEFAULT_READ_LIMIT))
-    except (OSError, ValueError) as exc:
-        raise _common.fail(f"--payload {path}: not a readable JSON file ({exc})") from None
-    if not isinstance(data, dict):
-        raise _common.fail(f"--payload {path}: expected a JSON object")
-    return data
 
 
 def render_text(result: probing.ProbeResult) -> str:
@@ -103,15 +65,13 @@ def probe(
     """
     settings = _options.Settings(paths=paths or _options.DEFAULT_PATHS, env=env, config=config,
                                  audit_log=audit_log)
-    project = _run.load_project(settings)
-    manifest = find_integration(project, name, bot)
-    run = _run.Run(settings, "integration probe")
-    result = _run.run_async(probing.probe(
-        manifest, payload=read_payload(payload), env=os.environ, allow_private=allow_private,
+    project = projects.load_project(settings)
+    manifest = operations.find_integration(project, name, bot)
+    run = _run.start(settings, "integration probe")
+    result = _run.run_async(operations.probe_integration(
+        run, manifest, payload=operations.read_payload(payload), allow_private=allow_private,
         ca_bundle=ca_bundle,
     ))
-    run.audit("integration.probe", integration=result.address, status=result.status,
-              ok=result.ok, latencyMs=round(result.seconds * 1000, 1))
     click.echo(_ops.dumps(result.to_json()) if output == "json" else render_text(result))
     if not result.ok:
         raise click.exceptions.Exit(_common.EXIT_ERROR)

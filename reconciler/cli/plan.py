@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from reconciler import fileio, jsontypes
-from reconciler.backend import targeting
+from reconciler import jsontypes
 from reconciler.cli import _common, _options, _run
-from reconciler.core import plandocuments, plans
+from reconciler.core import plans
+from reconciler.pipeline import planning, projects
 from reconciler.rendering import jsonout, markdown, text
 
 
@@ -35,14 +34,6 @@ def render(plan: plans.Plan, output: str, *, environment: str | None) -> str:
     else:
         rendered = text.render_plan(plan, color=color_wanted())
     return rendered.rstrip("\n")
-
-
-def write_saved_plan(plan: plans.Plan, path: Path) -> None:
-    """Write the saved plan atomically: a reader sees the old file or the whole new one.
-
-    It is the document ``--output json`` prints, plus what apply needs to verify it."""
-    data = jsontypes.dumps(plandocuments.saved_document(plan), indent=2) + "\n"
-    fileio.write_atomic(path, data)
 
 
 @click.command()
@@ -68,26 +59,14 @@ def plan(
 
     Exit codes: 0 success (with --detailed-exitcode: 0 no changes, 2 changes); 1 error.
     """
-    project = _run.load_project(settings)
-    if prune:
-        _run.check_prune(project, settings)
-    run = _run.Run(settings, "plan")
-
-    async def body() -> plans.Plan:
-        async with run.target(project, targeting.SCOPES_READ) as target:
-            made, _live = await _run.make_plan(target, project, prune=prune, targets=targets)
-        fields: dict[str, Any] = _run.plan_fields(made)
-        run.audit("plan.created", **fields)
-        await run.notify("plan.created", fields)
-        return made
-
-    made = run.execute(body())
-    for warning in _run.missing_secret_warnings(project):
-        click.echo(warning, err=True)
+    project = projects.load_project(settings, prune=prune)
+    run = _run.start(settings, "plan")
+    planned = _run.execute(run, planning.plan_project(run, project, prune=prune,
+                                                      targets=targets, out=out))
     if out is not None:
-        write_saved_plan(made, out)
         click.echo(f"saved plan: {out}", err=True)
     # click strips ANSI codes off a non-terminal unless told: FORCE_COLOR tells it.
-    click.echo(render(made, output, environment=run.environment), color=color_wanted() or None)
-    if detailed_exitcode and made.summary().has_changes:
+    click.echo(render(planned.plan, output, environment=planned.environment),
+               color=color_wanted() or None)
+    if detailed_exitcode and planned.plan.summary().has_changes:
         raise click.exceptions.Exit(_common.EXIT_CHANGES)

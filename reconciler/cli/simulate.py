@@ -10,32 +10,13 @@ from pathlib import Path
 import click
 
 from reconciler import fileio
-from reconciler.backend import targeting
 from reconciler.cli import _common, _ops, _options, _progress, _run
 from reconciler.core import simulations
-from reconciler.engine import simulating
-from reconciler.manifests import models, validating
+from reconciler.engine import simulating as engine_simulating
+from reconciler.pipeline import projects, simulating
 from reconciler.rendering import junit
 
 _ICON = {"passed": "ok", "failed": "FAIL", "misconfigured": "MISCONF", "timed_out": "TIMEOUT"}
-
-
-def select_suites(
-    project: validating.Project, names: tuple[str, ...]
-) -> list[tuple[models.SimulationSuite, str]]:
-    """The suites to run: all, or those whose name (or address) is among ``names``."""
-    found = _run.suites(project)
-    if names:
-        found = [(s, b) for s, b in found if s.metadata.name in names or s.address in names]
-        unknown = set(names) - {s.metadata.name for s, _ in found} - {s.address for s, _ in found}
-        if unknown:
-            known = ", ".join(sorted(s.metadata.name for s, _ in _run.suites(project)))
-            raise _common.fail(
-                f"no SimulationSuite named {', '.join(sorted(unknown))} (known: {known or 'none'})"
-            )
-    if not found:
-        raise _common.fail("no SimulationSuite in the manifests given")
-    return found
 
 
 def render_text(reports: Sequence[simulations.SuiteReport]) -> str:
@@ -65,26 +46,6 @@ def render_text(reports: Sequence[simulations.SuiteReport]) -> str:
     return "\n".join(lines)
 
 
-async def _simulate(
-    run: _run.Run,
-    project: validating.Project,
-    chosen: list[tuple[models.SimulationSuite, str]],
-    *,
-    concurrency: int,
-    deadline: float,
-) -> tuple[simulations.SuiteReport, ...]:
-    async with run.target(project, targeting.SCOPES_SIMULATE) as target:
-        with _progress.Display() as display:
-            reports = await simulating.run_suites(
-                target.backend, chosen, concurrency=concurrency, deadline_seconds=deadline,
-                on_event=display,
-            )
-    summary = simulating.summarize(reports)
-    run.audit("simulate", **summary)
-    await run.notify("simulation.batch", summary)
-    return reports
-
-
 @click.command()
 @_options.project_options
 @click.option("--suite", "suite_names", multiple=True, metavar="NAME",
@@ -108,18 +69,19 @@ def simulate(
 
     Exit 0 when every suite reaches its minPassRate, 3 when one does not, 1 on an error.
     """
-    run = _run.Run(settings, "simulate")
-    project = _run.load_project(settings)
-    chosen = select_suites(project, suite_names)
-    reports = run.execute(
-        _simulate(run, project, chosen, concurrency=concurrency, deadline=deadline)
-    )
+    run = _run.start(settings, "simulate")
+    project = projects.load_project(settings)
+    chosen = projects.select_suites(project, suite_names)
+    reports = _run.execute(run, simulating.simulate_suites(
+        run, project, chosen, concurrency=concurrency, deadline=deadline,
+        watch=_progress.Display,
+    ))
     if junit_file is not None:
         stamp = dt.datetime.now(dt.timezone.utc)
         fileio.write_atomic(junit_file, junit.render(reports, timestamp=stamp,
                                                      hostname=socket.gethostname()))
     if output == "json":
-        click.echo(_ops.dumps({**simulating.summarize(reports),
+        click.echo(_ops.dumps({**engine_simulating.summarize(reports),
                                "reports": [r.to_json() for r in reports]}))
     else:
         click.echo(render_text(reports))

@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import click
 
 from reconciler import jsontypes
-from reconciler.backend import targeting
 from reconciler.cli import _common, _options, _reports, _run
-from reconciler.engine import planmaking, simulating, verifying
-from reconciler.manifests import models, validating
-
-
-async def _verify(
-    run: _run.Run, project: validating.Project, wait: float
-) -> verifying.VerifyReport:
-    suites = _run.suites(project)
-    scopes = targeting.SCOPES_SIMULATE if suites else targeting.SCOPES_READ
-    slots = [m.manifest for m in project.manifests if isinstance(m.manifest, models.Slot)]
-    async with run.target(project, scopes) as target:
-        live = await _run.fetch_live(target, project)
-        checks, missing = verifying.checks_for_slots(slots, live, planmaking.bot_ids(project))
-        judged = await verifying.measure_extraction(
-            target.backend, checks, baseline={}, deadline_seconds=wait,
-            predicted=verifying.predicted_rates(slots),
-        )
-        reports = await simulating.run_suites(target.backend, suites)
-    return verifying.VerifyReport("of live state", (), (*missing, *judged), reports)
+from reconciler.engine import planmaking
+from reconciler.engine import verifying as verdicts
+from reconciler.pipeline import projects, verifying
 
 
 def training_lines(
-    report: verifying.VerifyReport, bot_ids: Mapping[str, str] | None = None
+    report: verdicts.VerifyReport, bot_ids: Mapping[str, str] | None = None
 ) -> list[str]:
     """Per bot: the model versions its slots were measured with, or that it is not trained.
 
@@ -60,23 +42,9 @@ def verify(settings: _options.Settings, output: str, wait: float) -> None:
 
     Exit codes: 0 pass, 3 fail, 1 error.
     """
-    project = _run.load_project(settings)
-    run = _run.Run(settings, "verify")
-
-    async def body() -> verifying.VerifyReport:
-        report = await _verify(run, project, wait)
-        for slot in report.slots:
-            run.audit("verify.verdict", subject=slot.address, passed=slot.passed,
-                      detail=slot.reason)
-        for suite in report.suites:
-            run.audit("verify.verdict", subject=suite.address, passed=suite.passed,
-                      detail=f"pass rate {suite.pass_rate:.2f}")
-        data: dict[str, Any] = {"passed": report.passed, "failures": report.failures()}
-        run.audit("verify.completed", **data)
-        await run.notify("verify.completed", data)
-        return report
-
-    report = run.execute(body())
+    project = projects.load_project(settings)
+    run = _run.start(settings, "verify")
+    report = _run.execute(run, verifying.verify_project(run, project, wait=wait))
     if output == "json":
         click.echo(jsontypes.dumps(report.to_json(), indent=2))
     else:

@@ -124,12 +124,14 @@ def _collector_paused() -> Iterator[None]:
 
 
 def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path | None = None,
-                 environ: Mapping[str, str] | None = None, run_examples: bool = False) -> Project:
+                 environ: Mapping[str, str] | None = None, run_examples: bool = False,
+                 allow_empty: bool = False) -> Project:
     """Load, validate and cross-check everything under ``paths`` (default ``manifests/``).
 
     ``run_examples`` (``cogctl validate``) also runs every slot's examples: a failing example
     of a slot below its ``minExampleRate`` is a problem. Other commands leave them to
     ``cogctl test`` and the plan's predictions, which must still show a regression.
+    ``allow_empty``: finding no manifest at all is no problem (commands that work on ids).
     """
     paths = list(paths) or list(DEFAULT_PATHS)
     environ = os.environ if environ is None else environ
@@ -166,7 +168,7 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
     if loaded_config is not None and environment is not None and (
             loaded_config.config.environments[environment].is_cognigy_ai):
         diagnostics.extend(aiapi.diagnostics(result.manifests))
-    if result.files == 0 and not result.diagnostics:
+    if result.files == 0 and not result.diagnostics and not allow_empty:
         diagnostics.append(loading.Diagnostic(
             str(paths[0]), 1, 1, None,
             f"no manifests found (a manifest is a YAML file with apiVersion: "

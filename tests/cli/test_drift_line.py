@@ -6,6 +6,7 @@ import pytest
 
 from reconciler.cli import drift
 from reconciler.core import plans
+from reconciler.pipeline import planning
 
 
 def _change(name: str, action: plans.Action, *, outside: bool) -> plans.Change:
@@ -71,8 +72,8 @@ def test_a_pending_retraining_is_drift(
         pending_retrain=(plans.PendingRetrain("bot_b", REASON),),
     )
     assert drift.describe(plan) == line
-    assert drift.drifted(plan)
+    assert planning.drifted(plan)
 
 
 def test_no_difference_and_nothing_pending_is_no_drift() -> None:
-    assert not drift.drifted(plans.Plan(target="t", fingerprint="f"))
+    assert not planning.drifted(plans.Plan(target="t", fingerprint="f"))

@@ -16,11 +16,8 @@ import httpx
 import pytest
 import yaml
 
-from reconciler import errors
-from reconciler.cli import export as export_command
 from reconciler.emulator.platform import TenantState, create_app, serve_in_thread
 from reconciler.emulator.platform.serving import ServerHandle
-from reconciler.manifests import models
 
 pytestmark = pytest.mark.e2e
 
@@ -171,26 +168,6 @@ def test_errors_are_one_clear_line(tmp_path: Path, tenant: ServerHandle, args: l
     assert result.stderr.splitlines()[-1].startswith(message)
     assert "Traceback" not in result.stderr
     assert not (work / "exported").exists()
-
-
-@pytest.mark.parametrize(
-    ("given", "bots", "expected"),
-    [
-        ("support", {"support": "bot_8f3a"}, ("bot_8f3a", "support")),
-        ("bot_8f3a", {"support": "bot_8f3a"}, ("bot_8f3a", "support")),
-        ("bot_other", {"support": "bot_8f3a"}, ("bot_other", "bot_other")),
-        ("bot_other", None, ("bot_other", "bot_other")),
-    ],
-)
-def test_bot_resolution(given: str, bots: dict[str, str] | None,
-                        expected: tuple[str, str]) -> None:
-    settings = None if bots is None else models.Environment(bots=bots)
-    assert export_command._resolve_bot(given, settings) == expected
-
-
-def test_a_bot_id_that_cannot_be_a_manifest_bot_needs_a_mapping() -> None:
-    with pytest.raises(errors.ConfigError, match=r"cannot be a manifest's metadata\.bot"):
-        export_command._resolve_bot("bot with spaces", None)
 
 
 def test_export_targets_the_environment_plan_targets(tmp_path: Path, tenant: ServerHandle) -> None:
