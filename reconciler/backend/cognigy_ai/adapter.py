@@ -32,11 +32,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, NoReturn
 from urllib.parse import quote
 
-import httpx
-
 from reconciler import errors
-from reconciler.backend import base, retrying
+from reconciler.backend import base
 from reconciler.backend.cognigy_ai import http, mapping
+from reconciler.backend.httpkit import retrying, sending
 from reconciler.core import livetypes as lt
 from reconciler.manifests import projects
 
@@ -107,7 +106,7 @@ class CognigyAiBackend:
         api_key: str,
         bots: Mapping[str, projects.CognigyAiBot],
         api_prefix: str = projects.DEFAULT_AI_PREFIX,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: sending.Transport | None = None,
         retry: retrying.RetryPolicy | None = None,
         limit_per_minute: int | None = None,
         observers: Sequence[base.RequestObserver] = (),
