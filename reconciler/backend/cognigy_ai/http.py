@@ -38,7 +38,7 @@ MAX_PAGES = 1000
 ENV_API_KEY = "COGNIGY_API_KEY"
 CLIENT_INFO = "cogctl"
 
-# Cognigy's ``code`` -> the Platform contract's error code (``backend.errors`` vocabulary).
+# Cognigy's ``code`` -> the Platform contract's error code (``httpkit.failures`` vocabulary).
 _CODES: dict[int, str] = {
     401: "unauthorized", 403: "forbidden", 429: "rate_limited", 1002: "not_found",
     1004: "conflict", 1000: "missing_argument", 1005: "invalid_argument", 400: "bad_request",
