@@ -34,7 +34,8 @@ from typing import Any
 
 import httpx
 
-from reconciler.backend import client, retrying
+from reconciler.backend import client
+from reconciler.backend.httpkit import retrying
 from reconciler.core import livestate, planning
 from reconciler.emulator.platform import TenantState, create_app, fixtures
 from reconciler.emulator.platform import state as state_module

@@ -5,7 +5,7 @@ The tree::
     CogctlError                      exit 1 unless said otherwise; ``hint`` says what to do
     ├── ManifestError                invalid manifests or cogctl.yaml (carries diagnostics)
     ├── ConfigError                  missing credentials, unknown environment, bad flags
-    ├── BackendError                 anything the Platform API answered or failed to answer
+    ├── BackendError                 anything an HTTP API answered or failed to answer
     │   ├── TransportError           timeouts, resets, refused connections (transient)
     │   ├── RateLimitedError         429 (transient; ``retry_after`` seconds)
     │   ├── ServerError              5xx (transient for 500, 502, 503, 504)
@@ -24,8 +24,9 @@ The tree::
     ├── ApplyError                   apply stopped part-way (carries what was and was not done)
     └── VerificationFailedError      exit 3: applied, but verification failed
 
-HTTP status maps to these classes in exactly one place: ``reconciler.backend.errors``.
-httpx exceptions never leave the backend package.
+HTTP status maps to these classes in exactly one place: ``reconciler.backend.httpkit.failures``,
+for an origin (Platform API, Cognigy.AI API, GitHub API, webhook, integration probe) that every
+message names. httpx exceptions never leave the HTTP toolkit, ``reconciler.backend.httpkit``.
 """
 
 from __future__ import annotations
@@ -63,9 +64,10 @@ class ConfigError(CogctlError):
 
 
 class BackendError(CogctlError):
-    """The Platform API refused a request or could not be reached.
+    """An HTTP API refused a request or could not be reached (the message says which API).
 
     Invariant: ``status`` is None exactly when no HTTP answer arrived (``TransportError``).
+    ``retry_after`` is the wait the answer asked for (``Retry-After``), in seconds, if any.
     """
 
     transient: bool = False
@@ -80,6 +82,7 @@ class BackendError(CogctlError):
         code: str | None = None,
         details: Sequence[Any] = (),
         hint: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.method = method
@@ -87,6 +90,7 @@ class BackendError(CogctlError):
         self.status = status
         self.code = code
         self.details = list(details)
+        self.retry_after = retry_after
 
 
 class TransportError(BackendError):
@@ -95,10 +99,6 @@ class TransportError(BackendError):
 
 class RateLimitedError(BackendError):
     transient = True
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.retry_after = retry_after
 
 
 class ServerError(BackendError):

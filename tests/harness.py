@@ -20,7 +20,8 @@ from typing import Any, cast
 import httpx
 from fakes import FakeClock
 
-from reconciler.backend import client, retrying
+from reconciler.backend import client
+from reconciler.backend.httpkit import retrying
 from reconciler.emulator.platform import TenantState, create_app, fixtures
 
 PEER = ("127.0.0.1", 40000)  # the admin endpoints answer loopback clients only

@@ -88,6 +88,19 @@ def test_an_indirect_import_of_the_network_into_the_core_breaks_a_contract(
     assert "reconciler.core.relay -> reconciler.backend.client" in output
 
 
+def test_httpx_outside_the_toolkit_breaks_a_contract(tmp_path: Path) -> None:
+    package = _copy(tmp_path)
+    _plant(package, "ops/probing.py", "import httpx  # noqa")
+    (package / "backend" / "relay.py").write_text('"""A relay."""\nimport httpx  # noqa\n',
+                                                   encoding="utf-8")
+    _plant(package, "github/api.py", "from reconciler.backend import relay  # noqa")
+    code, output = _lint(tmp_path)
+    assert code != 0
+    assert "httpx only in the HTTP toolkit" in output
+    assert "reconciler.ops.probing -> httpx" in output
+    assert "reconciler.backend.relay -> httpx" in output
+
+
 def test_a_package_outside_every_layer_breaks_the_layers(tmp_path: Path) -> None:
     package = _copy(tmp_path)
     (package / "stray.py").write_text('"""In no layer."""\n', encoding="utf-8")

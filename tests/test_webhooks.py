@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime
+import email.utils
 import json
 import logging
 import socket
@@ -19,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from reconciler import errors
+from reconciler.backend.httpkit import retrying
 from reconciler.records import webhooks
 
 CANARY = "canary-9f2c41d7e3b8"
@@ -56,9 +59,10 @@ class Sleeps:
 
 def _sender(receiver: Receiver | None, sleeps: Sleeps, *, secret: str = WHSEC_SECRET,
             transport: httpx.AsyncBaseTransport | None = None,
-            attempts: int = 4) -> webhooks.WebhookSender:
+            attempts: int = 4, jitter: float = 1.0) -> webhooks.WebhookSender:
     chosen = transport if transport is not None else receiver.transport()  # type: ignore[union-attr]
-    return webhooks.WebhookSender(URL, secret, transport=chosen, attempts=attempts, sleep=sleeps)
+    policy = retrying.RetryPolicy(attempts=attempts, sleep=sleeps, jitter=lambda: jitter)
+    return webhooks.WebhookSender(URL, secret, transport=chosen, retry=policy)
 
 
 @pytest.mark.parametrize(
@@ -99,8 +103,8 @@ def test_retries_on_503_then_delivers_with_one_message_id(caplog: pytest.LogCapt
     assert len({headers["webhook-id"] for headers, _ in receiver.received}) == 1
     assert len(sleeps.waits) == 2
     messages = [r.getMessage() for r in caplog.records]
-    assert any("attempt 1/4 failed" in m and "HTTP 503" in m for m in messages)
-    assert any("delivered to https://hooks.example.test" in m for m in messages)
+    assert "attempt 1/4 failed, retrying in 0.5s: POST https://hooks.example.test/(redacted) -> 503" in messages
+    assert "webhook drift.detected delivered to https://hooks.example.test/(redacted)" in messages
 
 
 def test_retry_after_is_honoured() -> None:
@@ -176,7 +180,7 @@ def test_the_secret_and_url_token_never_appear(
         ({}, None),
         ({"COGCTL_WEBHOOK_URL": "  "}, None),
         ({"COGCTL_WEBHOOK_URL": "https://h.test/x", "COGCTL_WEBHOOK_SECRET": RAW_SECRET},
-         "WebhookSender(https://h.test)"),
+         "WebhookSender(https://h.test/(redacted))"),
     ],
 )
 def test_from_environment(env: dict[str, str], expected: str | None) -> None:
@@ -227,12 +231,32 @@ def test_the_default_transport_reports_a_refused_connection(
 
 
 def test_a_sub_second_wait_is_logged_with_two_significant_digits(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(webhooks, "_backoff", lambda state: 0.04)
     receiver, sleeps = Receiver(statuses=[503]), Sleeps()
     with caplog.at_level(logging.WARNING, logger="reconciler.webhooks"):
-        assert asyncio.run(_sender(receiver, sleeps).send("drift.detected", {"n": 1}))
+        assert asyncio.run(_sender(receiver, sleeps, jitter=0.08).send("drift.detected", {"n": 1}))
     assert sleeps.waits == [0.04]
     (message,) = [r.getMessage() for r in caplog.records]
-    assert "attempt 1/4 failed, retrying in 0.04s: https://hooks.example.test" in message
+    assert message == ("attempt 1/4 failed, retrying in 0.04s: "
+                       "POST https://hooks.example.test/(redacted) -> 503")
+
+
+@pytest.mark.parametrize(("status", "retried"), [
+    (408, True), (425, True), (429, True), (500, True), (502, True), (503, True), (504, True),
+    (400, False), (401, False), (404, False), (409, False), (410, False), (501, False),
+    (302, False),
+])
+def test_which_answers_are_retried(status: int, retried: bool) -> None:
+    receiver, sleeps = Receiver(statuses=[status]), Sleeps()
+    delivered = asyncio.run(_sender(receiver, sleeps).send("x", {}))
+    assert delivered is retried
+    assert len(receiver.received) == (2 if retried else 1)
+
+
+def test_retry_after_as_an_http_date_is_honoured() -> None:
+    when = email.utils.format_datetime(datetime.datetime.now(datetime.timezone.utc)
+                                       + datetime.timedelta(seconds=20), usegmt=True)
+    receiver, sleeps = Receiver(statuses=[503], headers={"Retry-After": when}), Sleeps()
+    assert asyncio.run(_sender(receiver, sleeps, jitter=0.0).send("x", {}))
+    assert sleeps.waits == [pytest.approx(20.0, abs=2.0)]

@@ -15,10 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 from urllib.parse import quote
 
-import httpx
-
 from reconciler import errors
-from reconciler.backend import base, pagination, ratelimit, requesting, retrying
+from reconciler.backend import base, pagination, ratelimit, requesting
+from reconciler.backend.httpkit import retrying, sending
 from reconciler.core import livetypes as lt
 from reconciler.manifests import rules
 
@@ -74,12 +73,12 @@ class PlatformBackend:
         client_secret: str,
         scopes: Iterable[str],
         token_url: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: sending.Transport | None = None,
         rate_limit_per_minute: int | None = None,
         retry: retrying.RetryPolicy | None = None,
         observers: Sequence[base.RequestObserver] = (),
         logger: logging.Logger | None = None,
-        timeout_seconds: float = requesting.DEFAULT_TIMEOUT_SECONDS,
+        timeout_seconds: float = sending.DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         if transport is None:
             _check_network_urls(base_url, token_url)

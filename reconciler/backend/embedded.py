@@ -1,4 +1,4 @@
-"""The embedded emulator as a backend: ``PlatformBackend`` over ``httpx.ASGITransport``.
+"""The embedded emulator as a backend: ``PlatformBackend`` over an in-process ASGI transport.
 
 The same client code as against a real tenant (tokens, retries, rate limit, error mapping)
 talks to ``reconciler.emulator.platform.create_app`` in-process, so a dry run on a laptop exercises
@@ -14,10 +14,9 @@ from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
 from reconciler import errors
 from reconciler.backend import base, client
+from reconciler.backend.httpkit import sending
 
 if TYPE_CHECKING:
     from reconciler.emulator.platform import state as emulator_state
@@ -107,7 +106,7 @@ async def open_embedded(
         client_id=client_id,
         client_secret=secret,
         scopes=scopes,
-        transport=httpx.ASGITransport(app=app),
+        transport=sending.asgi_transport(app),
         rate_limit_per_minute=rate_limit_per_minute,
         observers=observers,
     )

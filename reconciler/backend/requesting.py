@@ -1,34 +1,49 @@
-"""Sending one logical request: rate limit, bearer token, retries, observers, error mapping.
+"""Sending one logical request to the Platform API: rate limit, bearer token, retries,
+observers, error mapping.
 
-``Requester`` owns the one pooled ``httpx.AsyncClient`` of a backend. Per attempt it waits
-for the rate limiter, takes the shared token, sends, reports a ``RequestEvent`` to every
+``Requester`` owns the one pooled ``httpkit.sending.Client`` of a backend. Per attempt it
+waits for the rate limiter, takes the shared token, sends, reports a ``RequestEvent`` to every
 observer, learns the tenant's limit from ``X-RateLimit-Limit``, pauses every worker on a 429,
-and maps an error status to our error classes. A 401 triggers one token refresh and one
-resend within the same attempt. Transient failures are retried by ``retrying.call``.
+and maps an error status to our error classes for the origin ``PLATFORM``. A 401 triggers one
+token refresh and one resend within the same attempt. Transient failures are retried by
+``httpkit.retrying.call``.
 
-httpx exceptions end here: callers see ``Answer`` or a ``reconciler.errors.BackendError``.
+Callers see ``Answer`` or a ``reconciler.errors.BackendError`` naming the Platform API.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sys
 import time
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
-
 from reconciler import errors, jsontypes
-from reconciler.backend import auth, base, httplog, ratelimit, retrying
-from reconciler.backend import errors as backend_errors
+from reconciler.backend import auth, base, ratelimit
+from reconciler.backend.httpkit import failures, retrying, sending
 from reconciler.core import livetypes as lt
 
-DEFAULT_TIMEOUT_SECONDS = 30.0
-POOL = httpx.Limits(max_connections=20, max_keepalive_connections=20)
-Params = Mapping[str, str | int | bool]
+Params = sending.Params
+
+# Codes of the contract's error bodies that refine a status, and the hint of each kind.
+PLATFORM = failures.Origin("Platform API", hints={
+    "unauthorized": "check COGNIGY_CLIENT_ID and COGNIGY_CLIENT_SECRET",
+    "invalid_client": "check COGNIGY_CLIENT_ID and COGNIGY_CLIENT_SECRET",
+    "insufficient_scope": "grant the OAuth client that scope, or run with a client that has it",
+    "forbidden": "the bot belongs to another workspace; check the bot mapping in cogctl.yaml",
+    "not_found": "check the id; the object may have been deleted outside cogctl",
+    "metrics_not_ready": "retraining may still be running; run verify again later",
+    "conflict": "run plan again",
+    "version_conflict": "the object changed since it was read; run plan again",
+    "name_conflict": "an object of that name exists already; run plan again to adopt it",
+    "dependency_conflict": "another slot still depends on it; remove that dependency first",
+    "rejected": "fix the manifest field named and run again",
+    "rate_limited": "the tenant's rate limit was hit; lower rateLimitPerMinute or retry later",
+    "server": "the tenant had a transient failure; run the command again",
+    "transport": "check the tenant URL and the network, then run the command again",
+    "tls": "check the tenant URL; a private CA must be trusted through SSL_CERT_FILE",
+})
 
 
 @dataclass(frozen=True)
@@ -51,48 +66,19 @@ class Credentials:
         return f"Credentials(client_id={self.client_id!r}, scopes={self.scopes!r})"
 
 
-async def _within(seconds: float, request: Awaitable[httpx.Response]) -> httpx.Response:
-    """Await ``request`` or raise ``asyncio.TimeoutError`` after ``seconds``."""
-    if sys.version_info >= (3, 11):
-        # A cancel scope on the running task: no extra task per request, unlike wait_for.
-        async with asyncio.timeout(seconds):
-            return await request
-    # Python 3.10 has no asyncio.timeout: the same cancel scope by hand, so that every
-    # version runs the request in the caller's own task (wait_for would wrap it in another,
-    # and answers would then be seen in another order than they were sent).
-    task = asyncio.current_task()
-    assert task is not None
-    expired = False
-
-    def expire() -> None:
-        nonlocal expired
-        expired = True
-        task.cancel()
-
-    handle = asyncio.get_running_loop().call_later(seconds, expire)
-    try:
-        return await request
-    except asyncio.CancelledError:
-        if expired:
-            raise asyncio.TimeoutError from None
-        raise
-    finally:
-        handle.cancel()
-
-
-def _parse_body(response: httpx.Response) -> lt.Json:
-    """The error body of a refusal, when it is JSON; else None (the status says enough)."""
-    try:
-        return _strict_body(response)
-    except jsontypes.JsonError:
-        return None
-
-
-def _strict_body(response: httpx.Response) -> lt.Json:
-    if not response.content:
-        return None
-    body: lt.Json = jsontypes.loads(response.content)
-    return body
+def observe(observers: Sequence[base.RequestObserver], logger: logging.Logger, *,
+            method: str, path: str, status: int | None, started: float, attempt: int,
+            error: str | None) -> None:
+    """Tell every observer about one attempt; a failing observer is logged, never raised."""
+    event = base.RequestEvent(
+        method=method, path=path, status=status, seconds=time.perf_counter() - started,
+        attempt=attempt, retried=attempt > 1, rate_limited=status == 429, error=error,
+    )
+    for observer in observers:
+        try:
+            observer.on_request(event)
+        except Exception:  # a broken metrics sink must not fail a reconcile
+            logger.exception("request observer %r failed", observer)
 
 
 class Requester:
@@ -101,19 +87,15 @@ class Requester:
         *,
         base_url: str,
         credentials: Credentials,
-        transport: httpx.AsyncBaseTransport | None,
+        transport: sending.Transport | None,
         limiter: ratelimit.TokenBucket,
         retry: retrying.RetryPolicy,
         observers: Sequence[base.RequestObserver],
         logger: logging.Logger,
-        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        timeout_seconds: float = sending.DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=base_url, transport=transport, limits=POOL, follow_redirects=False,
-            timeout=httpx.Timeout(timeout_seconds, connect=min(10.0, timeout_seconds)),
-            event_hooks=httplog.event_hooks(),
-        )
-        self._deadline = timeout_seconds
+        self._http = sending.Client(origin=PLATFORM, base_url=base_url, transport=transport,
+                                    timeout_seconds=timeout_seconds)
         self._credentials = credentials
         self._token_path = urlsplit(credentials.token_url).path or credentials.token_url
         self.limiter = limiter
@@ -149,15 +131,15 @@ class Requester:
         headers: dict[str, str], attempt: int,
     ) -> Answer:
         token = await self.tokens.get()
-        response = await self._send(method, path, params=params, json=json, data=None,
-                                    headers={**headers, "Authorization": f"Bearer {token}"},
-                                    attempt=attempt)
-        if response.status_code == 401:
+        reply = await self._send(method, path, params=params, json=json, data=None,
+                                 headers={**headers, "Authorization": f"Bearer {token}"},
+                                 attempt=attempt)
+        if reply.status == 401:
             token = await self.tokens.refresh(token)
-            response = await self._send(method, path, params=params, json=json, data=None,
-                                        headers={**headers, "Authorization": f"Bearer {token}"},
-                                        attempt=attempt)
-        return self._answer(method, path, response)
+            reply = await self._send(method, path, params=params, json=json, data=None,
+                                     headers={**headers, "Authorization": f"Bearer {token}"},
+                                     attempt=attempt)
+        return self._answer(method, path, reply)
 
     async def _fetch_token(self) -> auth.Grant:
         form = {
@@ -168,10 +150,10 @@ class Requester:
         }
 
         async def _attempt(number: int) -> Answer:
-            response = await self._send("POST", self._credentials.token_url, params=None,
-                                        json=None, data=form, headers={}, attempt=number,
-                                        shown_path=self._token_path)
-            return self._answer("POST", self._token_path, response)
+            reply = await self._send("POST", self._credentials.token_url, params=None,
+                                     json=None, data=form, headers={}, attempt=number,
+                                     shown_path=self._token_path)
+            return self._answer("POST", self._token_path, reply)
 
         # Asking for a token twice creates nothing: safe to repeat.
         answer = await retrying.call(self.retry, _attempt, repeatable=True, logger=self._logger)
@@ -181,71 +163,56 @@ class Requester:
         self, method: str, path: str, *, params: Params | None, json: lt.Json,
         data: Mapping[str, str] | None, headers: Mapping[str, str], attempt: int,
         shown_path: str | None = None,
-    ) -> httpx.Response:
+    ) -> sending.Reply:
         shown = shown_path or path
         await self.limiter.acquire()
         started = time.perf_counter()
-        content: dict[str, object] = {"data": data} if data is not None else {}
-        if json is not None:
-            content["json"] = json
         try:
-            # httpx enforces its timeouts on the network only; the deadline also bounds
-            # in-process transports (the embedded emulator) and slow-drip answers.
-            response = await _within(
-                self._deadline,
-                self._http.request(method, path, params=params, headers=headers,
-                                   **content),  # type: ignore[arg-type]
-            )
-        except (httpx.HTTPError, asyncio.TimeoutError, OSError) as exc:
+            reply = await self._http.send(method, path, params=params, json=json, data=data,
+                                          headers=headers, shown=shown)
+        except errors.BackendError as exc:  # no answer arrived
             self.limiter.release()
-            self._observe(method, shown, None, started, attempt, type(exc).__name__)
-            raise backend_errors.from_transport(method, shown, exc) from exc
+            self._observe(method, shown, None, started, attempt, failures.cause_name(exc))
+            raise
         except BaseException:
             self.limiter.release()
             raise
-        error = None if response.status_code < 400 else str(response.status_code)
-        self._observe(method, shown, response.status_code, started, attempt, error)
-        self._learn_limits(response)
-        return response
+        error = None if reply.status < 400 else str(reply.status)
+        self._observe(method, shown, reply.status, started, attempt, error)
+        self._learn_limits(reply)
+        return reply
 
-    def _learn_limits(self, response: httpx.Response) -> None:
+    def _learn_limits(self, reply: sending.Reply) -> None:
         """The server's rate-limit headers -> the shared limiter; then release the slot."""
-        headers = response.headers
+        headers = reply.headers
         retry_after = (
-            backend_errors.parse_retry_after(headers.get("retry-after"), now=self.retry.wall)
-            if response.status_code == 429 else None
+            retrying.parse_retry_after(headers.get("retry-after"), now=self.retry.wall)
+            if reply.status == 429 else None
         )
         self.limiter.on_answer(
-            status=response.status_code, limit=headers.get("x-ratelimit-limit"),
+            status=reply.status, limit=headers.get("x-ratelimit-limit"),
             remaining=headers.get("x-ratelimit-remaining"),
             reset=headers.get("x-ratelimit-reset"), retry_after=retry_after,
         )
 
-    def _answer(self, method: str, path: str, response: httpx.Response) -> Answer:
-        if response.status_code < 400:
+    def _answer(self, method: str, path: str, reply: sending.Reply) -> Answer:
+        if reply.status >= 400:
+            raise self._http.refusal(method, path, reply, now=self.retry.wall)
+        body: lt.Json = None
+        if reply.content:
             try:
-                body = _strict_body(response)
+                body = jsontypes.loads(reply.content)
             except jsontypes.JsonError as exc:
                 raise errors.BackendError(
-                    f"{method} {path}: the tenant's answer is not strict JSON: {exc}",
-                    method=method, path=path, status=response.status_code,
+                    f"{PLATFORM.name} {method} {path}: the tenant's answer is not strict "
+                    f"JSON: {exc}", method=method, path=path, status=reply.status,
                 ) from None
-            return Answer(response.status_code, response.headers, body)
-        raise backend_errors.from_response(method, path, response.status_code,
-                                           _parse_body(response), response.headers,
-                                           now=self.retry.wall)
+        return Answer(reply.status, reply.headers, body)
 
     def _observe(self, method: str, path: str, status: int | None, started: float,
                  attempt: int, error: str | None) -> None:
-        event = base.RequestEvent(
-            method=method, path=path, status=status, seconds=time.perf_counter() - started,
-            attempt=attempt, retried=attempt > 1, rate_limited=status == 429, error=error,
-        )
-        for observer in self._observers:
-            try:
-                observer.on_request(event)
-            except Exception:  # a broken metrics sink must not fail a reconcile
-                self._logger.exception("request observer %r failed", observer)
+        observe(self._observers, self._logger, method=method, path=path, status=status,
+                started=started, attempt=attempt, error=error)
 
 
 def _grant(answer: Answer, path: str) -> auth.Grant:
@@ -253,7 +220,7 @@ def _grant(answer: Answer, path: str) -> auth.Grant:
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
         raise errors.BackendError(
-            f"POST {path} answered no access_token", method="POST", path=path,
+            f"{PLATFORM.name} POST {path} answered no access_token", method="POST", path=path,
             status=answer.status, hint="check COGNIGY_TOKEN_URL points at the OAuth token endpoint",
         )
     assert isinstance(body, dict)

@@ -1,15 +1,15 @@
 """A small client for the GitHub REST API: the few calls pull-request comments and drift
-issues need, with the same retry discipline as the Platform client.
+issues need, sent through the HTTP toolkit with the same retry discipline as the Platform
+client.
 
-Policy (shared with ``reconciler.backend.retrying``, whose policy this module reuses):
-transport errors, 429, 500/502/503/504 and GitHub's rate-limit 403s (a ``Retry-After`` or
-``x-ratelimit-remaining: 0``) are retried with full-jitter backoff, never sooner than
-``Retry-After`` or ``x-ratelimit-reset`` ask; a wait beyond the policy's cap gives up with one
-line saying when the limit resets. A POST is never repeated here: a creation whose answer was
-lost may have happened, so callers (``reconciler.github.publishing``) look again before creating
-again.
-Every other failure raises at once, one clear line naming the request and what to do.
-httpx exceptions never leave this module.
+Policy (``reconciler.backend.httpkit.retrying``, the one policy): transport errors, 429,
+500/502/503/504 and GitHub's rate-limit 403s (a ``Retry-After`` or ``x-ratelimit-remaining:
+0``) are retried with full-jitter backoff, never sooner than ``Retry-After`` or
+``x-ratelimit-reset`` ask; a wait beyond the policy's cap gives up with one line saying when
+to retry. A POST is never repeated here: a creation whose answer was lost may have happened,
+so callers (``reconciler.github.publishing``) look again before creating again.
+Every other failure raises at once, one clear line naming the GitHub API, the request and
+what to do (the origin ``GITHUB``).
 """
 
 from __future__ import annotations
@@ -19,87 +19,59 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import httpx
-
 from reconciler import errors
-from reconciler.backend import httplog, retrying
+from reconciler.backend.httpkit import failures, retrying, sending
 from reconciler.clock import Clock
+from reconciler.jsontypes import Json
 from reconciler.manifests import rules
 
 LOGGER = logging.getLogger("reconciler.github")
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100
-# GitHub answers these for a rate limit, with or without a Retry-After.
-_RATE_LIMIT_STATUSES = frozenset({403, 429})
-_TRANSIENT_STATUSES = frozenset({500, 502, 503, 504})
 
 JsonObject = dict[str, Any]
 
-_HINTS: Mapping[int, str] = {
-    401: "check that GITHUB_TOKEN is set and valid",
-    403: "give the job the permission this call needs "
-    "(pull-requests: write for comments, issues: write for drift issues)",
-    404: "check GITHUB_REPOSITORY and the pull request or issue number",
-    422: "GitHub rejected the content",
-}
+
+def _said(body: Json) -> failures.Said:
+    """GitHub's error body: ``{"message": ..., "documentation_url": ...}``; no error code."""
+    message = body.get("message") if isinstance(body, dict) else None
+    return None, " ".join(message.split()) if isinstance(message, str) else "", []
 
 
-def _message(response: httpx.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return response.reason_phrase
-    if isinstance(data, dict) and isinstance(data.get("message"), str):
-        return str(data["message"])
-    return response.reason_phrase
-
-
-def _rate_limit_wait(response: httpx.Response, *, now: float) -> float | None:
-    """Seconds GitHub asks us to wait, or None when this answer is not a rate limit."""
-    retry_after = response.headers.get("retry-after")
-    if retry_after is not None:
+def _rate_limit(status: int, headers: Mapping[str, str], now: Clock) -> failures.RateLimit | None:
+    """GitHub answers a rate limit with 429, or 403 and a Retry-After or a spent quota."""
+    if status not in (403, 429):
+        return None
+    wait = retrying.parse_retry_after(headers.get("retry-after"), now=now)
+    if wait is None and headers.get("x-ratelimit-remaining") == "0":
         try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            return None
-    if response.headers.get("x-ratelimit-remaining") == "0":
-        try:
-            return max(0.0, float(response.headers["x-ratelimit-reset"]) - now)
+            wait = max(0.0, float(headers["x-ratelimit-reset"]) - now())
         except (KeyError, ValueError):
-            return None
-    return None
+            wait = None
+    if wait is None and status == 403:
+        return None
+    return failures.RateLimit(wait)
 
 
-def error_for(
-    response: httpx.Response, *, method: str, path: str, now: float
-) -> errors.BackendError:
-    """Map one GitHub answer to our error tree: the only place a GitHub status is mapped."""
-    status = response.status_code
-    where = f"GitHub API {method} {path} -> {status}: {_message(response)}"
-    kw: dict[str, Any] = {"method": method, "path": path, "status": status}
-    if status in _RATE_LIMIT_STATUSES:
-        wait = _rate_limit_wait(response, now=now)
-        if wait is not None or status == 429:
-            resets = f"; it resets in {wait:.0f}s" if wait is not None else ""
-            return errors.RateLimitedError(
-                where, retry_after=wait, hint=f"GitHub rate limit{resets}", **kw
-            )
-    hint = _HINTS.get(status)
-    if status == 401:
-        return errors.UnauthorizedError(where, hint=hint, **kw)
-    if status == 403:
-        return errors.ForbiddenError(where, hint=hint, **kw)
-    if status == 404:
-        return errors.NotFoundError(where, hint=hint, **kw)
-    if status in (400, 422):
-        return errors.RequestRejectedError(where, hint=hint, **kw)
-    if status >= 500:
-        return errors.ServerError(where, hint="GitHub is failing; re-run the job later", **kw)
-    return errors.BackendError(where, **kw)
+GITHUB = failures.Origin(
+    "GitHub API",
+    hints={
+        "unauthorized": "check that GITHUB_TOKEN is set and valid",
+        "forbidden": "give the job the permission this call needs "
+        "(pull-requests: write for comments, issues: write for drift issues)",
+        "not_found": "check GITHUB_REPOSITORY and the pull request or issue number",
+        "rejected": "GitHub rejected the content",
+        "rate_limited": "GitHub's rate limit; re-run the job once it resets",
+        "server": "GitHub is failing; re-run the job later",
+        "transport": "check GITHUB_API_URL and the network, then re-run the job",
+    },
+    read=_said,
+    rate_limit=_rate_limit,
+)
 
 
 class GitHubClient:
-    """One pooled ``httpx.AsyncClient`` for api.github.com (or ``GITHUB_API_URL``).
+    """One pooled HTTP client for api.github.com (or ``GITHUB_API_URL``).
 
     Invariant: every method returns parsed JSON or raises a ``reconciler.errors.BackendError``.
     """
@@ -109,7 +81,7 @@ class GitHubClient:
         *,
         token: str,
         api_url: str = DEFAULT_API_URL,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: sending.Transport | None = None,
         retry: retrying.RetryPolicy | None = None,
         wall_clock: Clock = time.time,
     ) -> None:
@@ -118,11 +90,10 @@ class GitHubClient:
                 rules.check_tenant_url(api_url)
             except ValueError as exc:
                 raise errors.ConfigError(f"GitHub API URL: {exc}") from None
-        self._http = httpx.AsyncClient(
+        self._http = sending.Client(
+            origin=GITHUB,
             base_url=api_url.rstrip("/"),
             transport=transport,
-            timeout=httpx.Timeout(30.0, connect=10.0),
-            event_hooks=httplog.event_hooks(),
             headers={
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/vnd.github+json",
@@ -146,26 +117,6 @@ class GitHubClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def _send_once(
-        self, method: str, url: str, *, params: Mapping[str, str] | None, body: JsonObject | None
-    ) -> httpx.Response:
-        path = httpx.URL(url).path
-        try:
-            response = await self._http.request(method, url, params=params, json=body)
-        except httpx.ConnectError as exc:
-            raise errors.TransportError(
-                f"GitHub API {method} {path}: cannot connect ({exc})",
-                method=method, path=path, code=retrying.NOT_SENT,
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise errors.TransportError(
-                f"GitHub API {method} {path}: no answer ({type(exc).__name__})",
-                method=method, path=path,
-            ) from exc
-        if response.is_success:
-            return response
-        raise error_for(response, method=method, path=path, now=self._wall_clock())
-
     async def _send(
         self,
         method: str,
@@ -173,53 +124,26 @@ class GitHubClient:
         *,
         params: Mapping[str, str] | None = None,
         body: JsonObject | None = None,
-    ) -> httpx.Response:
-        async def attempt(_: int) -> httpx.Response:
-            return await self._send_once(method, url, params=params, body=body)
-
-        return await retrying.call(
-            self._retry, attempt, repeatable=method != "POST", logger=LOGGER
+    ) -> sending.Reply:
+        return await self._http.request(
+            method, url, params=params, json=body, policy=self._retry,
+            repeatable=method != "POST", logger=LOGGER, now=self._wall_clock,
         )
 
     async def get(self, path: str, *, params: Mapping[str, str] | None = None) -> Any:
-        return (await self._send("GET", path, params=params)).json()
+        return _json(await self._send("GET", path, params=params), "GET", path)
 
     async def post(self, path: str, body: JsonObject) -> JsonObject:
-        return _object((await self._send("POST", path, body=body)).json(), path)
+        return _object(_json(await self._send("POST", path, body=body), "POST", path), path)
 
     async def patch(self, path: str, body: JsonObject) -> JsonObject:
-        return _object((await self._send("PATCH", path, body=body)).json(), path)
+        return _object(_json(await self._send("PATCH", path, body=body), "PATCH", path), path)
 
     async def download(self, path: str, *, limit: int) -> bytes:
-        """The bytes behind ``path`` (an archive), following GitHub's redirect to its storage.
-
-        The token is not sent on to the storage host (httpx drops ``Authorization`` on a
-        redirect to another origin); more than ``limit`` bytes is refused, never buffered.
-        """
-        async def attempt(_: int) -> bytes:
-            try:
-                async with self._http.stream("GET", path, follow_redirects=True) as response:
-                    if not response.is_success:
-                        await response.aread()
-                        raise error_for(response, method="GET", path=path,
-                                        now=self._wall_clock())
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > limit:
-                            raise errors.BackendError(
-                                f"GitHub API GET {path}: more than {limit} bytes",
-                                method="GET", path=path)
-                        chunks.append(chunk)
-                    return b"".join(chunks)
-            except httpx.HTTPError as exc:
-                raise errors.TransportError(
-                    f"GitHub API GET {path}: no answer ({type(exc).__name__})",
-                    method="GET", path=path,
-                ) from exc
-
-        return await retrying.call(self._retry, attempt, repeatable=True, logger=LOGGER)
+        """The bytes behind ``path`` (an archive), following GitHub's redirect to its storage,
+        which never sees the token; more than ``limit`` bytes is refused."""
+        return await self._http.download(path, limit=limit, policy=self._retry, logger=LOGGER,
+                                         now=self._wall_clock)
 
     async def paginate(
         self, path: str, *, params: Mapping[str, str] | None = None
@@ -229,22 +153,33 @@ class GitHubClient:
         query: Mapping[str, str] | None = {**(params or {}), "per_page": str(PER_PAGE)}
         while url is not None:
             response = await self._send("GET", url, params=query)
-            items = response.json()
+            items = _json(response, "GET", path)
             if not isinstance(items, list):
                 raise errors.BackendError(
-                    f"GitHub API GET {path}: expected a list, got {type(items).__name__}",
+                    f"{GITHUB.name} GET {path}: expected a list, got {type(items).__name__}",
                     method="GET", path=path,
                 )
             for item in items:
                 yield _object(item, path)
-            next_link = response.links.get("next", {}).get("url")
+            next_link = response.links.get("next")
             # The next link carries the whole query already.
             url, query = (next_link, None) if next_link else (None, None)
+
+
+def _json(reply: sending.Reply, method: str, path: str) -> Any:
+    try:
+        return reply.json()
+    except ValueError:
+        raise errors.BackendError(
+            f"{GITHUB.name} {method} {path} answered {reply.status} without JSON",
+            method=method, path=path, status=reply.status,
+            hint="check GITHUB_API_URL points at the GitHub REST API",
+        ) from None
 
 
 def _object(value: Any, path: str) -> JsonObject:
     if not isinstance(value, dict):
         raise errors.BackendError(
-            f"GitHub API {path}: expected an object, got {type(value).__name__}", path=path
+            f"{GITHUB.name} {path}: expected an object, got {type(value).__name__}", path=path
         )
     return value

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from reconciler import errors, fileio, jsontypes
-from reconciler.backend import retrying
+from reconciler.backend.httpkit import retrying
 from reconciler.core import plandocuments
 from reconciler.github import api, planstamps
 from reconciler.rendering import jsonout

@@ -1,19 +1,19 @@
 """``cogctl integration probe``: call an integration's external API exactly as configured.
 
-The probe talks to the integration's own API, not to Cognigy, so it uses httpx directly (an
-edge module, like the backend). What it sends follows the manifest: method, headers, auth with
-the secret read from the environment, the request mapping applied to the sample payload
-(``mappings``), the integration's timeout, and the backend's one retry policy
-(``backend.retrying``: 429 and 5xx and transport failures retried with jitter; a POST only
-when the connection never opened). Before connecting, ``netguard`` judges every address the
-host resolves to; the request then goes to that checked address (TLS still verifies the
-host name), and redirects are never followed: a 3xx is reported as it is.
+The probe talks to the integration's own API, not to Cognigy, through the HTTP toolkit
+(``backend.httpkit``) under its own error origin, ``PROBE``. What it sends follows the
+manifest: method, headers, auth with the secret read from the environment, the request mapping
+applied to the sample payload (``mappings``), the integration's timeout, and the one retry
+policy (``httpkit.retrying``: 429 and 5xx and transport failures retried with jitter; a POST
+only when the connection never opened). Before connecting, ``netguard`` judges every address
+the host resolves to; the request then goes to that checked address (``connect_to``: TLS still
+verifies the host name), and redirects are never followed: a 3xx is reported as it is. A
+certificate that does not verify fails at once, saying why.
 """
 
 from __future__ import annotations
 
 import base64
-import ipaddress
 import logging
 import ssl
 import time
@@ -22,18 +22,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from reconciler import errors, jsontypes
-from reconciler.backend import errors as backend_errors
-from reconciler.backend import httplog, retrying
+from reconciler.backend.httpkit import failures, retrying, sending
 from reconciler.clock import Clock
 from reconciler.core import livetypes as lt
 from reconciler.manifests import models
 from reconciler.ops import mappings, netguard
 
 LOGGER = logging.getLogger("reconciler.probing")
-_TRANSIENT = frozenset({500, 502, 503, 504})
+PROBE = failures.Origin("integration probe", hints={
+    "transport": "check the integration URL and that the service is up",
+    "tls": "pass --ca-bundle FILE to trust a private CA",
+})
 
 
 @dataclass(frozen=True)
@@ -111,15 +111,6 @@ def ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
         raise errors.ConfigError(f"--ca-bundle {ca_bundle}: cannot load it ({exc})") from None
 
 
-def _pinned(url: httpx.URL, address: netguard.IPAddress) -> tuple[httpx.URL, dict[str, str]]:
-    """The URL aimed at the checked address, and the extensions that keep TLS on the name."""
-    try:
-        ipaddress.ip_address(url.host)
-        return url, {}
-    except ValueError:
-        return url.copy_with(host=str(address)), {"sni_hostname": url.host}
-
-
 async def probe(
     integration: models.Integration,
     *,
@@ -139,125 +130,102 @@ async def probe(
                **auth_headers(spec.auth, read_secret(integration, env))}
     netguard.check_host(urllib.parse.urlsplit(spec.url).hostname or "")
     try:
-        url = httpx.URL(spec.url).copy_merge_params(mapped.query)
-    except httpx.InvalidURL as exc:
+        url = sending.parse_url(spec.url, mapped.query)
+    except ValueError as exc:
         raise errors.ConfigError(f"{integration.address}: cannot probe {spec.url!r}: {exc}") \
             from None
     if url.scheme != "https" and not allow_private:
         raise netguard.UnsafeTargetError(f"{integration.address}: only https URLs are probed")
-    port = url.port or (443 if url.scheme == "https" else 80)
     addresses = await netguard.checked_addresses(
-        url.host, port, allow_private=allow_private, resolver=resolver
+        url.host, url.port, allow_private=allow_private, resolver=resolver
     )
-    headers["Host"] = url.netloc.decode("ascii")
     content = None
     if mapped.body is not None:
         content = jsontypes.dumps(mapped.body, compact=True).encode("utf-8")
         headers.setdefault("Content-Type", "application/json")
     policy = policy or retrying.RetryPolicy(attempts=3, total_seconds=3.0 * spec.timeoutSeconds)
-    async with httpx.AsyncClient(verify=ssl_context(ca_bundle), follow_redirects=False,
-                                 event_hooks=httplog.event_hooks(),
-                                 timeout=httpx.Timeout(float(spec.timeoutSeconds))) as client:
+    async with sending.Client(origin=PROBE, tls=ssl_context(ca_bundle),
+                              timeout_seconds=float(spec.timeoutSeconds)) as client:
+        request = _Request(spec.method, url, headers, content)
         for index, address in enumerate(addresses):
-            target, extensions = _pinned(url, address)
-            request = httpx.Request(spec.method, target, headers=headers, content=content,
-                                    extensions=extensions)
             try:
-                response, seconds, attempts = await _send(client, request, policy, clock=clock)
+                last = await _send(client, request, str(address), policy, clock=clock)
                 break
             except errors.TransportError as exc:
                 # A host with several addresses: one that refuses the connection is skipped.
                 if exc.code != retrying.NOT_SENT or index == len(addresses) - 1:
                     raise
-    return _judge(integration, request, url, response, seconds=seconds, attempts=attempts,
-                  unresolved=mapped.unresolved)
+    return _judge(integration, request, str(address), last, unresolved=mapped.unresolved)
 
 
-def _tls_failure(exc: BaseException) -> str | None:
-    """The certificate problem behind a transport error, if that is what it was."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return seen.verify_message or str(seen)
-        seen = seen.__cause__ or seen.__context__
-    return None
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    url: sending.Url
+    headers: Mapping[str, str]
+    content: bytes | None
 
 
 @dataclass
 class _Last:
     """The latest answer seen, kept so a transient status that outlasts the retries is shown."""
 
-    response: httpx.Response | None = None
+    reply: sending.Reply | None = None
     seconds: float = 0.0
     attempts: int = 0
 
 
 async def _send(
-    client: httpx.AsyncClient,
-    request: httpx.Request,
+    client: sending.Client,
+    request: _Request,
+    address: str,
     policy: retrying.RetryPolicy,
     *,
     clock: Clock,
-) -> tuple[httpx.Response, float, int]:
+) -> _Last:
     """The last answer (transient failures retried), its latency and the attempts it took."""
     method, path = request.method, request.url.path
     last = _Last()
 
-    async def attempt(number: int) -> httpx.Response:
+    async def attempt(number: int) -> sending.Reply:
         started = clock()
-        try:
-            response = await client.send(request)
-            await response.aread()
-        except httpx.HTTPError as exc:
-            tls = _tls_failure(exc)
-            if tls is not None:  # retrying cannot fix a certificate: fail at once
-                raise errors.BackendError(
-                    f"{method} {path}: TLS failed: {tls}", method=method, path=path,
-                    code="tls", hint="pass --ca-bundle FILE to trust a private CA",
-                ) from None
-            failure = backend_errors.from_transport(method, path, exc)
-            failure.hint = "check the integration URL and that the service is up"
-            raise failure from None
-        last.response, last.seconds, last.attempts = response, clock() - started, number
-        if response.status_code == 429:
-            retry_after = backend_errors.parse_retry_after(response.headers.get("Retry-After"))
-            raise errors.RateLimitedError(f"{method} {path} -> 429", retry_after=retry_after,
-                                          method=method, path=path, status=429)
-        if response.status_code in _TRANSIENT:
-            raise errors.ServerError(f"{method} {path} -> {response.status_code}",
-                                     method=method, path=path, status=response.status_code)
-        return response
+        reply = await client.send(method, request.url.text, headers=request.headers,
+                                  content=request.content, connect_to=address)
+        last.reply, last.seconds, last.attempts = reply, clock() - started, number
+        if reply.status >= 400:
+            refused = client.refusal(method, path, reply, now=policy.wall)
+            if refused.transient:  # else the answer is the probe's result, judged as it is
+                raise refused
+        return reply
 
     try:
-        response = await retrying.call(policy, attempt, repeatable=method != "POST",
-                                       logger=LOGGER)
-    except (errors.RateLimitedError, errors.ServerError):
-        if last.response is None:  # pragma: no cover - both are raised after an answer
+        await retrying.call(policy, attempt, repeatable=method != "POST", logger=LOGGER)
+    except errors.BackendError as exc:
+        if exc.status is None or last.reply is None:  # no answer arrived: nothing to judge
             raise
-        response = last.response
-    return response, last.seconds, last.attempts
+    return last
 
 
 def _judge(
     integration: models.Integration,
-    request: httpx.Request,
-    url: httpx.URL,
-    response: httpx.Response,
+    request: _Request,
+    connected_to: str,
+    last: _Last,
     *,
-    seconds: float,
-    attempts: int,
     unresolved: tuple[str, ...],
 ) -> ProbeResult:
     spec = integration.spec
+    reply = last.reply
+    assert reply is not None  # _send returns only once an answer arrived
     expect = spec.probe.expect if spec.probe else models.ProbeExpect()
-    checks = [Check("status", response.status_code == expect.status,
-                    f"expected {expect.status}, got {response.status_code}")]
+    checks = [Check("status", reply.status == expect.status,
+                    f"expected {expect.status}, got {reply.status}")]
     if unresolved:
         checks.append(Check("mapping", False, "the sample payload has nothing for "
                             + ", ".join(f"{{{{{e}}}}}" for e in unresolved)))
     result: lt.Json = None
     try:
-        body: lt.Json = response.json() if response.content else None
+        body: lt.Json = reply.json() if reply.content else None
     except ValueError:
         body = None
     if body is not None:
@@ -274,7 +242,7 @@ def _judge(
                 detail += " (the answer is not JSON)"
         checks.append(Check("keys", not missing, detail))
     return ProbeResult(
-        address=integration.address, method=request.method, url=str(url),
-        connected_to=request.url.host, status=response.status_code, seconds=seconds,
-        attempts=attempts, result=result, checks=tuple(checks),
+        address=integration.address, method=request.method, url=request.url.text,
+        connected_to=connected_to, status=reply.status, seconds=last.seconds,
+        attempts=last.attempts, result=result, checks=tuple(checks),
     )

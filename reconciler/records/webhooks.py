@@ -13,10 +13,14 @@ The secret may be given two ways:
 - anything else: raw text; the key is its UTF-8 bytes. A receiver using the library passes
   the same bytes: ``Webhook(secret.encode())``.
 
-Policy: a webhook never fails the command. Transport errors, 429 and 5xx are retried with
-jittered exponential backoff (``Retry-After`` honoured, capped); other answers fail at once.
-Failures are logged on the ``reconciler.webhooks`` logger and ``send`` returns False. Neither
-the secret nor the URL's path and query (which often hold a token) are ever logged.
+Policy: a webhook never fails the command. It is sent through the HTTP toolkit with the one
+retry policy (``backend.httpkit.retrying``, at most 4 attempts by default): transport errors,
+408, 425, 429 and 500/502/503/504 are retried with full-jitter exponential backoff, never
+sooner than ``Retry-After`` (seconds or an HTTP-date; one beyond the 30 s cap gives up); every
+attempt of one event is safe to repeat, since receivers deduplicate on ``webhook-id``. Other
+answers fail at once. Failures are logged on the ``reconciler.webhooks`` logger and ``send``
+returns False. Neither the secret nor the URL's path and query (which often hold a token) are
+ever logged: the URL shows as ``https://host/(redacted)``.
 """
 
 from __future__ import annotations
@@ -27,38 +31,26 @@ import binascii
 import datetime as _dt
 import logging
 import os
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-import tenacity
-
 from reconciler import errors, jsontypes
-from reconciler.backend import httplog, retrying
+from reconciler.backend.httpkit import failures, redacting, retrying, sending
 from reconciler.clock import Sleep
 
 URL_ENV = "COGCTL_WEBHOOK_URL"
 SECRET_ENV = "COGCTL_WEBHOOK_SECRET"
 SECRET_PREFIX = "whsec_"
-RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-_MAX_WAIT = 30.0
 
 _log = logging.getLogger("reconciler.webhooks")
 
-
-class _Retryable(Exception):
-    """An attempt that failed in a way worth another try."""
-
-    def __init__(self, description: str, *, retry_after: float | None = None) -> None:
-        super().__init__(description)
-        self.retry_after = retry_after
-
-
-class _Rejected(Exception):
-    """The receiver answered; trying again would get the same answer."""
+# 408 and 425 say "too early, try again"; a receiver answers them for a request it dropped.
+WEBHOOK = failures.Origin("webhook", transient=frozenset({408, 425}), hints={
+    "transport": f"check {URL_ENV} and that the receiver is up",
+    "tls": f"check {URL_ENV}; a private CA must be trusted through SSL_CERT_FILE",
+})
 
 
 def signing_key(secret: str) -> bytes:
@@ -80,22 +72,17 @@ def signing_key(secret: str) -> bytes:
     return key
 
 
-def redact_url(url: str) -> str:
-    """Scheme and host only: webhook URLs often carry a token in their path or query."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or '?'}{f':{parts.port}' if parts.port else ''}"
-
-
 def _utc_now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+def _why(exc: errors.BackendError) -> str:
+    """What the log says went wrong: the status, or the failure underneath (``ConnectError``)."""
+    if exc.status is not None:
+        return f"HTTP {exc.status}"
+    if isinstance(exc, errors.TransportError):
+        return failures.cause_name(exc)
+    return exc.message
 
 
 class WebhookSender:
@@ -106,34 +93,37 @@ class WebhookSender:
         url: str,
         secret: str,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: sending.Transport | None = None,
         attempts: int = 4,
         sleep: Sleep | None = None,
+        retry: retrying.RetryPolicy | None = None,
         logger: logging.Logger | None = None,
         clock: Callable[[], _dt.datetime] | None = None,
         timeout: float = 10.0,
     ) -> None:
+        shown = redacting.redact_url(url, path=False)
         if urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname:
-            raise errors.ConfigError(f"{URL_ENV} must be an http(s) URL, got {redact_url(url)}")
+            raise errors.ConfigError(f"{URL_ENV} must be an http(s) URL, got {shown}")
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
         self.url = url
+        self._shown = shown
         from standardwebhooks import webhooks as swh  # only when webhooks are configured
 
         self._webhook = swh.Webhook(signing_key(secret))
         self._transport = transport
-        self._attempts = attempts
-        self._sleep = sleep or asyncio.sleep
+        self._retry = retry or retrying.RetryPolicy(attempts=attempts,
+                                                    sleep=sleep or asyncio.sleep)
         self._log = logger or _log
         self._clock = clock or _utc_now
         self._timeout = timeout
 
     def __repr__(self) -> str:
-        return f"WebhookSender({redact_url(self.url)})"
+        return f"WebhookSender({self._shown})"
 
     async def send(self, event_type: str, data: Mapping[str, Any]) -> bool:
         """POST one event, retrying transient failures; True when a 2xx answer came back."""
-        where = redact_url(self.url)
+        where = self._shown
         try:
             timestamp = self._clock().astimezone(_dt.timezone.utc)
             body = jsontypes.dumps(
@@ -141,18 +131,9 @@ class WebhookSender:
                  "data": dict(data)},
                 compact=True,
             )
-            message_id = f"msg_{uuid.uuid4().hex}"
-            transport = self._transport or httpx.AsyncHTTPTransport()
-            try:
-                async for attempt in self._retrying(event_type, where):
-                    with attempt:
-                        httplog.ATTEMPT.set(attempt.retry_state.attempt_number)
-                        await self._post(transport, message_id, body)
-            finally:
-                if self._transport is None:
-                    await transport.aclose()
-        except (_Retryable, _Rejected) as exc:
-            self._log.warning("webhook %s to %s not delivered: %s", event_type, where, exc)
+            await self._deliver(f"msg_{uuid.uuid4().hex}", body)
+        except errors.BackendError as exc:
+            self._log.warning("webhook %s to %s not delivered: %s", event_type, where, _why(exc))
             return False
         except Exception as exc:  # a webhook must never fail the command
             self._log.warning("webhook %s to %s not delivered: %s: %s",
@@ -161,68 +142,28 @@ class WebhookSender:
         self._log.info("webhook %s delivered to %s", event_type, where)
         return True
 
-    def _retrying(self, event_type: str, where: str) -> tenacity.AsyncRetrying:
-        def before_sleep(state: tenacity.RetryCallState) -> None:
-            failure = state.outcome.exception() if state.outcome else None
-            wait = state.next_action.sleep if state.next_action else 0.0
-            self._log.warning("webhook %s attempt %d/%d failed, retrying in %s: %s -> %s",
-                              event_type, state.attempt_number, self._attempts,
-                              retrying.format_wait(wait),
-                              where, failure)
+    async def _deliver(self, message_id: str, body: str) -> None:
+        """Every attempt of one event: the same id, a fresh timestamp and signature."""
+        async with sending.Client(origin=WEBHOOK, transport=self._transport,
+                                  timeout_seconds=self._timeout, secret_url=True) as client:
 
-        return tenacity.AsyncRetrying(
-            stop=tenacity.stop_after_attempt(self._attempts),
-            wait=_wait,
-            retry=tenacity.retry_if_exception_type(_Retryable),
-            sleep=self._sleep,
-            before_sleep=before_sleep,
-            reraise=True,
-        )
+            async def attempt(_: int) -> None:
+                reply = await client.send("POST", self.url, content=body.encode("utf-8"),
+                                          headers=self._headers(message_id, body))
+                if not reply.ok:
+                    raise client.refusal("POST", self._shown, reply, now=self._retry.wall)
 
-    async def _post(
-        self, transport: httpx.AsyncBaseTransport, message_id: str, body: str
-    ) -> None:
-        # The transport, not an AsyncClient: the client logs every request's full URL at INFO,
-        # and a webhook URL's path or query is often its credential.
+            await retrying.call(self._retry, attempt, repeatable=True, logger=self._log)
+
+    def _headers(self, message_id: str, body: str) -> dict[str, str]:
         sent_at = self._clock().astimezone(_dt.timezone.utc)
-        headers = {
+        return {
             "content-type": "application/json",
             "user-agent": "cogctl-webhooks",
             "webhook-id": message_id,
             "webhook-timestamp": str(int(sent_at.timestamp())),
             "webhook-signature": self._webhook.sign(message_id, sent_at, body),
         }
-        request = httpx.Request(
-            "POST", self.url, content=body.encode("utf-8"), headers=headers,
-            extensions={"timeout": httpx.Timeout(self._timeout).as_dict()},
-        )
-        started = time.monotonic()
-        try:
-            response = await transport.handle_async_request(request)
-            await response.aclose()
-        except httpx.TransportError as exc:
-            httplog.log_exchange("POST", self.url, type(exc).__name__,
-                                 time.monotonic() - started, path=False)
-            raise _Retryable(type(exc).__name__) from None
-        httplog.log_exchange("POST", self.url, response.status_code, time.monotonic() - started,
-                             path=False)
-        if response.is_success:
-            return
-        if response.status_code in RETRY_STATUSES:
-            raise _Retryable(f"HTTP {response.status_code}", retry_after=_retry_after(response))
-        raise _Rejected(f"HTTP {response.status_code}")
-
-
-_backoff = tenacity.wait_random_exponential(multiplier=0.5, max=_MAX_WAIT)
-
-
-def _wait(state: tenacity.RetryCallState) -> float:
-    """Full-jitter exponential backoff, but never shorter than the receiver's Retry-After."""
-    jittered = float(_backoff(state))
-    failure = state.outcome.exception() if state.outcome else None
-    if isinstance(failure, _Retryable) and failure.retry_after is not None:
-        return min(_MAX_WAIT, max(jittered, failure.retry_after))
-    return jittered
 
 
 def from_environment(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.backend import httplog
+from reconciler.backend.httpkit import redacting
 from reconciler.rendering import actions
 
 from .helpers import clean_env, cogctl
@@ -35,7 +35,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("https://hooks.example.com/T000/B000/secretpath?sig=1", "https://hooks.example.com/(redacted)"),
 ])
 def test_urls_are_redacted(url: str, shown: str) -> None:
-    assert httplog.redact_url(url, path="hooks" not in url) == shown
+    assert redacting.redact_url(url, path="hooks" not in url) == shown
 
 
 @pytest.mark.parametrize("how", ["--debug", "COGCTL_LOG_LEVEL"])

@@ -1,17 +1,13 @@
-"""HTTP status and error codes -> our error classes, in one table."""
+"""HTTP status and error codes of the Platform API -> our error classes, in one table."""
 
 from __future__ import annotations
-
-import email.utils
 
 import httpx
 import pytest
 
 from reconciler import errors
-from reconciler.backend import errors as backend_errors
-from reconciler.backend import retrying
-
-NOW = 1_800_000_000.0
+from reconciler.backend import requesting
+from reconciler.backend.httpkit import failures, retrying
 
 
 @pytest.mark.parametrize(
@@ -43,47 +39,30 @@ NOW = 1_800_000_000.0
     ],
 )
 def test_status_maps_to_class(status, body, cls, attr, value) -> None:
-    err = backend_errors.from_response("PUT", "/api/v1/slots/s1", status, body, {})
+    err = failures.from_response(requesting.PLATFORM, "PUT", "/api/v1/slots/s1", status, body, {})
     assert type(err) is cls
     assert err.status == status
     assert (err.method, err.path) == ("PUT", "/api/v1/slots/s1")
     text = str(err)
     assert "\n" not in text
-    assert text.startswith(f"PUT /api/v1/slots/s1 -> {status}")
+    assert text.startswith(f"Platform API PUT /api/v1/slots/s1 -> {status}")
     if attr is not None:
         assert getattr(err, attr) == value
     if status < 500 and status != 418:
         assert err.hint, "every expected failure says what to do"
 
 
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        ("3", 3.0),
-        ("0", 0.0),
-        (" 1.5 ", 1.5),
-        ("-4", 0.0),
-        (email.utils.formatdate(NOW + 12, usegmt=True), 12.0),
-        (email.utils.formatdate(NOW - 50, usegmt=True), 0.0),
-        ("soon", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_retry_after_seconds_or_http_date(header, expected) -> None:
-    assert backend_errors.parse_retry_after(header, now=lambda: NOW) == expected
-
-
 def test_429_carries_retry_after() -> None:
-    err = backend_errors.from_response("GET", "/api/v1/bots", 429, {"error": "rate_limited"},
-                                       {"retry-after": "7"})
+    err = failures.from_response(requesting.PLATFORM, "GET", "/api/v1/bots", 429,
+                                 {"error": "rate_limited"}, {"retry-after": "7"})
     assert isinstance(err, errors.RateLimitedError)
     assert err.retry_after == 7.0
     assert "retry after 7s" in str(err)
 
 
 def test_message_never_quotes_server_newlines() -> None:
-    err = backend_errors.from_response("GET", "/x", 404, {"error": "not_found", "message": "a\nb"}, {})
+    err = failures.from_response(requesting.PLATFORM, "GET", "/x", 404,
+                                 {"error": "not_found", "message": "a\nb"}, {})
     assert "\n" not in str(err)
 
 
@@ -97,7 +76,7 @@ def test_message_never_quotes_server_newlines() -> None:
     ],
 )
 def test_transport_errors(exc, not_sent, word) -> None:
-    err = backend_errors.from_transport("POST", "/api/v1/integrations", exc)
+    err = failures.from_transport(requesting.PLATFORM, "POST", "/api/v1/integrations", exc)
     assert isinstance(err, errors.TransportError)
     assert err.status is None
     assert err.transient

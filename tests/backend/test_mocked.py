@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from reconciler import errors
-from reconciler.backend import client, retrying
+from reconciler.backend import client
+from reconciler.backend.httpkit import retrying
 
 from .conftest import FakeClock, run
 

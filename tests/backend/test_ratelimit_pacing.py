@@ -16,8 +16,9 @@ from typing import Any, Literal
 import pytest
 from fakes import VirtualClock
 
-from reconciler.backend import ratelimit, retrying
+from reconciler.backend import ratelimit
 from reconciler.backend.client import PlatformBackend
+from reconciler.backend.httpkit import retrying
 from reconciler.emulator.platform import TenantState, create_app
 
 from .conftest import SECRETS, TENANT

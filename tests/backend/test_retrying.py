@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from reconciler import errors
-from reconciler.backend import retrying
+from reconciler.backend.httpkit import retrying
 
 
 def _server(status: int) -> errors.ServerError:

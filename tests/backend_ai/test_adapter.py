@@ -13,8 +13,8 @@ import pytest
 from fakes import FakeClock
 
 from reconciler import errors
-from reconciler.backend import retrying
 from reconciler.backend.cognigy_ai import adapter, mapping
+from reconciler.backend.httpkit import retrying
 from reconciler.core import livetypes as lt
 from reconciler.emulator.cognigy_ai import TenantState, create_app
 from reconciler.manifests import projects

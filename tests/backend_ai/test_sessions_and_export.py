@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from reconciler import errors
-from reconciler.backend import retrying
 from reconciler.backend.cognigy_ai import adapter
+from reconciler.backend.httpkit import retrying
 from reconciler.core import scoping
 from reconciler.ops import contexts, exporting, sessions
 

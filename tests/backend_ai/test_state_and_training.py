@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.backend import retrying
 from reconciler.backend.cognigy_ai import adapter, mapping, statestore
+from reconciler.backend.httpkit import retrying
 from reconciler.core import livetypes as lt
 from reconciler.manifests import projects
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlencode
 
 import httpx
 
-from reconciler.backend import retrying
+from reconciler.backend.httpkit import retrying
 from reconciler.core import plans
 from reconciler.github import api, publishing
 

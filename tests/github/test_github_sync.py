@@ -127,7 +127,7 @@ def test_rate_limits_wait_as_told(
 def test_rate_limit_resetting_too_late_fails_saying_when(fake: FakeGitHub) -> None:
     headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 3600)}
     fake.faults.append(Fault("GET", 403, r"/comments$", headers=headers))
-    with pytest.raises(errors.RateLimitedError, match="resets in 3600s"):
+    with pytest.raises(errors.RateLimitedError, match="403 rate limited; retry after 3600s"):
         upsert(fake, "x", sleeps=[])
 
 

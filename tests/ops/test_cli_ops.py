@@ -203,7 +203,7 @@ def test_session_vars_text_json_and_webhook(ops: Ops, hook: tuple[Hook, str]) ->
 def test_session_vars_unknown_session_exits_1(ops: Ops) -> None:
     done = ops("session", "vars", "sess_nope")
     assert done.code == 1
-    assert done.stderr.splitlines()[-1].startswith("error: GET /api/v2/botsessions/sess_nope")
+    assert done.stderr.splitlines()[-1].startswith("error: Platform API GET /api/v2/botsessions/sess_nope")
     ops.clear()
     no_hook = ops("session", "vars", "sess_1", "--webhook", COGCTL_WEBHOOK_URL="")
     assert no_hook.code == 1

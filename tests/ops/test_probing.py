@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from reconciler import errors
-from reconciler.backend import retrying
+from reconciler.backend.httpkit import retrying
 from reconciler.manifests import models
 from reconciler.ops import netguard, probing
 

@@ -38,10 +38,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, NoReturn, cast
 from urllib.parse import quote
 
-import httpx
-
 from reconciler import errors
-from reconciler.backend import base, retrying
+from reconciler.backend import base
 from reconciler.backend.cognigy_ai import (
     http,
     integrating,
@@ -52,6 +50,7 @@ from reconciler.backend.cognigy_ai import (
     statestore,
 )
 from reconciler.backend.cognigy_ai import sessions as ai_sessions
+from reconciler.backend.httpkit import retrying, sending
 from reconciler.core import livetypes as lt
 from reconciler.manifests import projects
 
@@ -125,7 +124,7 @@ class CognigyAiBackend:
         api_key: str,
         bots: Mapping[str, projects.CognigyAiBot],
         api_prefix: str = projects.DEFAULT_AI_PREFIX,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: sending.Transport | None = None,
         retry: retrying.RetryPolicy | None = None,
         limit_per_minute: int | None = None,
         observers: Sequence[base.RequestObserver] = (),

@@ -1,5 +1,5 @@
 """The embedded Cognigy.AI emulator as a backend: ``CognigyAiBackend`` over
-``httpx.ASGITransport``, as ``backend.embedded`` does for the Platform emulator.
+an in-process ASGI transport, as ``backend.embedded`` does for the Platform emulator.
 
 State is read from ``state_path`` if present, else seeded from the fixture, and saved
 atomically when the block ends, failed or not, since writes happened. The key is
@@ -14,12 +14,11 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
 from reconciler import errors
 from reconciler.backend import base
 from reconciler.backend import embedded as platform_embedded
 from reconciler.backend.cognigy_ai import adapter, http
+from reconciler.backend.httpkit import sending
 from reconciler.manifests import projects
 
 if TYPE_CHECKING:
@@ -69,7 +68,7 @@ async def open_embedded(
     app = emulator.create_app(state)
     backend = adapter.CognigyAiBackend(
         base_url=BASE_URL, api_key=_key(state, env), bots=bots,
-        transport=httpx.ASGITransport(app=app), observers=observers, manifests=manifests)
+        transport=sending.asgi_transport(app), observers=observers, manifests=manifests)
     try:
         yield backend, "Cognigy.AI " + platform_embedded.describe(fixture, state_path)
     finally:

@@ -10,25 +10,24 @@ acted on it (a 429, a connection never opened). What a lost POST answer means is
 caller to find out (re-list and adopt), never for a blind second POST.
 
 Errors: Cognigy's RFC 7807 bodies ``{title, detail, status, code, traceId}`` are read into
-the Platform vocabulary and mapped by ``backend.errors.from_response``, so commands see the
-same classes on both APIs. A 401 or a 500 on the first request of a run says what is the
+the Platform vocabulary and mapped by ``httpkit.failures.from_response`` for the origin
+``COGNIGY_AI``, so commands see the same classes on both APIs, each message naming the
+Cognigy.AI API. A 401 or a 500 on the first request of a run says what is the
 likely cause (the key, or the base URL), as the official CLI does.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
-
 from reconciler import errors
-from reconciler.backend import base, httplog, ratelimit, retrying
-from reconciler.backend import errors as backend_errors
-from reconciler.backend.requesting import DEFAULT_TIMEOUT_SECONDS, POOL, Answer, Params
+from reconciler.backend import base, ratelimit, requesting
+from reconciler.backend.httpkit import failures, retrying, sending
+from reconciler.backend.requesting import Answer, Params
+from reconciler.clock import Clock
 from reconciler.jsontypes import Json
 
 QUOTA_REQUESTS = 1000
@@ -39,12 +38,18 @@ MAX_PAGES = 1000
 ENV_API_KEY = "COGNIGY_API_KEY"
 CLIENT_INFO = "cogctl"
 
-# Cognigy's ``code`` -> the Platform contract's error code (``backend.errors`` vocabulary).
+# Cognigy's ``code`` -> the Platform contract's error code (``httpkit.failures`` vocabulary).
 _CODES: dict[int, str] = {
     401: "unauthorized", 403: "forbidden", 429: "rate_limited", 1002: "not_found",
     1004: "conflict", 1000: "missing_argument", 1005: "invalid_argument", 400: "bad_request",
 }
 KEY_HINT = f"check {ENV_API_KEY} (an API key of a user of the project) and baseUrl"
+# Read through ``platform_body`` first, so the Platform's hints hold; only the key differs.
+COGNIGY_AI = failures.Origin("Cognigy.AI API", hints={
+    **requesting.PLATFORM.hints, "unauthorized": KEY_HINT, "invalid_client": KEY_HINT,
+    "transport": "check baseUrl and the network, then run the command again",
+    "tls": "check baseUrl; a private CA must be trusted through SSL_CERT_FILE",
+})
 
 
 def platform_body(body: Json) -> Json:
@@ -64,10 +69,10 @@ def platform_body(body: Json) -> Json:
 
 
 def map_error(method: str, path: str, status: int, body: Json, headers: Mapping[str, str],
-              *, first: bool, now: Any = time.time) -> errors.BackendError:
+              *, first: bool, now: Clock = time.time) -> errors.BackendError:
     """One error answer of the v2.0 API as one of our error classes."""
-    error = backend_errors.from_response(method, path, status, platform_body(body), headers,
-                                         now=now)
+    error = failures.from_response(COGNIGY_AI, method, path, status, platform_body(body),
+                                   headers, now=now)
     if isinstance(error, errors.UnauthorizedError):
         error.hint = KEY_HINT
     elif status == 500 and first:
@@ -77,29 +82,27 @@ def map_error(method: str, path: str, status: int, body: Json, headers: Mapping[
 
 
 class Requester:
-    """One pooled httpx client, one pacing bucket, one retry policy for a tenant."""
+    """One pooled HTTP client, one pacing bucket, one retry policy for a tenant."""
 
     def __init__(
         self,
         *,
         base_url: str,
         api_key: str,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: sending.Transport | None = None,
         retry: retrying.RetryPolicy | None = None,
         limit_per_minute: int | None = None,
         observers: Sequence[base.RequestObserver] = (),
         logger: logging.Logger | None = None,
-        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        timeout_seconds: float = sending.DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         self.retry = retry or retrying.RetryPolicy()
-        self._http = httpx.AsyncClient(
-            base_url=base_url, transport=transport, limits=POOL, follow_redirects=False,
-            timeout=httpx.Timeout(timeout_seconds, connect=min(10.0, timeout_seconds)),
-            event_hooks=httplog.event_hooks(),
+        self._http = sending.Client(
+            origin=COGNIGY_AI, base_url=base_url, transport=transport,
+            timeout_seconds=timeout_seconds,
             headers={"Accept": "application/json", "X-Cognigy-Client-Info": CLIENT_INFO},
         )
         self._key = api_key
-        self._deadline = timeout_seconds
         self.limiter = ratelimit.TokenBucket(
             limit_per_minute=limit_per_minute or DEFAULT_LIMIT_PER_MINUTE,
             clock=self.retry.clock, sleep=self.retry.sleep)
@@ -109,7 +112,7 @@ class Requester:
         self.sent = 0
 
     def __repr__(self) -> str:  # the key never shows in a traceback
-        return f"Requester(base_url={str(self._http.base_url)!r})"
+        return f"Requester(base_url={self._http.base_url!r})"
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -128,45 +131,34 @@ class Requester:
                     attempt: int) -> Answer:
         await self.limiter.acquire()
         started = time.perf_counter()
-        content: dict[str, Any] = {} if json is None else {"json": json}
         self.sent += 1
         try:
-            request = self._http.request(method, path, params=params,
-                                         headers={"X-API-Key": self._key}, **content)
-            response = await asyncio.wait_for(request, timeout=self._deadline)
-        except (httpx.HTTPError, asyncio.TimeoutError, OSError) as exc:
-            self.limiter.release()
-            self._observe(method, path, None, started, attempt, type(exc).__name__)
-            raise backend_errors.from_transport(method, path, exc) from exc
-        except BaseException:
-            self.limiter.release()
+            reply = await self._http.send(method, path, params=params, json=json,
+                                          headers={"X-API-Key": self._key})
+        except errors.BackendError as exc:  # no answer arrived
+            self._observe(method, path, None, started, attempt, failures.cause_name(exc))
             raise
-        self.limiter.release()
-        status = response.status_code
+        finally:
+            self.limiter.release()
+        status = reply.status
         self._observe(method, path, status, started, attempt,
                       None if status < 400 else str(status))
         first = not self._answered
         self._answered = True
-        body = _parse(response)
+        body = _parse(reply)
         if status == 429:
-            wait = backend_errors.parse_retry_after(response.headers.get("retry-after"),
-                                                    now=self.retry.wall)
+            wait = retrying.parse_retry_after(reply.headers.get("retry-after"),
+                                              now=self.retry.wall)
             self.limiter.pause(1.0 if wait is None else wait)
         if status >= 400:
-            raise map_error(method, path, status, body, response.headers, first=first,
+            raise map_error(method, path, status, body, reply.headers, first=first,
                             now=self.retry.wall)
-        return Answer(status, response.headers, body)
+        return Answer(status, reply.headers, body)
 
     def _observe(self, method: str, path: str, status: int | None, started: float,
                  attempt: int, error: str | None) -> None:
-        event = base.RequestEvent(
-            method=method, path=path, status=status, seconds=time.perf_counter() - started,
-            attempt=attempt, retried=attempt > 1, rate_limited=status == 429, error=error)
-        for observer in self._observers:
-            try:
-                observer.on_request(event)
-            except Exception:  # a broken metrics sink must not fail a reconcile
-                self._logger.exception("request observer %r failed", observer)
+        requesting.observe(self._observers, self._logger, method=method, path=path,
+                           status=status, started=started, attempt=attempt, error=error)
 
     async def get(self, path: str, params: Params | None = None) -> dict[str, Any]:
         answer = await self.request("GET", path, params=params)
@@ -197,11 +189,11 @@ class Requester:
                                   path=path)
 
 
-def _parse(response: httpx.Response) -> Json:
-    if not response.content:
+def _parse(reply: sending.Reply) -> Json:
+    if not reply.content:
         return None
     try:
-        body: Json = response.json()
+        body: Json = reply.json()
     except ValueError:
         return None
     return body

@@ -1,14 +1,14 @@
-"""One debug line per HTTP exchange, for every HTTP client of cogctl, with secrets redacted.
+"""One redaction of URLs, and one debug line per HTTP exchange, for every HTTP client of cogctl.
 
 ``--debug`` or ``COGCTL_LOG_LEVEL=DEBUG`` shows, on stderr::
 
     http GET https://tenant.example.com/api/v1/bots?limit=100 -> 200 in 0.012s (attempt 1)
 
-Used by the Platform client (``requesting``), the GitHub client, the integration probe (all
-three through ``event_hooks``) and the webhook sender (``log_exchange`` with ``path=False``:
-a webhook URL's path is often its credential). Headers and bodies are never logged; a query
-parameter whose name looks secret shows ``(redacted)``, and so does any user:password.
-The attempt number comes from ``ATTEMPT``, which the retry loops set around each attempt.
+``sending.Client`` logs every exchange it sends. Headers and bodies are never logged; a query
+parameter whose name looks secret shows ``(redacted)``, and so does any user:password. A
+client whose URL is itself a credential (a webhook's path often is) asks for ``path=False``:
+only the scheme and host are shown, then and in every error and log line about it.
+The attempt number comes from ``ATTEMPT``, which ``retrying.call`` sets around each attempt.
 """
 
 from __future__ import annotations
@@ -16,12 +16,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
-import time
-from collections.abc import Awaitable, Callable
-from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-import httpx
 
 LOGGER = logging.getLogger("reconciler.http")
 ATTEMPT: contextvars.ContextVar[int] = contextvars.ContextVar("cogctl_http_attempt", default=1)
@@ -30,7 +25,6 @@ _SECRET_NAME = re.compile(
     r"secret|token|passw(or)?d|auth|api[_-]?key|key|sig(nature)?|code|credential|session",
     re.IGNORECASE,
 )
-_STARTED = "cogctl_started"
 
 
 def redact_url(url: str, *, path: bool = True) -> str:
@@ -38,6 +32,8 @@ def redact_url(url: str, *, path: bool = True) -> str:
     ``path=False``, the whole path and query)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     if parts.port is not None:
         host = f"{host}:{parts.port}"
     if parts.username or parts.password:
@@ -57,19 +53,3 @@ def log_exchange(method: str, url: str, status: int | str, seconds: float, *,
     if LOGGER.isEnabledFor(logging.DEBUG):
         LOGGER.debug("http %s %s -> %s in %.3fs (attempt %d)", method,
                      redact_url(url, path=path), status, seconds, ATTEMPT.get())
-
-
-async def _on_request(request: httpx.Request) -> None:
-    request.extensions[_STARTED] = time.monotonic()
-
-
-async def _on_response(response: httpx.Response) -> None:
-    request = response.request
-    started = request.extensions.get(_STARTED, time.monotonic())
-    log_exchange(request.method, str(request.url), response.status_code,
-                 time.monotonic() - started)
-
-
-def event_hooks() -> dict[str, list[Callable[[Any], Awaitable[None]]]]:
-    """``httpx.AsyncClient(event_hooks=...)`` that log every exchange of the client."""
-    return {"request": [_on_request], "response": [_on_response]}

@@ -1,16 +1,20 @@
-"""The one retry policy of the client, built on tenacity.
+"""The one retry policy of every HTTP client (tenacity), and the one ``Retry-After`` parser.
 
-Transient failures (429, 500, 502, 503, 504, timeouts, connection errors) are retried with
-full-jitter exponential backoff (AWS architecture blog, "Exponential Backoff And Jitter"),
-never sooner than the server's ``Retry-After``. Caps: attempts (default 5), each wait
-(default 30 s; a ``Retry-After`` beyond it gives up rather than retry early) and the total
-time (default 120 s, counting the wait about to start). Everything else fails at once.
+Transient failures (429, 500, 502, 503, 504, timeouts, connection errors; an origin may add
+statuses of its own, see ``failures.Origin.transient``) are retried with full-jitter
+exponential backoff (AWS architecture blog, "Exponential Backoff And Jitter"), never sooner
+than the server's ``Retry-After`` (on a 429, or a 503 that gives one). Caps: attempts
+(default 5), each wait (default 30 s; a ``Retry-After`` beyond it gives up rather than retry
+early) and the total time (default 120 s, counting the wait about to start). Everything else
+fails at once.
 
-A request that may have reached the server is retried only when repeating it is safe:
-every method but POST, and a POST carrying an ``Idempotency-Key``. A 429 or a refused
-connection is retried for any method, since the server did not act on it.
+A request that may have reached the server is retried only when the caller says repeating
+it is safe (``repeatable``: for the Platform client every method but POST, and a POST
+carrying an ``Idempotency-Key``). A 429 or a refused connection is retried for any request,
+since the server did not act on it.
 
-Each retry logs one line on the ``reconciler.backend`` logger::
+Each retry logs one line on the logger the client passes (``reconciler.backend`` for the
+Platform client)::
 
     attempt 2/5 failed, retrying in 1.8s: PUT /api/v1/slots/x -> 503
 
@@ -21,7 +25,9 @@ Sleep, clock and randomness are injectable so tests never wait on the wall clock
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -31,7 +37,7 @@ from typing import TypeVar
 import tenacity
 
 from reconciler import errors
-from reconciler.backend import httplog
+from reconciler.backend.httpkit import redacting
 from reconciler.clock import Clock, Sleep
 
 T = TypeVar("T")
@@ -72,18 +78,37 @@ def is_retryable(exc: BaseException, *, repeatable: bool) -> bool:
     """Whether ``exc`` is a transient failure worth another attempt.
 
     ``repeatable`` says whether sending the same request twice is safe (see module docs).
+    Which answers are transient is the error mapping's to say (``BackendError.transient``).
     """
     if isinstance(exc, errors.RateLimitedError):
         return True
     if isinstance(exc, errors.TransportError):
         return repeatable or exc.code == NOT_SENT
-    if isinstance(exc, errors.ServerError):
+    if isinstance(exc, errors.BackendError):
         return repeatable and exc.transient
     return False
 
 
+def parse_retry_after(value: str | None, *, now: Clock = time.time) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP-date (RFC 9110 10.2.3)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:  # "inf" would pause every worker for ever, "nan" compares false with everything
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now())
+
+
 def _retry_after(exc: BaseException | None) -> float | None:
-    return exc.retry_after if isinstance(exc, errors.RateLimitedError) else None
+    return exc.retry_after if isinstance(exc, errors.BackendError) else None
 
 
 def _outcome_text(exc: BaseException | None) -> str:
@@ -158,7 +183,7 @@ async def call(
     """
     started = policy.clock()
     try:
-        httplog.ATTEMPT.set(1)
+        redacting.ATTEMPT.set(1)
         return await attempt_fn(1)
     except errors.BackendError as exc:
         if policy.attempts == 1 or not is_retryable(exc, repeatable=repeatable):
@@ -171,6 +196,6 @@ async def call(
             number = attempt.retry_state.attempt_number
             if number == 1:
                 raise first_failure
-            httplog.ATTEMPT.set(number)
+            redacting.ATTEMPT.set(number)
             return await attempt_fn(number)
     raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover
