@@ -77,7 +77,7 @@ def _recorder(run: _run.Run, display: _progress.Display) -> progress.Listener:
         if isinstance(event, progress.WriteStarting):
             # Durable (fsync) before the write is sent; a failure stops the apply.
             run.audit("apply.write.intent", address=event.address, action=event.action)
-        elif isinstance(event, progress.ChangeDone):
+        elif isinstance(event, progress.ChangeOutcome):
             run.note_done(event.address, event.outcome)
             run.audit("apply.write", address=event.address, action=event.action,
                       outcome=event.outcome, message=event.message, version=event.version)

@@ -15,8 +15,9 @@ from typing import Any, cast
 
 from pydantic import TypeAdapter
 
-from reconciler.core import livestate, normalizing, plans
+from reconciler.core import livestate, normalizing, plans, writebodies
 from reconciler.core import livetypes as lt
+from reconciler.core import writetypes as wt
 from reconciler.manifests import models
 
 _MANIFEST = TypeAdapter(models.Manifest)
@@ -61,9 +62,24 @@ def suite(name: str = "smoke", *, bot: str = "support") -> models.SimulationSuit
 
 def written_context(change: plans.Change) -> dict[str, lt.ContextEntry | None]:
     """The ``context`` patch of a ContextDefaults change's write body: key -> entry, or None
-    to remove the key (the plan carries it as plain JSON; this is the shape apply sends)."""
-    assert change.write is not None, f"{change.address}: no write body"
-    return cast(dict[str, "lt.ContextEntry | None"], change.write["context"])
+    to remove the key (the shape apply sends)."""
+    body = change.write
+    assert isinstance(body, wt.ContextPatch | wt.ContextRemoval), f"{change.address}: {body}"
+    return body.wire()
+
+
+def slot_body(name: str = "x", *, bot_id: str = "bot_sup") -> wt.SlotBody:
+    """A slot's PUT, for hand-made plans that only need one to be there."""
+    return writebodies.slot_body(bot_id=bot_id, name=name, slot_type="regex", patterns=["x"],
+                                 fill_strategy="bestMatch", dependency_ids=(), labels={})
+
+
+def integration_body(name: str = "crm_lookup", *, bot_id: str = "bot_sup") -> wt.IntegrationBody:
+    return writebodies.integration_write(integration(name), bot_id=bot_id, applied_hash="h")
+
+
+def context_body(variables: Mapping[str, Any] | None = None) -> wt.ContextPatch:
+    return writebodies.context_patch(context(variables or {}), applied_hash="h", remove=())
 
 
 class FakeTenant:
@@ -109,7 +125,8 @@ class FakeTenant:
         if change.action is plans.Action.DELETE:
             del self.integrations[cast(str, change.live_id)]
             return
-        body = copy.deepcopy(cast(dict[str, Any], change.write))
+        assert isinstance(change.write, wt.IntegrationBody)
+        body: dict[str, Any] = copy.deepcopy(change.write.to_json())
         config = body.pop("config")
         explicit_none = "auth_secret" in config and config.pop("auth_secret") is None
         ident = change.live_id or f"int_{len(self.integrations) + 1:04d}"
@@ -130,7 +147,8 @@ class FakeTenant:
         if change.action is plans.Action.DELETE:
             del self.slots[slot_id]
             return
-        body = copy.deepcopy(cast(dict[str, Any], change.write))
+        assert isinstance(change.write, wt.SlotBody)
+        body: dict[str, Any] = copy.deepcopy(change.write.to_json())
         body.pop("triggerRetrain")
         self.slots[slot_id] = cast(lt.LiveSlot, {
             **body, "slotId": slot_id, "version": self._version(),
@@ -139,7 +157,7 @@ class FakeTenant:
 
     def _apply_ContextDefaults(self, change: plans.Change, env: dict[str, str]) -> None:
         ctx = self.context_of(change.bot_id)
-        for key, entry in cast(dict[str, Any], change.write)["context"].items():
+        for key, entry in written_context(change).items():
             if entry is None:
                 ctx["context"].pop(key, None)
             else:

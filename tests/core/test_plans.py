@@ -9,6 +9,7 @@ import pytest
 
 from reconciler import errors
 from reconciler.core import planning, plans
+from reconciler.core import writetypes as wt
 
 from . import builders as b
 
@@ -19,7 +20,7 @@ def _change(action: plans.Action, **over: Any) -> plans.Change:
     fields: dict[str, Any] = {
         "address": "Slot/support/x", "kind": "Slot", "bot": "support", "bot_id": "bot_sup",
         "name": "x", "action": action, "reason": "r", "drift": False,
-        "before": {"a": 1}, "after": {"a": 2}, "write": {"w": 1},
+        "before": {"a": 1}, "after": {"a": 2}, "write": b.slot_body(),
     }
     fields.update(over)
     return plans.Change(**fields)
@@ -33,6 +34,11 @@ def _change(action: plans.Action, **over: Any) -> plans.Change:
         (plans.Action.DELETE, {"after": None}, "a delete writes nothing"),
         (plans.Action.NOOP, {}, "a no-op writes nothing"),
         (plans.Action.UPDATE, {"write": None}, "needs a write body"),
+        (plans.Action.UPDATE, {"write": b.context_body()}, "a ContextDefaults write body on a Slot"),
+        (plans.Action.DELETE, {"kind": "ContextDefaults", "after": None,
+                               "write": b.context_body()}, "a delete writes nothing but"),
+        (plans.Action.UPDATE, {"kind": "ContextDefaults", "write": wt.ContextRemoval(("k",))},
+         "only a delete removes, not an update"),
     ],
 )
 def test_change_invariants(action: plans.Action, over: dict[str, Any], message: str) -> None:
@@ -42,8 +48,8 @@ def test_change_invariants(action: plans.Action, over: dict[str, Any], message: 
 
 def test_context_delete_may_carry_its_removal_patch() -> None:
     change = _change(plans.Action.DELETE, kind="ContextDefaults", after=None,
-                     write={"context": {"k": None}})
-    assert change.write == {"context": {"k": None}}
+                     write=wt.ContextRemoval(("k",)))
+    assert change.write == wt.ContextRemoval(("k",))
 
 
 def _full_plan() -> plans.Plan:
