@@ -19,7 +19,7 @@ from fakes import DelegatingBackend
 
 from reconciler import errors
 from reconciler.backend import client
-from reconciler.core import livestate, planning, plans
+from reconciler.core import livestate, normalizing, planning, plans
 from reconciler.core import livetypes as lt
 from reconciler.core import writetypes as wt
 from reconciler.emulator.platform import TenantState
@@ -384,3 +384,54 @@ def test_release_rollback_deletes_a_slot_it_created() -> None:
     run(body)
 
 
+
+
+@pytest.mark.parametrize(
+    ("outside_key", "outcome"),
+    [
+        ("campaign", "applied"),  # another team's key: the plan's removal still holds
+        ("language", "conflict"),  # a variable the delete removes was edited since the plan
+    ],
+)
+def test_a_context_delete_sends_the_plans_removal_and_a_changed_variable_is_a_conflict(
+    outside_key: str, outcome: str
+) -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend()
+        await _apply_all(t, backend)
+        rest = [m for m in t.manifests if m.kind != "ContextDefaults"]
+        live = await fetching.fetch_live_state(backend, ["bot_support"])
+        made = planning.build_plan(rest, live, bot_ids=t.bot_ids, target="test", prune=True)
+        (delete,) = made.pending()
+        assert delete.write == wt.ContextRemoval(("language", "maxRetries"))
+        current = await backend.get_context("bot_support")
+        await backend.patch_context(
+            "bot_support", {outside_key: {"value": "fr", "scope": "global"}},
+            if_match=current["contextVersion"],
+        )
+        await t.clear_requests()
+        result = await applying.apply_plan(backend, made, options=t.options())
+        assert _outcomes(result) == {delete.address: outcome}
+        sent = [(r["method"], r["path"]) for r in await t.requests()
+                if not r["path"].startswith("/api/v1/auth/")]
+        # the plan's body first, nothing read to recompute it; one read after the 409
+        assert sent[:2] == [("PATCH", "/api/v1/bots/bot_support/context"),
+                            ("GET", "/api/v1/bots/bot_support/context")]
+        after = (await backend.get_context("bot_support"))["context"]
+        assert after[outside_key]["value"] == "fr"  # an outside edit is never lost
+        if outcome == "conflict":
+            assert "changed outside cogctl since the plan" in result.changes[0].message
+            assert normalizing.CONTEXT_STAMP_KEY in after  # nothing removed
+        else:
+            assert "language" not in after
+            assert "maxRetries" not in after
+            assert normalizing.CONTEXT_STAMP_KEY not in after
+            live = await fetching.fetch_live_state(backend, ["bot_support"])
+            again = planning.build_plan(rest, live, bot_ids=t.bot_ids, target="test", prune=True)
+            assert not again.pending()  # converged
+            await t.clear_requests()
+            assert (await applying.apply_plan(backend, again, options=t.options())).changes == ()
+            assert await t.writes() == []
+        await backend.aclose()
+
+    run(body)

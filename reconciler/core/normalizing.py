@@ -249,4 +249,12 @@ def context_stamp_of(live: lt.LiveContext | None) -> ContextStamp | None:
 
 def context_stamp_entry(name: str, applied_hash: str, keys: list[str]) -> lt.ContextEntry:
     """The stamp apply writes (its shape is the manifests' own, which validate counts)."""
-    return cast(lt.ContextEntry, models.context_stamp_entry(name, applied_hash, keys))
+    return context_entry(models.context_stamp_entry(name, applied_hash, keys))
+
+
+def context_entry(raw: Mapping[str, JsonValue]) -> lt.ContextEntry:
+    """An entry the manifests build as JSON (``{"value", "scope"}``) as the API's type."""
+    scope = raw.get("scope")
+    if not isinstance(scope, str):
+        raise ValueError(f"a context entry without a scope: {raw!r}")
+    return {"value": raw.get("value"), "scope": scope}
