@@ -3,7 +3,9 @@
 Each ``plan_*`` function matches manifests with live objects by name, normalizes both
 sides, decides through ``comparing.compare`` and appends ``plans.Change`` objects (and what
 it observed, and what it leaves alone) to the ``Accumulator``. Policy is described in
-``planning``; the normalized form in ``normalizing``; write bodies in ``bodies``.
+``planning``; the normalized form in ``normalizing``; write bodies in ``writebodies``
+(their types in ``writetypes``). What varies between changes travels in two small dataclasses:
+``Desired`` (what the manifests want of an object) and ``Leftover`` (a live object to delete).
 """
 
 from __future__ import annotations
