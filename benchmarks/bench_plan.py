@@ -75,7 +75,7 @@ def _stored(plan: plans.Plan) -> livestate.LiveState:
     """The live state the Platform API holds once ``plan`` (all creates) is applied."""
     bots: dict[str, dict[str, list[Any]]] = {}
     for n, change in enumerate(plan.pending()):
-        write = cast(dict[str, Any], dict(change.write or {}))
+        write: dict[str, Any] = change.write.to_json() if change.write else {}
         bucket = bots.setdefault(change.bot_id, {"integrations": [], "slots": []})
         if change.kind == "Integration":
             config = {k: v for k, v in write.pop("config").items() if k != "auth_secret"}

@@ -21,8 +21,10 @@ The tree::
     │   └── RequestRejectedError     400 / 422 (validation; ``details``)
     ├── StalePlanError               a saved plan whose live state has changed since
     ├── AuditError                   the audit log cannot be written: no further write is sent
-    ├── ApplyError                   apply stopped part-way (carries what was and was not done)
-    └── VerificationFailedError      exit 3: applied, but verification failed
+    └── ApplyError                   apply stopped part-way (carries what was and was not done)
+
+A failed verification is no error: it is a result (``engine.verifying.VerifyReport``) that
+the commands render in full before they exit 3 (``cli._common.EXIT_VERIFY_FAILED``).
 
 HTTP status maps to these classes in exactly one place: ``reconciler.backend.httpkit.failures``,
 for an origin (Platform API, Cognigy.AI API, GitHub API, webhook, integration probe) that every
@@ -170,12 +172,3 @@ class ApplyError(CogctlError):
         super().__init__(message, hint=hint)
         self.result = result
 
-
-class VerificationFailedError(CogctlError):
-    """Changes were applied but verification failed (exit 3)."""
-
-    exit_code = 3
-
-    def __init__(self, message: str, *, report: Any = None) -> None:
-        super().__init__(message)
-        self.report = report

@@ -21,8 +21,9 @@ from reconciler import errors
 from reconciler.backend import client
 from reconciler.core import livestate, normalizing, planning, plans
 from reconciler.core import livetypes as lt
+from reconciler.core import writetypes as wt
 from reconciler.emulator.platform import TenantState
-from reconciler.engine import applying, applyresults, fetching, releasing, rollbackplans, writing
+from reconciler.engine import applying, applyresults, fetching, releasing, rollbackplans
 from reconciler.manifests import models, validating
 
 HERE = Path(__file__).parent
@@ -203,8 +204,9 @@ def test_name_conflict_adopts_an_identical_integration_only() -> None:
         backend = t.backend()
         made, _ = await t.plan(backend)
         change = next(c for c in made.pending() if c.kind == "Integration")
+        assert isinstance(change.write, wt.IntegrationBody)
         # an earlier run created it, then lost the answer and its idempotency key
-        await backend.create_integration(writing.integration_body(change, CANARY))
+        await backend.create_integration(change.write.wire(CANARY))
         result = await applying.apply_plan(backend, made, options=t.options())
         assert _outcomes(result)[change.address] == "applied"
         assert "already as planned" in result.changes[0].message
@@ -220,7 +222,8 @@ def test_name_conflict_with_other_content_is_a_conflict() -> None:
         backend = t.backend()
         made, _ = await t.plan(backend)
         change = next(c for c in made.pending() if c.kind == "Integration")
-        other: Any = {**writing.integration_body(change, "another-secret"), "description": "x"}
+        assert isinstance(change.write, wt.IntegrationBody)
+        other: Any = {**change.write.wire("another-secret"), "description": "x"}
         await backend.create_integration(other)
         result = await applying.apply_plan(backend, made, options=t.options())
         assert _outcomes(result)[change.address] == "conflict"
@@ -381,61 +384,54 @@ def test_release_rollback_deletes_a_slot_it_created() -> None:
     run(body)
 
 
-_LIVE_SLOT: Any = {
-    "slotId": "s1", "botId": "b", "name": "n", "type": "regex", "patterns": ["a", "b"],
-    "fillStrategy": "firstMatch", "dependencies": ["d2", "d1"],
-    "labels": {"managed-by": "cogctl", "team": "x"}, "version": "3", "updatedAt": "t",
-}
 
 
 @pytest.mark.parametrize(
-    ("changes", "matches"),
+    ("outside_key", "outcome"),
     [
-        ({}, True),
-        ({"dependencies": ["d1", "d2"]}, True),  # dependencies are a set
-        ({"labels": {"team": "x"}}, True),  # the body's labels are all there
-        ({"patterns": ["b", "a"]}, False),  # pattern order matters (firstMatch)
-        ({"labels": {"team": "y"}}, False),
-        ({"fillStrategy": "bestMatch"}, False),
-        ({"dependencies": ["d1"]}, False),
+        ("campaign", "applied"),  # another team's key: the plan's removal still holds
+        ("language", "conflict"),  # a variable the delete removes was edited since the plan
     ],
 )
-def test_slot_matches(changes: dict[str, Any], matches: bool) -> None:
-    body: Any = {
-        **{k: _LIVE_SLOT[k] for k in ("botId", "name", "type", "patterns", "fillStrategy")},
-        "dependencies": ["d1", "d2"], "labels": {"managed-by": "cogctl"},
-        "triggerRetrain": False, **changes,
-    }
-    assert writing.slot_matches(_LIVE_SLOT, body) is matches
+def test_a_context_delete_sends_the_plans_removal_and_a_changed_variable_is_a_conflict(
+    outside_key: str, outcome: str
+) -> None:
+    async def body(t: Tenant) -> None:
+        backend = t.backend()
+        await _apply_all(t, backend)
+        rest = [m for m in t.manifests if m.kind != "ContextDefaults"]
+        live = await fetching.fetch_live_state(backend, ["bot_support"])
+        made = planning.build_plan(rest, live, bot_ids=t.bot_ids, target="test", prune=True)
+        (delete,) = made.pending()
+        assert delete.write == wt.ContextRemoval(("language", "maxRetries"))
+        current = await backend.get_context("bot_support")
+        await backend.patch_context(
+            "bot_support", {outside_key: {"value": "fr", "scope": "global"}},
+            if_match=current["contextVersion"],
+        )
+        await t.clear_requests()
+        result = await applying.apply_plan(backend, made, options=t.options())
+        assert _outcomes(result) == {delete.address: outcome}
+        sent = [(r["method"], r["path"]) for r in await t.requests()
+                if not r["path"].startswith("/api/v1/auth/")]
+        # the plan's body first, nothing read to recompute it; one read after the 409
+        assert sent[:2] == [("PATCH", "/api/v1/bots/bot_support/context"),
+                            ("GET", "/api/v1/bots/bot_support/context")]
+        after = (await backend.get_context("bot_support"))["context"]
+        assert after[outside_key]["value"] == "fr"  # an outside edit is never lost
+        if outcome == "conflict":
+            assert "changed outside cogctl since the plan" in result.changes[0].message
+            assert normalizing.CONTEXT_STAMP_KEY in after  # nothing removed
+        else:
+            assert "language" not in after
+            assert "maxRetries" not in after
+            assert normalizing.CONTEXT_STAMP_KEY not in after
+            live = await fetching.fetch_live_state(backend, ["bot_support"])
+            again = planning.build_plan(rest, live, bot_ids=t.bot_ids, target="test", prune=True)
+            assert not again.pending()  # converged
+            await t.clear_requests()
+            assert (await applying.apply_plan(backend, again, options=t.options())).changes == ()
+            assert await t.writes() == []
+        await backend.aclose()
 
-
-@pytest.mark.parametrize(
-    ("changes", "matches"),
-    [
-        ({"lang": {"value": "en", "scope": "global"}}, True),
-        ({"lang": {"value": "de", "scope": "global"}}, False),
-        ({"lang": {"value": "en", "scope": "user"}}, False),
-        ({"gone": None}, True),
-        ({"lang": None}, False),
-        ({"new": {"value": 1, "scope": "global"}}, False),
-    ],
-)
-def test_context_matches(changes: dict[str, Any], matches: bool) -> None:
-    live: Any = {"botId": "b", "contextVersion": "2",
-                 "context": {"lang": {"value": "en", "scope": "global"}}}
-    assert writing.context_matches(live, changes) is matches
-
-
-def test_integration_matches_compares_the_secret_by_fingerprint_only() -> None:
-    live: Any = {
-        "id": "int_1", "bot_id": "b", "name": "n", "description": "", "status": "ACTIVE",
-        "labels": {"managed-by": "cogctl"}, "config": {"url": "https://x", "timeout_seconds": 30},
-        "auth_secret_sha256": normalizing.secret_sha256("int_1", CANARY),
-    }
-    body: Any = {key: live[key] for key in ("bot_id", "name", "description", "status", "labels")}
-    body["config"] = {"url": "https://x", "timeout_seconds": 30, "auth_secret": CANARY}
-    assert writing.integration_matches(live, body, CANARY)
-    assert not writing.integration_matches(live, body, "another")
-    assert writing.integration_matches(live, body, None)  # no secret to compare
-    body["config"]["timeout_seconds"] = 10
-    assert not writing.integration_matches(live, body, CANARY)
+    run(body)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from reconciler.core import livestate, plans
+from reconciler.core import livestate, plans, writebodies
 from reconciler.core import livetypes as lt
+from reconciler.core import writetypes as wt
 from reconciler.engine import applyresults, rollbackplans
 
 
@@ -19,8 +18,16 @@ def _live_slot(name: str, patterns: list[str]) -> lt.LiveSlot:
     }
 
 
+def _body(name: str, kind: str) -> wt.WriteBody:
+    if kind == "Integration":
+        return wt.IntegrationBody({"bot_id": "bot_a", "name": name, "description": "",
+                                   "status": "ACTIVE", "labels": {}, "config": {}})
+    return writebodies.slot_body(bot_id="bot_a", name=name, slot_type="regex", patterns=["x"],
+                                 fill_strategy="bestMatch", dependency_ids=(), labels={})
+
+
 def _change(name: str, action: plans.Action, kind: str = "Slot") -> plans.Change:
-    body: Any = {"name": name}
+    body = _body(name, kind)
     return plans.Change(
         address=f"{kind}/a/{name}", kind=kind, bot="a", bot_id="bot_a", name=name,
         action=action, reason="r", drift=False,
@@ -66,9 +73,12 @@ def test_restores_updated_slots_then_removes_created_ones_in_reverse() -> None:
         ("Slot/a/new1", "delete", "12"),
     ]
     restore = undo.changes[0]
-    assert restore.write is not None
-    assert restore.write["patterns"] == ["A"]
-    assert restore.write["triggerRetrain"] is False
+    # the constructor the planner uses, fed the slot as it was (its stamp included)
+    assert restore.write == writebodies.slot_restore(_live_slot("old1", ["A"]))
+    assert isinstance(restore.write, wt.SlotBody)
+    assert restore.write.body["patterns"] == ["A"]
+    assert restore.write.body["labels"] == {"managed-by": "cogctl"}
+    assert restore.write.wire()["triggerRetrain"] is False
     assert restore.live_id == "id_old1"
     assert undo.retrain == ("bot_a",)
 

@@ -67,7 +67,7 @@ class Display:
             self._bars = None
 
     def __call__(self, event: progress.Event) -> None:
-        if isinstance(event, progress.ChangeDone):
+        if isinstance(event, progress.ChangeOutcome):
             mark = _MARKS.get(event.outcome, "?")
             detail = f": {event.message}" if event.message else ""
             self._line(f"{mark} {event.outcome:<13} {event.address}{detail}")

@@ -20,7 +20,8 @@ import dataclasses
 
 from pydantic import JsonValue
 
-from reconciler.core import canonical, diffing, plans
+from reconciler.core import canonical, diffing, normalizing, plans
+from reconciler.core import livetypes as lt
 
 OUTSIDE = "changed outside cogctl since last apply"
 NEW = "new in manifests"
@@ -57,12 +58,10 @@ def compare(
     contents cannot show (a secret whose value changed), reported with ``extra_reason``.
     ``textual``: ``after`` holds only text (see ``diffing.same_content``).
     """
-    if not extra and diffing.same_content(before, after, textual=textual):
+    if holds(before, after, textual=textual, wanted_hash=wanted_hash, secret_differs=bool(extra)):
         return _SAME
     live_hash = diffing.content_hash(before)
     wanted_hash = wanted_hash or diffing.content_hash(after)
-    if live_hash == wanted_hash and not extra:
-        return _SAME
     diffs = _mark_sensitive(diffing.field_diffs(before, after)) + extra
     if drift_base is None:
         drift = applied_hash is not None and not canonical.stamp_matches(
@@ -83,6 +82,36 @@ def compare(
     else:
         reason = what
     return Verdict(plans.Action.UPDATE, reason, drift=drift, diff=diffs)
+
+
+def holds(
+    live: JsonValue,
+    wanted: JsonValue,
+    *,
+    textual: bool = False,
+    wanted_hash: str | None = None,
+    secret_differs: bool = False,
+) -> bool:
+    """Live already holds the desired value: the one rule of the planner (a no-op) and of
+    apply after a 409 (the write is done already: an earlier attempt went through).
+
+    ``live`` and ``wanted`` are normalized contents (``normalizing``): equal content hashes,
+    whatever the stamp says, and no stored secret known to differ (``secret_differs``, what
+    the contents cannot show). ``textual`` and ``wanted_hash`` only save work.
+    """
+    if secret_differs:
+        return False
+    if diffing.same_content(live, wanted, textual=textual):
+        return True
+    return diffing.content_hash(live) == (wanted_hash or diffing.content_hash(wanted))
+
+
+def secret_differs(live: lt.LiveIntegration, secret: str | None) -> bool:
+    """The stored secret is known not to be ``secret`` (compared by the API's fingerprint; a
+    value not available, or no stored secret at all, is never known to differ)."""
+    return bool(live.get("auth_secret_sha256")) and normalizing.secret_matches(
+        live, secret
+    ) is False
 
 
 def _mark_sensitive(diffs: tuple[plans.FieldDiff, ...]) -> tuple[plans.FieldDiff, ...]:

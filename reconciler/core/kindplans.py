@@ -3,7 +3,9 @@
 Each ``plan_*`` function matches manifests with live objects by name, normalizes both
 sides, decides through ``comparing.compare`` and appends ``plans.Change`` objects (and what
 it observed, and what it leaves alone) to the ``Accumulator``. Policy is described in
-``planning``; the normalized form in ``normalizing``; write bodies in ``bodies``.
+``planning``; the normalized form in ``normalizing``; write bodies in ``writebodies``
+(their types in ``writetypes``). What varies between changes travels in two small dataclasses:
+``Desired`` (what the manifests want of an object) and ``Leftover`` (a live object to delete).
 """
 
 from __future__ import annotations
@@ -11,7 +13,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
-from reconciler.core import comparing, diffing, livestate, normalizing, plans, writebodies
+from reconciler.core import (
+    comparing,
+    diffing,
+    livestate,
+    normalizing,
+    plans,
+    writebodies,
+    writetypes,
+)
 from reconciler.core import livetypes as lt
 from reconciler.manifests import models
 
@@ -32,6 +42,32 @@ class Accumulator:
 
 
 @dataclasses.dataclass(frozen=True)
+class Desired:
+    """What the manifests want of one object: its content, and how to write it.
+
+    ``write`` builds the body only when it is sent: a no-op needs neither the body nor the
+    hash it is stamped with (most objects of a converged tenant; building bodies nobody sends
+    would be most of a no-op plan's cost).
+    """
+
+    after: plans.JsonObject
+    write: Callable[[], writetypes.WriteBody]
+    secret_env: str | None = None
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Leftover:
+    """A live object the manifests no longer name, as a delete would remove it."""
+
+    before: plans.JsonObject
+    version: str | None
+    live_id: str | None = None
+    depends_on: tuple[str, ...] = ()  # whatever still depends on it goes first
+    removal: writetypes.ContextRemoval | None = None  # context defaults: the keys to remove
+
+
+@dataclasses.dataclass(frozen=True)
 class BotContext:
     logical: str
     bot_id: str
@@ -40,27 +76,46 @@ class BotContext:
     def address(self, kind: str, name: str) -> str:
         return f"{kind}/{self.logical}/{name}"
 
-    def change(self, kind: str, name: str, **fields: object) -> plans.Change:
+    def created(
+        self, kind: str, name: str, desired: Desired, *, live_id: str | None = None,
+        live_version: str | None = None, idempotency_key: str | None = None,
+    ) -> plans.Change:
         return plans.Change(
-            address=self.address(kind, name),
-            kind=kind,
-            bot=self.logical,
-            bot_id=self.bot_id,
-            name=name,
-            **fields,  # type: ignore[arg-type]
+            address=self.address(kind, name), kind=kind, bot=self.logical, bot_id=self.bot_id,
+            name=name, action=plans.Action.CREATE, reason=comparing.NEW, drift=False,
+            before=None, after=desired.after, live_id=live_id, live_version=live_version,
+            write=desired.write(), secret_env=desired.secret_env,
+            depends_on=desired.depends_on, idempotency_key=idempotency_key,
+        )
+
+    def existing(
+        self, kind: str, name: str, desired: Desired, verdict: comparing.Verdict, *,
+        before: plans.JsonObject, live_id: str | None, live_version: str | None,
+    ) -> plans.Change:
+        noop = verdict.action is plans.Action.NOOP
+        return plans.Change(
+            address=self.address(kind, name), kind=kind, bot=self.logical, bot_id=self.bot_id,
+            name=name, action=verdict.action, reason=verdict.reason, drift=verdict.drift,
+            # equal contents: one dict serves as both sides (a large plan is mostly these)
+            before=desired.after if noop else before, after=desired.after, diff=verdict.diff,
+            live_id=live_id, live_version=live_version,
+            write=None if noop else desired.write(), secret_env=desired.secret_env,
+            depends_on=desired.depends_on,
+        )
+
+    def deleted(self, kind: str, name: str, leftover: Leftover, note: str) -> plans.Change:
+        return plans.Change(
+            address=self.address(kind, name), kind=kind, bot=self.logical, bot_id=self.bot_id,
+            name=name, action=plans.Action.DELETE, reason=comparing.ORPHAN + note, drift=False,
+            before=leftover.before, after=None, live_id=leftover.live_id,
+            live_version=leftover.version, write=leftover.removal,
+            depends_on=leftover.depends_on,
         )
 
 
 def _leftover(
-    acc: Accumulator,
-    ctx: BotContext,
-    kind: str,
-    name: str,
-    *,
-    managed: bool,
-    version: str | None,
-    delete: dict[str, object],
-    note: str = "",
+    acc: Accumulator, ctx: BotContext, kind: str, name: str, leftover: Leftover, *,
+    managed: bool, note: str = "",
 ) -> None:
     """A live object the manifests do not name: prune, list as orphaned, or leave alone."""
     address = ctx.address(kind, name)
@@ -69,19 +124,8 @@ def _leftover(
     elif not acc.prune:
         acc.orphaned.append(address)
     else:
-        acc.observed[address] = version or plans.ABSENT
-        acc.changes.append(
-            ctx.change(
-                kind,
-                name,
-                action=plans.Action.DELETE,
-                reason=comparing.ORPHAN + note,
-                drift=False,
-                after=None,
-                live_version=version,
-                **delete,
-            )
-        )
+        acc.observed[address] = leftover.version or plans.ABSENT
+        acc.changes.append(ctx.deleted(kind, name, leftover, note))
 
 
 # --- integrations --------------------------------------------------------------------------
@@ -97,9 +141,8 @@ def plan_integrations(
     for name, live in sorted(live_by_name.items()):
         _leftover(
             acc, ctx, "Integration", name,
+            Leftover(normalizing.integration_from_live(live), live.get("version"), live["id"]),
             managed=normalizing.stamp_of(live.get("labels")).managed,
-            version=live.get("version"),
-            delete={"before": normalizing.integration_from_live(live), "live_id": live["id"]},
         )
 
 
@@ -112,20 +155,17 @@ def _plan_integration(
     name = manifest.metadata.name
     after = normalizing.integration_from_manifest(manifest)
     secret_env = manifest.spec.auth.secret.fromEnv if manifest.spec.auth.secret else None
-    common: dict[str, object] = {
-        "after": after,
-        "secret_env": secret_env,
-        "write": _stamped(writebodies.integration_write, after, manifest, bot_id=ctx.bot_id),
-    }
+    desired = Desired(
+        after,
+        _stamped(lambda h: writebodies.integration_write(manifest, bot_id=ctx.bot_id,
+                                                         applied_hash=h), after),
+        secret_env=secret_env,
+    )
     address = ctx.address("Integration", name)
     if live is None:
         acc.observed[address] = plans.ABSENT
-        applied = diffing.content_hash(after)
-        return ctx.change(
-            "Integration", name, action=plans.Action.CREATE, reason=comparing.NEW,
-            drift=False, before=None, **_resolved(common),
-            idempotency_key=writebodies.idempotency_key_for(ctx.bot_id, name, applied),
-        )
+        key = writebodies.idempotency_key_for(ctx.bot_id, name, diffing.content_hash(after))
+        return ctx.created("Integration", name, desired, idempotency_key=key)
     acc.observed[address] = live["version"]
     extra, extra_reason = _secret_change(acc, live, secret_env)
     before = normalizing.integration_from_live(live)
@@ -136,8 +176,8 @@ def _plan_integration(
         extra=extra,
         extra_reason=extra_reason,
     )
-    return _existing(ctx, "Integration", name, live["id"], live["version"], before, verdict,
-                     common)
+    return ctx.existing("Integration", name, desired, verdict, before=before,
+                        live_id=live["id"], live_version=live["version"])
 
 
 def _secret_change(
@@ -145,47 +185,17 @@ def _secret_change(
 ) -> tuple[tuple[plans.FieldDiff, ...], str]:
     """A stored secret that differs from the environment's value (when that is known)."""
     wanted = acc.secrets.get(secret_env) if secret_env else None
-    if live.get("auth_secret_sha256") and normalizing.secret_matches(live, wanted) is False:
+    if comparing.secret_differs(live, wanted):
         why = f"the value of {secret_env} differs from the stored secret"
         return (comparing.secret_diff(),), why
     return (), ""
 
 
 def _stamped(
-    make: Callable[..., plans.JsonObject], after: plans.JsonObject, *args: object, **kw: object
-) -> Callable[[], plans.JsonObject]:
-    """The write-body factory, stamped with the hash of ``after`` when (if ever) it is built:
-    a no-op needs neither the body nor the hash."""
-    return lambda: make(*args, applied_hash=diffing.content_hash(after), **kw)
-
-
-def _resolved(common: dict[str, object], *, noop: bool = False) -> dict[str, object]:
-    """``common`` with its write-body factory called, or dropped for a no-op (most objects
-    of a converged tenant: building bodies nobody sends is most of a no-op plan's cost)."""
-    fields = dict(common)
-    make = fields.pop("write")
-    fields["write"] = None if noop or not callable(make) else make()
-    return fields
-
-
-def _existing(
-    ctx: BotContext,
-    kind: str,
-    name: str,
-    live_id: str | None,
-    version: str | None,
-    before: plans.JsonObject,
-    verdict: comparing.Verdict,
-    common: dict[str, object],
-) -> plans.Change:
-    noop = verdict.action is plans.Action.NOOP
-    fields = _resolved(common, noop=noop)
-    if noop:  # equal contents: one dict serves as both sides (a large plan is mostly these)
-        before = fields["after"]  # type: ignore[assignment]
-    return ctx.change(
-        kind, name, action=verdict.action, reason=verdict.reason, drift=verdict.drift,
-        before=before, diff=verdict.diff, live_id=live_id, live_version=version, **fields,
-    )
+    make: Callable[[str], writetypes.WriteBody], after: plans.JsonObject
+) -> Callable[[], writetypes.WriteBody]:
+    """The write-body factory, stamped with the hash of ``after`` when (if ever) it is built."""
+    return lambda: make(diffing.content_hash(after))
 
 
 # --- slots ---------------------------------------------------------------------------------
@@ -211,18 +221,15 @@ def plan_slots(acc: Accumulator, ctx: BotContext, manifests: Sequence[models.Slo
         blockers = [d for d in dependants.get(name, ()) if d in managed and not managed[d]]
         _leftover(
             acc, ctx, "Slot", name,
+            Leftover(
+                normalizing.slot_from_live(live, names_by_id), live.get("version"),
+                live["slotId"],
+                # Whatever still depends on this slot must be rewritten or deleted first.
+                depends_on=tuple(ctx.address("Slot", d) for d in sorted(dependants.get(name, ()))),
+            ),
             managed=managed[name],
-            version=live.get("version"),
             note=f"; still a dependency of {', '.join(sorted(blockers))}, which cogctl does not "
             "manage: the API refuses the delete until that changes" if blockers else "",
-            delete={
-                "before": normalizing.slot_from_live(live, names_by_id),
-                "live_id": live["slotId"],
-                # Whatever still depends on this slot must be rewritten or deleted first.
-                "depends_on": tuple(
-                    ctx.address("Slot", d) for d in sorted(dependants.get(name, ()))
-                ),
-            },
         )
 
 
@@ -238,21 +245,17 @@ def _plan_slot(
     name = manifest.metadata.name
     after = normalizing.slot_from_manifest(manifest)
     dependencies = sorted(set(manifest.spec.dependencies))
-    common: dict[str, object] = {
-        "after": after,
-        "write": _stamped(
-            writebodies.slot_write, after, manifest, bot_id=ctx.bot_id,
-            dependency_ids=[
-                ids.get(d) or writebodies.slot_id_for(ctx.bot_id, d) for d in dependencies
-            ],
-        ),
-        "depends_on": tuple(ctx.address("Slot", d) for d in dependencies),
-    }
+    dependency_ids = [ids.get(d) or writebodies.slot_id_for(ctx.bot_id, d) for d in dependencies]
+    desired = Desired(
+        after,
+        _stamped(lambda h: writebodies.slot_write(manifest, bot_id=ctx.bot_id, applied_hash=h,
+                                                  dependency_ids=dependency_ids), after),
+        depends_on=tuple(ctx.address("Slot", d) for d in dependencies),
+    )
     address = ctx.address("Slot", name)
     if live is None:
         acc.observed[address] = plans.ABSENT
-        change = ctx.change("Slot", name, action=plans.Action.CREATE, reason=comparing.NEW,
-                            drift=False, before=None, live_id=ids[name], **_resolved(common))
+        change = ctx.created("Slot", name, desired, live_id=ids[name])
     else:
         acc.observed[address] = live["version"]
         before = normalizing.slot_from_live(live, names_by_id)
@@ -262,8 +265,8 @@ def _plan_slot(
             applied_hash=normalizing.applied_hash_of(live.get("labels")),
             textual=True,  # slot_from_manifest: labels, type, patterns, dependencies: text
         )
-        change = _existing(ctx, "Slot", name, live["slotId"], live["version"], before, verdict,
-                           common)
+        change = ctx.existing("Slot", name, desired, verdict, before=before,
+                              live_id=live["slotId"], live_version=live["version"])
     acc.changes.append(change)
     if change.action is not plans.Action.NOOP:
         acc.checks[address] = _extraction_check(ctx, manifest, ids[name])
@@ -298,12 +301,9 @@ def _context_leftover(
 ) -> None:
     """Stamped context defaults of a bot whose manifests no longer have any."""
     managed = set(stamp.keys)
-    _leftover(
-        acc, ctx, "ContextDefaults", stamp.name or "context", managed=True,
-        version=live.get("contextVersion"),
-        delete={"before": normalizing.context_from_live(live, managed),
-                "write": writebodies.context_removal(managed)},
-    )
+    leftover = Leftover(normalizing.context_from_live(live, managed), live.get("contextVersion"),
+                        removal=writebodies.context_removal(managed))
+    _leftover(acc, ctx, "ContextDefaults", stamp.name or "context", leftover, managed=True)
 
 
 def plan_context(
@@ -324,15 +324,14 @@ def plan_context(
     applied = diffing.content_hash(after)
     empty: lt.LiveContext = {"botId": ctx.bot_id, "contextVersion": "", "context": {}}
     before = normalizing.context_from_live(live or empty, wanted | managed)
-    present = set(before["variables"])  # type: ignore[arg-type]
+    variables = before["variables"]
+    present = set(variables) if isinstance(variables, dict) else set()
     write = writebodies.context_patch(
         manifest, applied_hash=applied, remove=(managed - wanted) & present
     )
-    common: dict[str, object] = {"after": after, "write": lambda: write}
+    desired = Desired(after, lambda: write)
     if stamp is None and not present:
-        acc.changes.append(ctx.change("ContextDefaults", name, action=plans.Action.CREATE,
-                                      reason=comparing.NEW, drift=False, before=None,
-                                      live_version=version, **_resolved(common)))
+        acc.changes.append(ctx.created("ContextDefaults", name, desired, live_version=version))
         return
     verdict = comparing.compare(
         before,
@@ -341,5 +340,5 @@ def plan_context(
         wanted_hash=applied,
         drift_base=normalizing.context_from_live(live or empty, managed),
     )
-    acc.changes.append(_existing(ctx, "ContextDefaults", name, None, version, before, verdict,
-                                 common))
+    acc.changes.append(ctx.existing("ContextDefaults", name, desired, verdict, before=before,
+                                    live_id=None, live_version=version))

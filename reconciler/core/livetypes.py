@@ -29,7 +29,8 @@ class IntegrationConfig(TypedDict, total=False):
     request_mapping: dict[str, Json]
     response_mapping: dict[str, Json]
     timeout_seconds: int
-    auth_secret: str  # write-only: present in writes, never in reads
+    # Write-only, never in reads: a value sets the secret, null removes it, absent keeps it.
+    auth_secret: str | None
 
 
 class LiveIntegration(TypedDict):

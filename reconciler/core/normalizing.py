@@ -171,12 +171,30 @@ def slot_from_manifest(manifest: models.Slot) -> JsonObject:
 def slot_from_live(live: lt.LiveSlot, names_by_id: Mapping[str, str]) -> JsonObject:
     """``names_by_id``: the bot's slot ids to names; an unknown id stays as the id."""
     dependencies = {names_by_id.get(dep, dep) for dep in live.get("dependencies") or ()}
+    return _slot_content(live.get("labels"), live.get("type"), live.get("patterns"),
+                         live.get("fillStrategy"), dependencies)
+
+
+def slot_from_write(body: lt.SlotWrite) -> JsonObject:
+    """What a slot holds once ``body`` is written, its dependencies as the ids it writes: the
+    counterpart of ``slot_from_live(live, {})`` when no names are at hand (apply, after a 409)."""
+    return _slot_content(body["labels"], body["type"], body["patterns"], body["fillStrategy"],
+                         set(body["dependencies"]))
+
+
+def _slot_content(
+    labels: Mapping[str, str] | None,
+    slot_type: str | None,
+    patterns: list[str] | None,
+    fill_strategy: str | None,
+    dependencies: set[str],
+) -> JsonObject:
     return {
-        "labels": _json(own_labels(live.get("labels"))),
+        "labels": _json(own_labels(labels)),
         "spec": {
-            "type": live.get("type") or _default(models.SlotSpec, "type"),
-            "patterns": _json(list(live.get("patterns") or ())),
-            "fillStrategy": live.get("fillStrategy") or _default(models.SlotSpec, "fillStrategy"),
+            "type": slot_type or _default(models.SlotSpec, "type"),
+            "patterns": _json(list(patterns or ())),
+            "fillStrategy": fill_strategy or _default(models.SlotSpec, "fillStrategy"),
             "dependencies": _json(sorted(dependencies)),
         },
     }
@@ -231,4 +249,12 @@ def context_stamp_of(live: lt.LiveContext | None) -> ContextStamp | None:
 
 def context_stamp_entry(name: str, applied_hash: str, keys: list[str]) -> lt.ContextEntry:
     """The stamp apply writes (its shape is the manifests' own, which validate counts)."""
-    return cast(lt.ContextEntry, models.context_stamp_entry(name, applied_hash, keys))
+    return context_entry(models.context_stamp_entry(name, applied_hash, keys))
+
+
+def context_entry(raw: Mapping[str, JsonValue]) -> lt.ContextEntry:
+    """An entry the manifests build as JSON (``{"value", "scope"}``) as the API's type."""
+    scope = raw.get("scope")
+    if not isinstance(scope, str):
+        raise ValueError(f"a context entry without a scope: {raw!r}")
+    return {"value": raw.get("value"), "scope": scope}

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from collections.abc import Iterable, Mapping, Sequence
 
 from pydantic import JsonValue
 
@@ -43,14 +42,14 @@ def source_digest(
     """``sha256:<hex>`` over the canonical JSON of the validated manifests (by address), the
     project file and the chosen environment: what a plan was made from. Formatting,
     comments and file layout do not count; every value that can change a plan does."""
-    content: dict[str, Any] = {
+    content: JsonValue = {
         "manifests": [
             m.model_dump(mode="json") for m in sorted(manifests, key=lambda m: m.address)
         ],
         "project": config.model_dump(mode="json") if config is not None else None,
         "environment": environment,
     }
-    return "sha256:" + hashlib.sha256(canonical.dumps(cast(JsonValue, content))).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical.dumps(content)).hexdigest()
 
 
 def fingerprint_problem(plan: plans.Plan) -> str | None:
@@ -87,8 +86,10 @@ def describe(found: Sequence[str]) -> str:
     return shown + (f"; and {more} more" if more > 0 else "")
 
 
-def _mapping_differences(what: str, saved: object, fresh: object) -> list[str]:
-    left, right = dict(saved), dict(fresh)  # type: ignore[call-overload]
+def _mapping_differences(
+    what: str, saved: Mapping[str, str], fresh: Mapping[str, str]
+) -> list[str]:
+    left, right = dict(saved), dict(fresh)
     keys = sorted(set(left) | set(right))
     return [f"{what} {key}: {left.get(key)!r} -> {right.get(key)!r}"
             for key in keys if left.get(key) != right.get(key)]

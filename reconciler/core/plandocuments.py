@@ -35,7 +35,10 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from reconciler import errors
+from reconciler.core import livetypes as lt
 from reconciler.core import plans, predicting
+from reconciler.core import writetypes as wt
+from reconciler.manifests import models
 
 FORMAT_VERSION = plans.FORMAT_VERSION  # the one version, history in plans.py
 EXECUTION = "execution"
@@ -43,6 +46,7 @@ _MAJOR = FORMAT_VERSION.split(".")[0]
 _FIRST_VERIFIABLE = (1, 2)
 # ``Kind/bot/name`` with a kind apply knows; names may hold spaces and dots, never a slash.
 ADDRESS = r"^(Integration|Slot|ContextDefaults|SimulationSuite)/[^/\s]+/[^/]+$"
+STAMP_KEY = models.CONTEXT_STAMP_KEY
 _REPLAN = "re-run cogctl plan --out FILE with this cogctl, review it, and apply that"
 
 
@@ -96,7 +100,8 @@ def _execution(plan: plans.Plan) -> dict[str, Any]:
             {
                 "address": c.address, "kind": c.kind, "bot": c.bot, "botId": c.bot_id,
                 "name": c.name, "liveId": c.live_id, "liveVersion": c.live_version,
-                "write": c.write, "dependsOn": list(c.depends_on),
+                "write": c.write.to_json() if c.write else None,
+                "dependsOn": list(c.depends_on),
                 "idempotencyKey": c.idempotency_key,
                 "sensitive": [d.path for d in c.diff if d.sensitive],
             }
@@ -167,6 +172,47 @@ class _ExecutionChange(_Open):
     sensitive: list[Text] = Field(default_factory=list)
 
 
+class _IntegrationConfigBody(_Strict):
+    url: Text
+    method: Text
+    auth_type: Text
+    auth_header_name: Text | None
+    headers: dict[Text, Text]
+    request_mapping: dict[Text, JsonValue]
+    response_mapping: dict[Text, JsonValue]
+    timeout_seconds: int
+    auth_secret: None = None  # a plan never holds a secret: at most the null that clears it
+
+
+class _IntegrationBody(_Strict):
+    bot_id: Text
+    name: Text
+    description: Text
+    status: Literal["ACTIVE", "INACTIVE"]
+    labels: dict[Text, Text]
+    config: _IntegrationConfigBody
+
+
+class _SlotBody(_Strict):
+    botId: Text
+    name: Text
+    type: Literal["regex", "keyphrase"]
+    patterns: list[Text]
+    fillStrategy: Text
+    dependencies: list[Text]
+    triggerRetrain: Literal[False]
+    labels: dict[Text, Text]
+
+
+class _ContextEntry(_Strict):
+    value: JsonValue
+    scope: Text
+
+
+class _ContextBody(_Strict):
+    context: dict[Text, _ContextEntry | None]
+
+
 class _Pending(_Open):
     botId: Text
     reason: Text
@@ -232,14 +278,18 @@ def read_saved(data: object) -> plans.Plan:
     try:
         saved = _Saved.model_validate(data)
     except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise errors.ConfigError(f"saved plan is not valid: {where}: {first['msg']}",
+        raise errors.ConfigError(f"saved plan is not valid: {_first_error(exc)}",
                                  hint=_REPLAN) from None
     try:
         return _plan(saved)
     except ValueError as exc:
         raise errors.ConfigError(f"saved plan is not valid: {exc}", hint=_REPLAN) from None
+
+
+def _first_error(exc: pydantic.ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    return f"{where}: {first['msg']}"
 
 
 def _plan(saved: _Saved) -> plans.Plan:
@@ -269,6 +319,12 @@ def _plan(saved: _Saved) -> plans.Plan:
 
 def _change(shown: _PublicChange, how: _ExecutionChange) -> plans.Change:
     sensitive = set(how.sensitive)
+    try:
+        write = _write_body(how.kind, shown.action, how.write)
+    except pydantic.ValidationError as exc:
+        raise ValueError(f"{shown.address}: write: {_first_error(exc)}") from None
+    except ValueError as exc:
+        raise ValueError(f"{shown.address}: write: {exc}") from None
     return plans.Change(
         address=shown.address,
         kind=how.kind,
@@ -284,10 +340,51 @@ def _change(shown: _PublicChange, how: _ExecutionChange) -> plans.Change:
                    for d in shown.diff),
         live_id=how.liveId,
         live_version=how.liveVersion,
-        write=how.write,
+        write=write,
         secret_env=shown.secret.fromEnv if shown.secret else None,
         depends_on=tuple(how.dependsOn),
         idempotency_key=how.idempotencyKey,
+    )
+
+
+def _write_body(kind: str, action: str, data: plans.JsonObject | None) -> wt.WriteBody | None:
+    """The typed body a saved change records (the JSON ``writetypes`` bodies write)."""
+    if data is None:
+        return None
+    if kind == "Integration":
+        return _integration_body(_IntegrationBody.model_validate(data))
+    if kind == "Slot":
+        slot = _SlotBody.model_validate(data)
+        return wt.SlotBody({
+            "botId": slot.botId, "name": slot.name, "type": slot.type,
+            "patterns": slot.patterns, "fillStrategy": slot.fillStrategy,
+            "dependencies": slot.dependencies, "triggerRetrain": False, "labels": slot.labels,
+        })
+    if kind != "ContextDefaults":
+        raise ValueError(f"a {kind} change writes nothing")
+    changes: dict[str, lt.ContextEntry | None] = {
+        key: None if entry is None else {"value": entry.value, "scope": entry.scope}
+        for key, entry in _ContextBody.model_validate(data).context.items()
+    }
+    if action != plans.Action.DELETE.value:
+        return wt.ContextPatch(changes)
+    if any(entry is not None for entry in changes.values()) or STAMP_KEY not in changes:
+        raise ValueError("the removal of context defaults sets a key, or keeps the stamp")
+    return wt.ContextRemoval(tuple(sorted(k for k in changes if k != STAMP_KEY)))
+
+
+def _integration_body(doc: _IntegrationBody) -> wt.IntegrationBody:
+    c = doc.config
+    config: lt.IntegrationConfig = {
+        "url": c.url, "method": c.method, "auth_type": c.auth_type,
+        "auth_header_name": c.auth_header_name, "headers": c.headers,
+        "request_mapping": c.request_mapping, "response_mapping": c.response_mapping,
+        "timeout_seconds": c.timeout_seconds,
+    }
+    return wt.IntegrationBody(
+        {"bot_id": doc.bot_id, "name": doc.name, "description": doc.description,
+         "status": doc.status, "labels": doc.labels, "config": config},
+        clears_secret="auth_secret" in c.model_fields_set,
     )
 
 

@@ -6,8 +6,10 @@ saved plan applies precisely what was shown). Invariants:
 - ``changes`` are ordered for execution: creates and updates first, slot dependencies before
   their dependants; deletes last, dependants before what they depend on.
 - Every change carries a human ``reason``; ``before`` is None for a create and ``after`` is
-  None for a delete; ``write`` is None for a no-op and for a delete, except the delete of
-  context defaults, whose ``write`` is the PATCH that removes the managed keys and the stamp.
+  None for a delete; ``write`` (a ``writetypes`` body of the change's kind) is None for a
+  no-op and for a delete, except the delete of context defaults, whose ``write`` is the
+  ``ContextRemoval`` of the keys managed when the plan was made; a create or update of
+  context defaults carries a ``ContextPatch``.
 - No secret value is ever part of a plan: secrets appear as ``SENSITIVE`` in ``before`` and
   ``after`` and as the environment variable name in ``secret_env``; apply resolves the value.
 - ``observed`` maps every address the plan looked at to the live version it saw (or
@@ -34,7 +36,7 @@ from typing import Any, Literal
 
 from pydantic import JsonValue
 
-from reconciler.core import canonical, predicting
+from reconciler.core import canonical, predicting, writetypes
 
 # Of the plan document (``plandocuments``): 1.1 added pending retrainings (retrainmarks) and
 # ``predicted``, 1.2 made the saved plan and ``--output json`` one format and added what
@@ -42,7 +44,6 @@ from reconciler.core import canonical, predicting
 FORMAT_VERSION = "1.3"
 SENSITIVE = "(sensitive)"
 ABSENT = "absent"
-_CONTEXT = "ContextDefaults"
 
 JsonObject = dict[str, JsonValue]
 
@@ -85,7 +86,7 @@ class Change:
     diff: tuple[FieldDiff, ...] = ()
     live_id: str | None = None
     live_version: str | None = None
-    write: JsonObject | None = None
+    write: writetypes.WriteBody | None = None
     secret_env: str | None = None
     depends_on: tuple[str, ...] = ()
     idempotency_key: str | None = None
@@ -100,10 +101,18 @@ class Change:
             raise ValueError(f"{self.address}: a create has no 'before'")
         if action is _DELETE and self.after is not None:
             raise ValueError(f"{self.address}: a delete has no 'after'")
-        if action is _DELETE and self.write is not None and self.kind != _CONTEXT:
-            raise ValueError(f"{self.address}: a delete writes nothing")
-        if (action is _CREATE or action is _UPDATE) and self.write is None:
-            raise ValueError(f"{self.address}: a {action.value} needs a write body")
+        write = self.write
+        if write is None:
+            if action is not _DELETE:
+                raise ValueError(f"{self.address}: a {action.value} needs a write body")
+            return
+        if write.kind != self.kind:
+            raise ValueError(f"{self.address}: a {write.kind} write body on a {self.kind}")
+        removes = write.op == "remove"
+        if action is _DELETE and not removes:
+            raise ValueError(f"{self.address}: a delete writes nothing but a removal")
+        if action is not _DELETE and removes:
+            raise ValueError(f"{self.address}: only a delete removes, not an {action.value}")
 
 
 # Enum members read through the class cost a lookup each; a large plan checks them per change.

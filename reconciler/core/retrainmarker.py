@@ -25,9 +25,9 @@ Invariants:
 from __future__ import annotations
 
 import dataclasses
-from typing import cast
 
 from reconciler.core import livetypes as lt
+from reconciler.core import normalizing
 from reconciler.manifests import models
 
 MARKER_KEY = models.RETRAIN_MARKER_KEY
@@ -54,7 +54,7 @@ def marker_of(live: lt.LiveContext | None) -> Marker | None:
 
 def entry_for(marker: Marker) -> lt.ContextEntry:
     """The context entry that records ``marker``."""
-    return cast(lt.ContextEntry, models.retrain_marker_entry(marker.job_id))
+    return normalizing.context_entry(models.retrain_marker_entry(marker.job_id))
 
 
 def set_changes(marker: Marker) -> dict[str, lt.ContextEntry | None]:

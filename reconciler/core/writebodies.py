@@ -1,11 +1,11 @@
-"""Write bodies the plan carries: the exact JSON apply sends, stamped, without secret values.
+"""Write bodies the plan carries (``writetypes``): what apply sends, stamped, without secrets.
 
 Every body carries the stamp: labels ``managed-by: cogctl`` and ``cogctl/applied-hash`` (the
 content hash of the normalized content being written), or for context defaults the reserved
 key ``normalizing.CONTEXT_STAMP_KEY``. Integration bodies never hold a secret value: when
 the manifest names a secret, the change's ``secret_env`` names the environment variable apply
-reads it from (and ``auth_secret`` is absent); when it names none, ``auth_secret`` is an
-explicit null, which removes a stored secret (a PUT without the key keeps it). Ids the
+reads it from; when it names none, the body clears the stored one. A rollback's slot body
+comes from the same constructor as the planner's (``slot_body``). Ids the
 reconciler chooses (new slots) and idempotency keys are derived from stable inputs, so
 re-running a plan after a failure re-uses them.
 """
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from typing import cast
+from typing import Literal
 
 from reconciler.core import livetypes as lt
 from reconciler.core import normalizing
-from reconciler.core.plans import JsonObject
+from reconciler.core import writetypes as wt
 from reconciler.manifests import models
 
 
@@ -42,7 +42,7 @@ def idempotency_key_for(bot_id: str, name: str, applied_hash: str) -> str:
 
 def integration_write(
     manifest: models.Integration, *, bot_id: str, applied_hash: str
-) -> JsonObject:
+) -> wt.IntegrationBody:
     spec = manifest.spec
     config: lt.IntegrationConfig = {
         "url": spec.url,
@@ -57,8 +57,6 @@ def integration_write(
         },
         "timeout_seconds": spec.timeoutSeconds,
     }
-    if spec.auth.secret is None:
-        config["auth_secret"] = None  # type: ignore[typeddict-item]
     body: lt.IntegrationWrite = {
         "bot_id": bot_id,
         "name": manifest.metadata.name,
@@ -67,41 +65,65 @@ def integration_write(
         "labels": stamped_labels(manifest.metadata.labels, applied_hash),
         "config": config,
     }
-    return cast(JsonObject, body)
+    return wt.IntegrationBody(body, clears_secret=spec.auth.secret is None)
+
+
+def slot_body(
+    *,
+    bot_id: str,
+    name: str,
+    slot_type: Literal["regex", "keyphrase"],
+    patterns: Iterable[str],
+    fill_strategy: str,
+    dependency_ids: Iterable[str],
+    labels: Mapping[str, str],
+) -> wt.SlotBody:
+    """The one constructor of a slot's PUT, for the planner and for a rollback alike."""
+    return wt.SlotBody({
+        "botId": bot_id,
+        "name": name,
+        "type": slot_type,
+        "patterns": list(patterns),
+        "fillStrategy": fill_strategy,
+        "dependencies": sorted(set(dependency_ids)),
+        "triggerRetrain": False,
+        "labels": dict(labels),
+    })
 
 
 def slot_write(
     manifest: models.Slot, *, bot_id: str, applied_hash: str, dependency_ids: Iterable[str]
-) -> JsonObject:
-    """Slots are written without ``triggerRetrain``: apply retrains once per bot."""
+) -> wt.SlotBody:
     spec = manifest.spec
-    body: lt.SlotWrite = {
-        "botId": bot_id,
-        "name": manifest.metadata.name,
-        "type": spec.type,
-        "patterns": list(spec.patterns),
-        "fillStrategy": spec.fillStrategy,
-        "dependencies": sorted(set(dependency_ids)),
-        "triggerRetrain": False,
-        "labels": stamped_labels(manifest.metadata.labels, applied_hash),
-    }
-    return cast(JsonObject, body)
+    return slot_body(
+        bot_id=bot_id, name=manifest.metadata.name, slot_type=spec.type, patterns=spec.patterns,
+        fill_strategy=spec.fillStrategy, dependency_ids=dependency_ids,
+        labels=stamped_labels(manifest.metadata.labels, applied_hash),
+    )
+
+
+def slot_restore(live: lt.LiveSlot) -> wt.SlotBody:
+    """The PUT that puts ``live`` back as it was, its labels (and so its stamp) included."""
+    return slot_body(
+        bot_id=live["botId"], name=live["name"], slot_type=live["type"], patterns=live["patterns"],
+        fill_strategy=live["fillStrategy"], dependency_ids=live.get("dependencies") or (),
+        labels=live.get("labels") or {},
+    )
 
 
 def context_patch(
     manifest: models.ContextDefaults, *, applied_hash: str, remove: Iterable[str]
-) -> JsonObject:
-    """``{"context": {...}}``: every wanted key, ``None`` for keys to remove, the stamp."""
+) -> wt.ContextPatch:
+    """Every wanted key, ``None`` for keys to remove, the stamp."""
     changes: dict[str, lt.ContextEntry | None] = dict.fromkeys(sorted(remove))
     for key, var in sorted(manifest.spec.variables.items()):
         changes[key] = {"value": var.value, "scope": var.scope}
     changes[normalizing.CONTEXT_STAMP_KEY] = normalizing.context_stamp_entry(
         manifest.metadata.name, applied_hash, list(manifest.spec.variables)
     )
-    return cast(JsonObject, {"context": changes})
+    return wt.ContextPatch(changes)
 
 
-def context_removal(keys: Iterable[str]) -> JsonObject:
+def context_removal(keys: Iterable[str]) -> wt.ContextRemoval:
     """The PATCH that deletes (prunes) context defaults: the managed keys and the stamp."""
-    changes = dict.fromkeys([*sorted(keys), normalizing.CONTEXT_STAMP_KEY])
-    return cast(JsonObject, {"context": changes})
+    return wt.ContextRemoval(tuple(sorted(set(keys))))

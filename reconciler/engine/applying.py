@@ -197,11 +197,7 @@ class _Runner:
             self.results[change.address] = result
         finally:
             self._finished[change.address].set()
-        self.record(
-            progress.ChangeDone(
-                result.address, result.action, result.outcome.value, result.message, result.version
-            )
-        )
+        self.record(result)
 
     async def _attempt(self, change: plans.Change) -> applyresults.ChangeOutcome:
         blocked = await self._blocked_by(change)

@@ -1,6 +1,8 @@
 """What apply did: one outcome per change and per retraining, even when it stopped half-way.
 
-``ApplyResult`` is what ``applying.apply_plan`` returns and what the CLI renders and audits.
+``ApplyResult`` is what ``applying.apply_plan`` returns and what the CLI renders and audits;
+each ``ChangeOutcome`` of it is also the progress event apply reported when that change
+finished.
 Invariants: ``changes`` holds exactly one ``ChangeOutcome`` per non-no-op change of the plan,
 in plan order; an outcome other than ``APPLIED`` or ``SKIPPED`` means live state does not yet
 match the manifests for that address, and a re-run will try it again.
@@ -15,12 +17,17 @@ from dataclasses import dataclass, field
 from pydantic import JsonValue
 
 
-class Outcome(enum.Enum):
+class Outcome(str, enum.Enum):
+    """A str, so that every output (progress lines, audit fields, JSON) shows the value."""
+
     APPLIED = "applied"  # written as planned
     SKIPPED = "skipped"  # nothing to write: live already held what the plan wanted
     CONFLICT = "conflict"  # changed outside since the plan; left alone (see --force)
     FAILED = "failed"  # the API refused or could not be reached
     NOT_ATTEMPTED = "not attempted"  # a dependency did not go through, or the run stopped
+
+    def __str__(self) -> str:
+        return self.value
 
 
 DONE = frozenset({Outcome.APPLIED, Outcome.SKIPPED})
@@ -28,6 +35,9 @@ DONE = frozenset({Outcome.APPLIED, Outcome.SKIPPED})
 
 @dataclass(frozen=True)
 class ChangeOutcome:
+    """How one change of the plan finished: an entry of the result, and the progress event
+    apply reports the moment it is known (``progress.Event``)."""
+
     address: str
     action: str
     outcome: Outcome

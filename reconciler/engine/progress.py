@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from reconciler.engine.applyresults import ChangeOutcome as ChangeOutcome
+
 
 @dataclass(frozen=True)
 class WriteStarting:
@@ -24,17 +26,6 @@ class WriteStarting:
 
     address: str
     action: str
-
-
-@dataclass(frozen=True)
-class ChangeDone:
-    """One change of the plan finished, whatever its outcome (``applying.Outcome`` value)."""
-
-    address: str
-    action: str
-    outcome: str
-    message: str = ""
-    version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +69,9 @@ class CaseDone:
     elapsed: float
 
 
-Event = WriteStarting | ChangeDone | RetrainUpdate | Waiting | Verdict | CaseDone
+# ``ChangeOutcome``: a change of the plan finished, whatever its outcome; the very entry the
+# apply result holds for it.
+Event = WriteStarting | ChangeOutcome | RetrainUpdate | Waiting | Verdict | CaseDone
 Listener = Callable[[Event], None]
 
 

@@ -106,7 +106,7 @@ def _marked_rollback(on_event: progress.Listener) -> progress.Listener:
     """Writes of the rollback say so, on the display and in the audit log."""
 
     def listen(event: progress.Event) -> None:
-        if isinstance(event, progress.ChangeDone):
+        if isinstance(event, progress.ChangeOutcome):
             event = dataclasses.replace(event, message=f"rollback: {event.message}")
         on_event(event)
 

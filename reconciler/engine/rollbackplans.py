@@ -3,7 +3,8 @@
 Pure: built from the applied plan, the live state the plan was made from, and what apply
 did. Only slots are restored (they are what extraction metrics judge); integrations and
 context defaults stay as applied. Invariants of the result:
-- a slot apply updated is written back from its live snapshot, with ``If-Match`` of the
+- a slot apply updated is written back from its live snapshot (the body built by the
+  constructor the planner uses, ``writebodies.slot_body``), with ``If-Match`` of the
   version apply's own write produced (so a change made outside meanwhile is a conflict, not
   silently lost);
 - a slot apply created is deleted again; deletes come after the restores and in reverse
@@ -115,16 +116,6 @@ def _snapshot(live: livestate.LiveState, change: plans.Change) -> lt.LiveSlot | 
 
 
 def _restore(change: plans.Change, slot: lt.LiveSlot, version: str | None) -> plans.Change:
-    body: plans.JsonObject = {
-        "botId": slot["botId"],
-        "name": slot["name"],
-        "type": slot["type"],
-        "patterns": [*slot["patterns"]],
-        "fillStrategy": slot["fillStrategy"],
-        "dependencies": [*(slot.get("dependencies") or [])],
-        "triggerRetrain": False,
-        "labels": {**(slot.get("labels") or {})},
-    }
     return plans.Change(
         address=change.address,
         kind=change.kind,
@@ -138,7 +129,7 @@ def _restore(change: plans.Change, slot: lt.LiveSlot, version: str | None) -> pl
         after=change.before,
         live_id=slot["slotId"],
         live_version=version,
-        write=body,
+        write=writebodies.slot_restore(slot),
     )
 
 

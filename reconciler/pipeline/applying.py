@@ -176,7 +176,7 @@ def _recorder(run: running.Run, display: progress.Listener) -> progress.Listener
         if isinstance(event, progress.WriteStarting):
             # Durable (fsync) before the write is sent; a failure stops the apply.
             run.audit("apply.write.intent", address=event.address, action=event.action)
-        elif isinstance(event, progress.ChangeDone):
+        elif isinstance(event, progress.ChangeOutcome):
             run.note_done(event.address, event.outcome)
             run.audit("apply.write", address=event.address, action=event.action,
                       outcome=event.outcome, message=event.message, version=event.version)

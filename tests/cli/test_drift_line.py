@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.cli import drift
-from reconciler.core import plans
+from reconciler.core import plans, writebodies
 from reconciler.pipeline import planning
 
 
@@ -14,7 +14,9 @@ def _change(name: str, action: plans.Action, *, outside: bool) -> plans.Change:
         address=f"Slot/b/{name}", kind="Slot", bot="b", bot_id="bot_b", name=name,
         action=action, reason="r", drift=outside, before={"spec": {}},
         after={"spec": {}}, live_id="i", live_version="1",
-        write=None if action is plans.Action.NOOP else {"name": name},
+        write=None if action is plans.Action.NOOP else writebodies.slot_body(
+            bot_id="bot_b", name=name, slot_type="regex", patterns=["x"],
+            fill_strategy="bestMatch", dependency_ids=(), labels={}),
     )
 
 

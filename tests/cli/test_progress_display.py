@@ -7,6 +7,7 @@ from fakes import FakeClock
 
 from reconciler.cli import _progress
 from reconciler.engine import progress
+from reconciler.engine.applyresults import Outcome
 
 
 def _update(status: str, share: float, elapsed: float) -> progress.RetrainUpdate:
@@ -35,11 +36,12 @@ def test_training_prints_on_status_change_and_at_most_every_interval(
 @pytest.mark.parametrize(
     ("event", "line"),
     [
-        (progress.ChangeDone("Slot/b/x", "update", "applied", "updated", "3"),
+        (progress.ChangeOutcome("Slot/b/x", "update", Outcome.APPLIED, "updated", "3"),
          "+ applied       Slot/b/x: updated"),
-        (progress.ChangeDone("Slot/b/y", "create", "not attempted", "Slot/b/x was not applied"),
+        (progress.ChangeOutcome("Slot/b/y", "create", Outcome.NOT_ATTEMPTED,
+                                "Slot/b/x was not applied"),
          "- not attempted Slot/b/y: Slot/b/x was not applied"),
-        (progress.ChangeDone("Slot/b/z", "update", "conflict", "changed outside"),
+        (progress.ChangeOutcome("Slot/b/z", "update", Outcome.CONFLICT, "changed outside"),
          "! conflict      Slot/b/z: changed outside"),
         (progress.Verdict("Slot/b/x", False, "success rate 0.100 below minimum 0.850"),
          "FAIL Slot/b/x: success rate 0.100 below minimum 0.850"),

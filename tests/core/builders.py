@@ -12,7 +12,8 @@ from typing import Any, cast
 from pydantic import TypeAdapter
 
 from reconciler.core import livetypes as lt
-from reconciler.core import plans
+from reconciler.core import plans, writebodies
+from reconciler.core import writetypes as wt
 from reconciler.manifests import models
 
 _MANIFEST = TypeAdapter(models.Manifest)
@@ -57,6 +58,21 @@ def suite(name: str = "smoke", *, bot: str = "support") -> models.SimulationSuit
 
 def written_context(change: plans.Change) -> dict[str, lt.ContextEntry | None]:
     """The ``context`` patch of a ContextDefaults change's write body: key -> entry, or None
-    to remove the key (the plan carries it as plain JSON; this is the shape apply sends)."""
-    assert change.write is not None, f"{change.address}: no write body"
-    return cast(dict[str, "lt.ContextEntry | None"], change.write["context"])
+    to remove the key (the shape apply sends)."""
+    body = change.write
+    assert isinstance(body, wt.ContextPatch | wt.ContextRemoval), f"{change.address}: {body}"
+    return body.wire()
+
+
+def slot_body(name: str = "x", *, bot_id: str = "bot_sup") -> wt.SlotBody:
+    """A slot's PUT, for hand-made plans that only need one to be there."""
+    return writebodies.slot_body(bot_id=bot_id, name=name, slot_type="regex", patterns=["x"],
+                                 fill_strategy="bestMatch", dependency_ids=(), labels={})
+
+
+def integration_body(name: str = "crm_lookup", *, bot_id: str = "bot_sup") -> wt.IntegrationBody:
+    return writebodies.integration_write(integration(name), bot_id=bot_id, applied_hash="h")
+
+
+def context_body(variables: Mapping[str, Any] | None = None) -> wt.ContextPatch:
+    return writebodies.context_patch(context(variables or {}), applied_hash="h", remove=())

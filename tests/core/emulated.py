@@ -13,6 +13,7 @@ the contract stores and answers, not against a model of it written for the tests
 from __future__ import annotations
 
 import asyncio
+import copy
 import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, cast
@@ -23,6 +24,7 @@ from reconciler.backend import base
 from reconciler.backend.client import PlatformBackend
 from reconciler.core import livestate, plans
 from reconciler.core import livetypes as lt
+from reconciler.core import writetypes as wt
 from reconciler.emulator.platform import TenantState, fixtures
 from reconciler.engine import fetching
 
@@ -128,6 +130,21 @@ class Tenant(harness.EmulatedTenant):
 
         return self._run(patch)
 
+    def edit_integration(self, bot_id: str, name: str,
+                         change: Callable[[dict[str, Any]], object]) -> None:
+        """PUT the integration ``name`` back with ``change`` applied to its write body (a
+        body may set ``config.auth_secret`` to rotate the secret)."""
+        async def edit(backend: PlatformBackend) -> None:
+            stored = next(i for i in await backend.list_integrations(bot_id)
+                          if i["name"] == name)
+            body: dict[str, Any] = {key: copy.deepcopy(cast(dict[str, Any], stored)[key])
+                                    for key in _INTEGRATION_WRITE_KEYS}
+            change(body)
+            await backend.put_integration(stored["id"], cast(lt.IntegrationWrite, body),
+                                          if_match=stored["version"])
+
+        self._run(edit)
+
     def delete_integration(self, bot_id: str, name: str) -> None:
         async def delete(backend: PlatformBackend) -> None:
             stored = next(i for i in await backend.list_integrations(bot_id)
@@ -137,6 +154,7 @@ class Tenant(harness.EmulatedTenant):
         self._run(delete)
 
 
+_INTEGRATION_WRITE_KEYS = ("bot_id", "name", "description", "status", "labels", "config")
 _SLOT_WRITE_KEYS = ("botId", "name", "type", "patterns", "fillStrategy", "dependencies", "labels")
 
 
@@ -156,36 +174,36 @@ def minimum_reads(objects_per_bot: Mapping[str, tuple[int, int]]) -> int:
 async def execute(backend: base.Backend, plan: plans.Plan, env: Mapping[str, str]) -> None:
     """Send each pending change's write body exactly as the plan carries it."""
     for change in plan.pending():
-        write = cast(dict[str, Any], change.write)
+        body = change.write
         if change.kind == "Integration":
-            await _integration(backend, change, write, env)
+            assert body is None or isinstance(body, wt.IntegrationBody)
+            await _integration(backend, change, body, env)
         elif change.kind == "Slot":
-            await _slot(backend, change, write)
+            assert body is None or isinstance(body, wt.SlotBody)
+            await _slot(backend, change, body)
         else:
-            await backend.patch_context(change.bot_id, write["context"],
+            assert isinstance(body, wt.ContextPatch | wt.ContextRemoval)
+            await backend.patch_context(change.bot_id, body.wire(),
                                         if_match=cast(str, change.live_version))
 
 
-async def _integration(backend: base.Backend, change: plans.Change, write: dict[str, Any],
-                       env: Mapping[str, str]) -> None:
-    if change.action is plans.Action.DELETE:
+async def _integration(backend: base.Backend, change: plans.Change,
+                       body: wt.IntegrationBody | None, env: Mapping[str, str]) -> None:
+    if body is None:
         await backend.delete_integration(cast(str, change.live_id), if_match=change.live_version)
         return
-    body = {**write, "config": dict(write["config"])}
-    if change.secret_env:
-        body["config"]["auth_secret"] = env[change.secret_env]
-    typed = cast(lt.IntegrationWrite, body)
+    sent = body.wire(env[change.secret_env] if change.secret_env else None)
     if change.action is plans.Action.CREATE:
-        await backend.create_integration(typed, idempotency_key=change.idempotency_key)
+        await backend.create_integration(sent, idempotency_key=change.idempotency_key)
     else:
-        await backend.put_integration(cast(str, change.live_id), typed,
+        await backend.put_integration(cast(str, change.live_id), sent,
                                       if_match=change.live_version)
 
 
-async def _slot(backend: base.Backend, change: plans.Change, write: dict[str, Any]) -> None:
+async def _slot(backend: base.Backend, change: plans.Change, body: wt.SlotBody | None) -> None:
     slot_id = cast(str, change.live_id)
-    if change.action is plans.Action.DELETE:
+    if body is None:
         await backend.delete_slot(slot_id, if_match=change.live_version)
     else:
-        await backend.put_slot(slot_id, cast(lt.SlotWrite, write), if_match=change.live_version,
+        await backend.put_slot(slot_id, body.wire(), if_match=change.live_version,
                                create_only=change.action is plans.Action.CREATE)

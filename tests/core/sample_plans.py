@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from reconciler.core import plans
 
+from . import builders as b
+
 S = plans.SENSITIVE
 
 
@@ -15,7 +17,7 @@ def small_plan() -> plans.Plan:
             reason="new in manifests", drift=False, before=None,
             after={"labels": {}, "spec": {"url": "https://crm.example.com", "auth": {
                 "type": "bearer", "secret": S}, "headers": {}, "timeoutSeconds": 30}},
-            write={"name": "crm_lookup"}, secret_env="CRM_TOKEN", idempotency_key="k",
+            write=b.integration_body("crm_lookup"), secret_env="CRM_TOKEN", idempotency_key="k",
         ),
         plans.Change(
             address="Slot/support/order_number", kind="Slot", bot="support", bot_id="bot_sup",
@@ -24,7 +26,7 @@ def small_plan() -> plans.Plan:
             drift=True, before={"spec": {"patterns": ["\\d{4}"]}},
             after={"spec": {"patterns": ["\\d{5}"]}},
             diff=(plans.FieldDiff("spec.patterns[0]", "\\d{4}", "\\d{5}"),),
-            live_id="slot_1", live_version="3", write={"name": "order_number"},
+            live_id="slot_1", live_version="3", write=b.slot_body("order_number"),
         ),
         plans.Change(
             address="Integration/support/billing", kind="Integration", bot="support",
@@ -33,7 +35,7 @@ def small_plan() -> plans.Plan:
             "secret)", drift=False, before={"spec": {"auth": {"secret": S}}},
             after={"spec": {"auth": {"secret": S}}},
             diff=(plans.FieldDiff("spec.auth.secret", S, S, sensitive=True),),
-            live_id="int_2", live_version="9", write={"name": "billing"}, secret_env="BILL_TOKEN",
+            live_id="int_2", live_version="9", write=b.integration_body("billing"), secret_env="BILL_TOKEN",
         ),
         plans.Change(
             address="Slot/support/lang", kind="Slot", bot="support", bot_id="bot_sup",
@@ -74,6 +76,6 @@ def many_changes(count: int) -> plans.Plan:
             after=None if action is plans.Action.DELETE else {"spec": {"patterns": [f"new_{i}"]}},
             diff=(plans.FieldDiff("spec.patterns[0]", f"old_{i}_" + "x" * 40, f"new_{i}"),),
             live_id=f"slot_{i}", live_version="1",
-            write=None if action is plans.Action.DELETE else {"name": f"slot_{i:05d}"},
+            write=None if action is plans.Action.DELETE else b.slot_body(f"slot_{i:05d}"),
         ))
     return plans.Plan(target="prod", fingerprint=plans.fingerprint_of({}), changes=tuple(changes))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from reconciler.core import comparing, diffing, plans
+from reconciler.core import comparing, diffing, normalizing, plans
 
 OLD: plans.JsonObject = {"spec": {"url": "https://a.example.com"}}
 NEW: plans.JsonObject = {"spec": {"url": "https://b.example.com"}}
@@ -52,3 +54,59 @@ def test_drift_base_limits_what_the_stamp_covers() -> None:
     stamped = {"variables": {"a": 1}}
     verdict = comparing.compare(live, wanted, applied_hash=H(stamped), drift_base=stamped)  # type: ignore[arg-type]
     assert (verdict.action, verdict.drift) == (plans.Action.UPDATE, False)
+
+
+# --- holds: the one "live already holds the desired value" rule ----------------------------
+
+@pytest.mark.parametrize(
+    ("live", "wanted", "secret_differs", "held"),
+    [
+        (OLD, OLD, False, True),
+        (OLD, NEW, False, False),
+        (OLD, OLD, True, False),  # a stored secret known to differ: the contents cannot show it
+        ({"spec": {"a": 1, "b": 2}}, {"spec": {"b": 2, "a": 1}}, False, True),  # maps as maps
+        ({"spec": {"n": 1}}, {"spec": {"n": 1.0}}, False, True),  # canonical JSON: 1 == 1.0
+        ({"spec": {"n": True}}, {"spec": {"n": 1}}, False, False),  # but True is not 1
+        ({"spec": {"p": ["a", "b"]}}, {"spec": {"p": ["b", "a"]}}, False, False),  # order counts
+        ({"spec": {}}, {"spec": {"x": None}}, False, False),  # an absent field is not a null
+    ],
+    ids=["equal", "differs", "secret", "key-order", "int-float", "bool-int", "list-order",
+         "absent-null"],
+)
+def test_holds(live: plans.JsonObject, wanted: plans.JsonObject, secret_differs: bool,
+               held: bool) -> None:
+    assert comparing.holds(live, wanted, secret_differs=secret_differs) is held
+    assert comparing.holds(live, wanted, wanted_hash=H(wanted),
+                           secret_differs=secret_differs) is held
+
+
+@pytest.mark.parametrize(
+    ("live", "wanted"),
+    [(OLD, OLD), (OLD, NEW), (HAND, NEW), ({"spec": {"n": 1}}, {"spec": {"n": 1.0}}),
+     ({"spec": {"n": True}}, {"spec": {"n": 1}})],
+)
+@pytest.mark.parametrize("applied", [None, H(OLD)])
+def test_the_planner_finds_nothing_to_do_exactly_when_live_holds_it(
+    live: plans.JsonObject, wanted: plans.JsonObject, applied: str | None
+) -> None:
+    verdict = comparing.compare(live, wanted, applied_hash=applied)
+    assert (verdict.action is plans.Action.NOOP) is comparing.holds(live, wanted)
+
+
+_SECRET = "canary-holds-7Qe"
+_STORED = normalizing.secret_sha256("int_1", _SECRET)
+
+
+@pytest.mark.parametrize(
+    ("stored", "secret", "differs"),
+    [
+        (_STORED, _SECRET, False),
+        (_STORED, "another", True),
+        (_STORED, None, False),  # the value is not at hand: never known to differ
+        (None, _SECRET, False),  # nothing stored: the contents show that (secret: null)
+        (None, None, False),
+    ],
+)
+def test_secret_differs(stored: str | None, secret: str | None, differs: bool) -> None:
+    live: Any = {"id": "int_1", "auth_secret_sha256": stored}
+    assert comparing.secret_differs(live, secret) is differs

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from reconciler.core import planclaims, plandocuments, planning, plans
+from reconciler.core import writetypes as wt
 from reconciler.manifests import models
 
 from . import builders as b
@@ -34,13 +35,14 @@ def _at(plan: plans.Plan, address: str, **changes: object) -> plans.Plan:
     return dataclasses.replace(plan, changes=edited)
 
 
-def _write(plan: plans.Plan, address: str, key: str, value: object) -> plans.Plan:
+def _patterns(plan: plans.Plan, address: str, patterns: list[str]) -> plans.Plan:
     change = next(c for c in plan.changes if c.address == address)
-    return _at(plan, address, write={**(change.write or {}), key: value})
+    assert isinstance(change.write, wt.SlotBody)
+    return _at(plan, address, write=wt.SlotBody({**change.write.body, "patterns": patterns}))
 
 
 TAMPERING: list[tuple[str, Callable[[plans.Plan], plans.Plan], str]] = [
-    ("write body", lambda p: _write(p, "Slot/support/a", "patterns", ["(a+)+$"]),
+    ("write body", lambda p: _patterns(p, "Slot/support/a", ["(a+)+$"]),
      "Slot/support/a: write body differs"),
     ("bot", lambda p: _at(p, "Slot/support/a", bot_id="bot_other"), "botId"),
     ("secret variable", lambda p: _at(p, "Integration/support/crm_lookup",

@@ -6,13 +6,13 @@ real client, and every snapshot is what the engine's fetch reads back.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from reconciler import errors
 from reconciler.core import livestate, planning, plans, writebodies
-from reconciler.core import livetypes as lt
+from reconciler.core import writetypes as wt
 
 from . import builders as b
 from .emulated import Tenant
@@ -66,11 +66,12 @@ def test_everything_new_is_created_with_stamps_and_absent_observations() -> None
     assert set(observed) | {"ContextDefaults/support/defaults"} == {
         c.address for c in plan.changes
     }
-    slot_write = _by_address(plan)["Slot/support/order_item"].write
-    assert slot_write is not None
+    write = _by_address(plan)["Slot/support/order_item"].write
+    assert isinstance(write, wt.SlotBody)
+    slot_write = write.body
     assert slot_write["labels"] == {
         "managed-by": "cogctl",
-        "cogctl/applied-hash": slot_write["labels"]["cogctl/applied-hash"],  # type: ignore[index,call-overload]
+        "cogctl/applied-hash": slot_write["labels"]["cogctl/applied-hash"],
     }
     assert slot_write["dependencies"] == [writebodies.slot_id_for("bot_sup", "order_number")]
     assert slot_write["triggerRetrain"] is False
@@ -272,8 +273,10 @@ def test_secrets_compare_through_their_fingerprint() -> None:
     assert [(d.path, d.sensitive) for d in change.diff] == [
         ("spec.auth.secret", True), ("spec.auth.type", False)
     ]
-    assert change.write is not None
-    assert cast(lt.IntegrationWrite, change.write)["config"]["auth_secret"] is None
+    assert isinstance(change.write, wt.IntegrationBody)
+    assert change.write.clears_secret
+    assert change.write.to_json()["config"] == {**change.write.body["config"], "auth_secret": None}
+    assert change.write.wire(None)["config"]["auth_secret"] is None
     tenant.apply(_plan(dropped, tenant.snapshot()), ENV)
     assert not _plan(dropped, tenant.snapshot()).summary().has_changes
 
@@ -307,7 +310,10 @@ def test_context_defaults_without_manifest_are_pruned_with_a_removal_patch() -> 
     pruned = _by_address(_plan(rest, tenant.snapshot(), prune=True))
     change = pruned["ContextDefaults/support/defaults"]
     assert change.action is plans.Action.DELETE
-    assert change.write == {"context": {"lang": None, "limits": None, "_cogctl_applied": None}}
+    assert change.write == wt.ContextRemoval(("lang", "limits"))
+    assert change.write.to_json() == {
+        "context": {"lang": None, "limits": None, "_cogctl_applied": None}
+    }
     tenant.apply(_plan(rest, tenant.snapshot(), prune=True))
     assert tenant.context("bot_sup")["context"] == {}
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reconciler import errors
 from reconciler.core import planning, plans
+from reconciler.core import writetypes as wt
 
 from . import builders as b
 from .emulated import Tenant
@@ -20,7 +22,7 @@ def _change(action: plans.Action, **over: Any) -> plans.Change:
     fields: dict[str, Any] = {
         "address": "Slot/support/x", "kind": "Slot", "bot": "support", "bot_id": "bot_sup",
         "name": "x", "action": action, "reason": "r", "drift": False,
-        "before": {"a": 1}, "after": {"a": 2}, "write": {"w": 1},
+        "before": {"a": 1}, "after": {"a": 2}, "write": b.slot_body(),
     }
     fields.update(over)
     return plans.Change(**fields)
@@ -34,6 +36,11 @@ def _change(action: plans.Action, **over: Any) -> plans.Change:
         (plans.Action.DELETE, {"after": None}, "a delete writes nothing"),
         (plans.Action.NOOP, {}, "a no-op writes nothing"),
         (plans.Action.UPDATE, {"write": None}, "needs a write body"),
+        (plans.Action.UPDATE, {"write": b.context_body()}, "a ContextDefaults write body on a Slot"),
+        (plans.Action.DELETE, {"kind": "ContextDefaults", "after": None,
+                               "write": b.context_body()}, "a delete writes nothing but"),
+        (plans.Action.UPDATE, {"kind": "ContextDefaults", "write": wt.ContextRemoval(("k",))},
+         "only a delete removes, not an update"),
     ],
 )
 def test_change_invariants(action: plans.Action, over: dict[str, Any], message: str) -> None:
@@ -43,8 +50,8 @@ def test_change_invariants(action: plans.Action, over: dict[str, Any], message: 
 
 def test_context_delete_may_carry_its_removal_patch() -> None:
     change = _change(plans.Action.DELETE, kind="ContextDefaults", after=None,
-                     write={"context": {"k": None}})
-    assert change.write == {"context": {"k": None}}
+                     write=wt.ContextRemoval(("k",)))
+    assert change.write == wt.ContextRemoval(("k",))
 
 
 def _full_plan() -> plans.Plan:
@@ -111,3 +118,51 @@ def test_fingerprint_is_order_independent_and_sensitive_to_versions() -> None:
     assert one != plans.fingerprint_of({"a": "2", "b": "absent"})
     assert one.startswith("sha256:")
     assert len(one) == 7 + 64
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("name", ["saved-plan-1.3-creates.json", "saved-plan-1.3-changes.json"])
+def test_plans_saved_before_write_bodies_were_typed_read_and_write_back_unchanged(
+    name: str,
+) -> None:
+    """Written by cogctl when write bodies were plain JSON: the format did not change."""
+    data = json.loads((DATA / name).read_text())
+    plan = plans.Plan.from_json(data)
+    assert plan.to_json() == data
+    kinds = {(c.kind, c.action.value, type(c.write).__name__) for c in plan.changes}
+    assert kinds <= {
+        ("Integration", "create", "IntegrationBody"), ("Integration", "update", "IntegrationBody"),
+        ("Slot", "create", "SlotBody"), ("Slot", "update", "SlotBody"), ("Slot", "delete", "NoneType"),
+        ("ContextDefaults", "create", "ContextPatch"), ("ContextDefaults", "delete", "ContextRemoval"),
+    }
+
+
+def _write_of(data: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next(c["write"] for c in data["execution"]["changes"] if c["kind"] == kind)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: _write_of(d, "Integration")["config"].update(auth_secret="s3cret"),
+         "Integration/support/crm_lookup: write: config.auth_secret"),
+        (lambda d: _write_of(d, "Slot").update(patterns="a"),
+         "Slot/support/a: write: patterns"),
+        (lambda d: _write_of(d, "Slot").update(slotId="x"), "write: slotId: Extra inputs"),
+        (lambda d: _write_of(d, "Slot").update(triggerRetrain=True), "write: triggerRetrain"),
+        (lambda d: _write_of(d, "ContextDefaults")["context"].update(lang={"value": 1}),
+         "write: context.lang.scope"),
+        (lambda d: _write_of(d, "ContextDefaults")["context"].update(
+            lang={"value": "en", "scope": "global"}),
+         "removal of context defaults sets a key"),
+    ],
+    ids=["secret-value", "pattern-type", "unknown-key", "retrain", "entry", "removal-sets"],
+)
+def test_a_saved_write_body_is_read_strictly(mutate: Any, message: str) -> None:
+    data = json.loads((DATA / "saved-plan-1.3-changes.json").read_text())
+    mutate(data)
+    with pytest.raises(errors.ConfigError, match=message) as caught:
+        plans.Plan.from_json(data)
+    assert "s3cret" not in str(caught.value)

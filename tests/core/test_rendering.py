@@ -10,6 +10,7 @@ from reconciler import errors
 from reconciler.core import plans
 from reconciler.rendering import jsonout, markdown, text
 
+from . import builders as b
 from .sample_plans import empty_plan, many_changes, small_plan
 
 GOLDEN_TEXT = r'''cogctl will perform the following actions:
@@ -208,7 +209,7 @@ def test_markdown_escapes_manifest_text() -> None:
         address="Slot/support/x", kind="Slot", bot="support", bot_id="b", name="x",
         action=plans.Action.UPDATE, reason="<script>alert(1)</script>", drift=False,
         before={"p": "a"}, after={"p": "```\n</details>"},
-        diff=(plans.FieldDiff("p", "a", "```\n</details>"),), write={"w": 1},
+        diff=(plans.FieldDiff("p", "a", "```\n</details>"),), write=b.slot_body(),
     )
     body = markdown.render_plan(plans.Plan(target="t", fingerprint="f", changes=(change,)),
                                 environment="e")

@@ -12,6 +12,8 @@ from pydantic import JsonValue
 from reconciler.core import diffing, plans
 from reconciler.rendering import markdown, text
 
+from . import builders as b
+
 
 def _vars(**values: JsonValue) -> plans.JsonObject:
     return {"variables": {k: {"value": v, "scope": "session"} for k, v in values.items()}}
@@ -25,7 +27,7 @@ def _change(before: plans.JsonObject | None, after: plans.JsonObject | None) -> 
         address="ContextDefaults/orders/defaults", kind="ContextDefaults", bot="orders",
         bot_id="bot_orders", name="defaults", action=action, reason="r", drift=False,
         before=before, after=after, diff=diff,
-        write=None if action is plans.Action.DELETE else {"context": {}},
+        write=None if action is plans.Action.DELETE else b.context_body(),
     )
 
 
@@ -88,7 +90,7 @@ def test_empty_settings_of_other_kinds_stay_out(after: plans.JsonObject) -> None
     change = plans.Change(
         address="Slot/orders/sku", kind="Slot", bot="orders", bot_id="bot_orders", name="sku",
         action=plans.Action.CREATE, reason="r", drift=False, before=None, after=after,
-        write={"name": "sku"},
+        write=b.slot_body("sku"),
     )
     body = text.render_plan(plans.Plan(target="t", fingerprint="f", changes=(change,)),
                             color=False)

@@ -17,6 +17,7 @@ import pytest
 import rfc8785
 
 from reconciler.core import canonical, normalizing, planning, plans
+from reconciler.core import writetypes as wt
 from reconciler.engine import fetching
 
 from . import builders as b
@@ -47,15 +48,15 @@ def _as_written_by_v1(plan: plans.Plan) -> plans.Plan:
     changes = []
     for change in plan.changes:
         write: Any = copy.deepcopy(change.write)
-        if write is not None and "labels" in write:
-            labels = write["labels"]
+        if isinstance(write, wt.IntegrationBody | wt.SlotBody):
+            labels = write.body["labels"]
             labels[normalizing.HASH_LABEL] = _v1(labels[normalizing.HASH_LABEL])
             # The v1 definition, independently: hex SHA-256 of the RFC 8785 bytes.
             assert labels[normalizing.HASH_LABEL] == hashlib.sha256(
                 rfc8785.dumps(change.after)).hexdigest()
-        elif write is not None:
-            entry = write["context"][normalizing.CONTEXT_STAMP_KEY]
-            entry["value"]["hash"] = _v1(entry["value"]["hash"])
+        elif isinstance(write, wt.ContextPatch):
+            value: Any = write.changes[normalizing.CONTEXT_STAMP_KEY]
+            value["value"]["hash"] = _v1(value["value"]["hash"])
         changes.append(plans.Change(**{**change.__dict__, "write": write}))
     return plans.Plan(**{**plan.__dict__, "changes": tuple(changes)})
 

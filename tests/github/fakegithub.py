@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 
 from reconciler.backend.httpkit import retrying
-from reconciler.core import plans
+from reconciler.core import plans, writebodies, writetypes
 from reconciler.github import api, publishing
 
 T = TypeVar("T")
@@ -302,6 +302,12 @@ def saved_plan(*, creates: int = 1, updates: int = 0, deletes: int = 0,
                fingerprint: str = "sha256:" + "a" * 64) -> plans.Plan:
     """A plan with the given numbers of slot changes, as ``planning`` would build it."""
     changes: list[plans.Change] = []
+
+    def body(name: str, pattern: str) -> writetypes.SlotBody:
+        return writebodies.slot_body(bot_id="bot_s", name=name, slot_type="regex",
+                                     patterns=[pattern], fill_strategy="bestMatch",
+                                     dependency_ids=(), labels={})
+
     for n in range(creates):
         after: plans.JsonObject = {
             "type": "regex", "patterns": [f"^ORD-{n}$"], "fillStrategy": "bestMatch",
@@ -309,7 +315,7 @@ def saved_plan(*, creates: int = 1, updates: int = 0, deletes: int = 0,
         changes.append(plans.Change(
             address=f"Slot/support/new_{n}", kind="Slot", bot="support", bot_id="bot_s",
             name=f"new_{n}", action=plans.Action.CREATE, reason="new in manifests",
-            drift=False, before=None, after=after, write=after,
+            drift=False, before=None, after=after, write=body(f"new_{n}", f"^ORD-{n}$"),
             diff=(plans.FieldDiff("spec.patterns", None, after["patterns"]),),
         ))
     for n in range(updates):
@@ -318,7 +324,8 @@ def saved_plan(*, creates: int = 1, updates: int = 0, deletes: int = 0,
         changes.append(plans.Change(
             address=f"Slot/support/upd_{n}", kind="Slot", bot="support", bot_id="bot_s",
             name=f"upd_{n}", action=plans.Action.UPDATE, reason="spec.patterns[0] changed",
-            drift=False, before=before, after=after, write=after, live_id=f"slot_u{n}",
+            drift=False, before=before, after=after, write=body(f"upd_{n}", f"^B{n}$"),
+            live_id=f"slot_u{n}",
             live_version="3", diff=(plans.FieldDiff("spec.patterns[0]", f"^A{n}$", f"^B{n}$"),),
         ))
     for n in range(deletes):

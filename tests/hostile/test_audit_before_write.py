@@ -22,7 +22,7 @@ class Journal:
         self.events: list[progress.Event] = []
 
     def __call__(self, event: progress.Event) -> None:
-        if not isinstance(event, (progress.WriteStarting, progress.ChangeDone)):
+        if not isinstance(event, (progress.WriteStarting, progress.ChangeOutcome)):
             return
         if self.fail_at is not None and len(self.events) + 1 >= self.fail_at:
             raise errors.AuditError("cannot write the audit log: disk full")
@@ -42,7 +42,7 @@ def test_every_write_is_announced_before_it_is_sent() -> None:
 
         def listen(event: progress.Event) -> None:
             journal(event)
-            if isinstance(event, (progress.WriteStarting, progress.ChangeDone)):
+            if isinstance(event, (progress.WriteStarting, progress.ChangeOutcome)):
                 order.append(f"{type(event).__name__}:{event.address}")
 
         result = await applying.apply_plan(backend, made, options=t.options(), on_event=listen)
@@ -50,7 +50,7 @@ def test_every_write_is_announced_before_it_is_sent() -> None:
         assert result.halted is None
         for change in made.pending():
             assert order.index(f"WriteStarting:{change.address}") < order.index(
-                f"ChangeDone:{change.address}")
+                f"ChangeOutcome:{change.address}")
         assert "bot_support" in _intents(journal)  # the retraining is announced too
         await backend.aclose()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pydantic
 import pytest
@@ -18,7 +18,7 @@ import yaml
 from reconciler import errors
 from reconciler.backend import client, targeting
 from reconciler.core import livetypes as lt
-from reconciler.core import normalizing, plans, retrainmarker, writebodies
+from reconciler.core import normalizing, plans, retrainmarker, writebodies, writetypes
 from reconciler.engine import applying
 from reconciler.manifests import models, rules, validating
 
@@ -104,7 +104,9 @@ def test_apply_refuses_a_reserved_variable_even_in_a_plan_built_by_hand() -> Non
     change = plans.Change(
         address="Integration/support/crm", kind="Integration", bot="support",
         bot_id="support", name="crm", action=plans.Action.CREATE, reason="new", drift=False,
-        before=None, after={}, write={"name": "crm"}, secret_env="COGNIGY_CLIENT_SECRET")
+        before=None, after={}, secret_env="COGNIGY_CLIENT_SECRET",
+        write=writetypes.IntegrationBody({"bot_id": "support", "name": "crm", "description": "",
+                                          "status": "ACTIVE", "labels": {}, "config": {}}))
     plan = plans.Plan(target="t", fingerprint="sha256:x", changes=(change,))
     with pytest.raises(errors.ConfigError, match="COGNIGY_CLIENT_SECRET"):
         applying.resolve_secrets(plan, {"COGNIGY_CLIENT_SECRET": "the-reconciler-s-own"})
@@ -219,7 +221,7 @@ def _filling(total: int) -> dict[str, Any]:
 def test_the_stamp_that_apply_writes_is_what_validate_counts() -> None:
     manifest = models.ContextDefaults.model_validate(_context({"a": {"value": 1}}))
     body = writebodies.context_patch(manifest, applied_hash="f" * 64, remove=[])
-    stored: dict[str, Any] = {**cast(dict[str, Any], body["context"]),
+    stored: dict[str, Any] = {**body.wire(),
               retrainmarker.MARKER_KEY: retrainmarker.entry_for(
                   retrainmarker.Marker(job_id="j" * models.MAX_JOB_ID_LENGTH))}
     whole: dict[str, Any] = {"a": {"value": 1, "scope": "global"}}

@@ -9,9 +9,11 @@ import json
 from pathlib import Path
 
 import pytest
+from core import builders as b
 
 from reconciler import errors
 from reconciler.core import plans
+from reconciler.core import writetypes as wt
 from reconciler.engine import progress
 from reconciler.pipeline import applying, planning, projects
 from reconciler.pipeline.settings import Settings
@@ -40,7 +42,7 @@ def test_apply_converges_and_a_second_plan_sends_no_write(
     assert done.release.result.writes_ok
     assert done.release.verified
     assert shown == [done.plan]
-    assert any(isinstance(e, progress.ChangeDone) for e in events)
+    assert any(isinstance(e, progress.ChangeOutcome) for e in events)
     # The marker is written into the context defaults before the slots: their scope is asked.
     assert {"cognigy:slots:write", "context:write", "cognigy:nlp:retrain"} <= tenant.scopes[0]
     asyncio.run(tenant.clear_requests())
@@ -164,6 +166,13 @@ def test_a_saved_plan_path_given_as_manifests_is_refused(settings: Settings,
         applying.prepare(dataclasses.replace(settings, paths=(out,)))
 
 
+_BODIES: dict[str, wt.IntegrationBody | wt.SlotBody | wt.ContextPatch] = {
+    "Integration": b.integration_body("crm_lookup", bot_id="bot_support"),
+    "Slot": b.slot_body("x", bot_id="bot_support"),
+    "ContextDefaults": b.context_body({"lang": {"value": "en"}}),
+}
+
+
 @pytest.mark.parametrize(
     ("kinds", "retrain", "expected"),
     [
@@ -180,7 +189,7 @@ def test_a_saved_plan_asks_for_the_scopes_of_its_own_changes(
     changes = tuple(
         plans.Change(address=f"{kind}/support/x", kind=kind, bot="support", bot_id="bot_support",
                      name="x", action=plans.Action.UPDATE, reason="r", drift=False,
-                     before={}, after={}, live_id="i", live_version="1", write={"name": "x"})
+                     before={}, after={}, live_id="i", live_version="1", write=_BODIES[kind])
         for kind in kinds)
     saved = plans.Plan(target="t", fingerprint="f", changes=changes,
                        retrain=("bot_support",) if retrain else ())
