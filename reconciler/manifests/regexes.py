@@ -199,9 +199,7 @@ def check_pattern(pattern: str) -> str | None:
 
 
 # Python-only constructs behind most of regress's refusals, with what to write instead.
-_PY_GROUPS = {"?P<": "a Python named group (?P<name>...): write (?<name>...)",
-              "?P=": "a Python named back-reference (?P=name): write \\k<name>",
-              "?#": "a comment group (?#...): drop it",
+_PY_GROUPS = {"?#": "a comment group (?#...): drop it",
               "?>": "an atomic group (?>...): JavaScript has none",
               "?(": "a conditional group (?(...)...): JavaScript has none"}
 _INLINE_FLAGS = frozenset("aiLmsux-")
@@ -240,6 +238,59 @@ def _python_only(pattern: str) -> str | None:
     return None
 
 
+_NAMED_GROUP = re.compile(r"\(\?P<([A-Za-z_][A-Za-z0-9_]*)>")
+_NAMED_REFERENCE = re.compile(r"\(\?P=([A-Za-z_][A-Za-z0-9_]*)\)")
+_JS_NAMED_GROUP = re.compile(r"\(\?<([A-Za-z_][A-Za-z0-9_]*)>")
+_JS_NAMED_REFERENCE = re.compile(r"\\k<([A-Za-z_][A-Za-z0-9_]*)>")
+
+
+def _rewrite(pattern: str, rules: tuple[tuple[re.Pattern[str], str], ...]) -> str:
+    """``pattern`` with each rule applied where it starts a group or escape of its own
+    (never inside a character class, never after an escaping backslash)."""
+    out: list[str] = []
+    at, in_class = 0, False
+    while at < len(pattern):
+        char = pattern[at]
+        if not in_class:
+            for rule, replacement in rules:
+                found = rule.match(pattern, at)
+                if found:
+                    out.append(replacement.format(found[1]))
+                    at = found.end()
+                    break
+            else:
+                found = None
+            if found:
+                continue
+        if char == "\\":
+            out.append(pattern[at:at + 2])
+            at += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern.startswith("]", at + 1):  # a leading ] is literal
+                out.append("[]")
+                at += 2
+                continue
+        out.append(char)
+        at += 1
+    return "".join(out)
+
+
+def to_javascript(pattern: str) -> str:
+    """The slot pattern (Python/RE2 dialect) as JavaScript writes it: named groups
+    ``(?P<n>...)`` -> ``(?<n>...)`` and back-references ``(?P=n)`` -> ``\\k<n>``, the one
+    spelling the dialects do not share; everything else is left as written."""
+    return _rewrite(pattern, ((_NAMED_GROUP, "(?<{}>"), (_NAMED_REFERENCE, "\\k<{}>")))
+
+
+def from_javascript(pattern: str) -> str:
+    """``to_javascript`` undone: a live JavaScript pattern in the manifests' dialect."""
+    return _rewrite(pattern, ((_JS_NAMED_GROUP, "(?P<{}>"), (_JS_NAMED_REFERENCE, "(?P={})")))
+
+
 def _ecmascript_error(pattern: str) -> str | None:
     """Why the slot filler literal ``/pattern/g`` does not compile as ECMAScript, or None."""
     try:
@@ -255,6 +306,7 @@ def javascript_problem(pattern: str) -> str | None:
 
     The reason reads after "pattern is not a JavaScript regex with the same meaning: ".
     """
+    pattern = to_javascript(pattern)
     error = _ecmascript_error(pattern)
     if error is not None:
         hint = _python_only(pattern)
@@ -267,6 +319,10 @@ def javascript_problem(pattern: str) -> str | None:
         if char == "\\":
             at += 2
             continue
+        if char == "[" and not in_class and (pattern.startswith("]", at + 1)
+                                             or pattern.startswith("^]", at + 1)):
+            return ("a ] first in a character class (JavaScript ends the class there: [] "
+                    "matches nothing, [^] anything): write \\]")
         in_class = (char == "[") or (in_class and char != "]")
         at += 1
     return None

@@ -97,8 +97,8 @@ def test_state_that_is_garbled_reads_as_empty() -> None:
     (r"a+?b*?", None),
     (r"[(?P<]", None),  # inside a class: literal characters
     (r"\(?P<x>", None),  # an escaped parenthesis
-    (r"(?P<x>\d+)", "named group"),
-    (r"(?P=x)", "back-reference"),
+    (r"(?P<x>\d+)", None),  # the same group in JavaScript's spelling, (?<x>...)
+    (r"(?P<x>a)(?P=x)", None),  # and its back-reference, \k<x>
     (r"(?i)abc", "inline flags"),
     (r"(?i:abc)", "inline flags"),
     (r"(?#note)a", "comment"),
@@ -115,3 +115,21 @@ def test_javascript_compatibility_of_patterns(pattern: str, problem: str | None)
     else:
         assert found is not None
         assert problem in found
+
+
+@pytest.mark.parametrize(("python", "javascript"), [
+    (r"\b(?P<value>\d{1,3}) ?pcs\b", r"\b(?<value>\d{1,3}) ?pcs\b"),
+    (r"(?P<a>x)-(?P=a)", r"(?<a>x)-\k<a>"),
+    (r"[(?P<a>]", r"[(?P<a>]"),  # inside a class: literal characters
+    (r"\(?P<a>", r"\(?P<a>"),  # an escaped parenthesis
+    (r"[]](?P<v>y)", r"[]](?<v>y)"),  # a leading ] stays inside the class
+    (r"no groups", r"no groups"),
+])
+def test_named_groups_are_written_in_javascript_and_read_back(python: str,
+                                                              javascript: str) -> None:
+    assert regexes.to_javascript(python) == javascript
+    assert regexes.from_javascript(javascript) == python
+    joined = mapping.join_patterns([python, "x"])
+    assert joined == f"/(?:{javascript})|(?:x)/g"
+    assert mapping.patterns_of(joined, [python, "x"]) == [python, "x"]
+    assert mapping.patterns_of(f"/{javascript}/g", None) == [python]

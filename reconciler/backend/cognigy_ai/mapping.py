@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from reconciler.core import livetypes as lt
+from reconciler.manifests import regexes
 
 STATE_FLOW = "cogctl-state"
 STATE_FORMAT = 1
@@ -42,8 +43,9 @@ TASK_STATUS: dict[str, str] = {
 
 
 def join_patterns(patterns: Sequence[str]) -> str:
-    """``/(?:p1)|(?:p2)/g``: one JavaScript literal matching any of the patterns."""
-    return "/" + "|".join(f"(?:{p})" for p in patterns) + "/g"
+    """``/(?:p1)|(?:p2)/g``: one JavaScript literal matching any of the patterns, each in
+    JavaScript's spelling (``regexes.to_javascript``: named groups)."""
+    return "/" + "|".join(f"(?:{regexes.to_javascript(p)})" for p in patterns) + "/g"
 
 
 def regex_body(regex: str) -> str:
@@ -89,7 +91,7 @@ def patterns_of(regex: str | None, recorded: Sequence[str] | None) -> list[str]:
         return []
     if recorded is not None and join_patterns(recorded) == regex:
         return list(recorded)
-    return [regex_body(regex)]
+    return [regexes.from_javascript(regex_body(regex))]
 
 
 def address(bot: str, name: str) -> str:
