@@ -31,11 +31,21 @@ class FakeClock:
     sleep. Hand the same instance to the client (retry and rate-limit sleeps), the engine
     (deadlines) and the emulator (token expiry, rate-limit windows, training): they then agree
     on the time and no test waits.
+
+    ``concurrent=True`` is emulated time for several clients sharing one event loop: ``sleep``
+    parks the caller until its wake time, and time jumps to the earliest wake time only when
+    no task can run (the loop's ready queue is empty), so two clients sleeping 10 s side by
+    side wake together at +10 s, not at +20 s. In-process transports only: a task waiting on
+    real I/O would look idle.
     """
 
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
+    def __init__(self, start: float = 1_800_000_000.0, *, concurrent: bool = False) -> None:
         self.now = start
         self.sleeps: list[float] = []
+        self._concurrent = concurrent
+        self._heap: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = 0
+        self._keeper: asyncio.Task[None] | None = None
 
     def __call__(self) -> float:
         return self.now
@@ -45,10 +55,33 @@ class FakeClock:
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
+        if self._concurrent:
+            await self._park(seconds)
+            return
         # At least a microsecond: near 1.8e9 a smaller step is lost to float rounding, and a
         # waiter that sleeps "a hair" would spin forever on a clock that never moves.
         self.now += max(1e-6, seconds) if seconds > 0 else 0.0
         await asyncio.sleep(0)
+
+    async def _park(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._heap, (self.now + max(0.0, seconds), self._seq, future))
+        self._seq += 1
+        if self._keeper is None or self._keeper.done():
+            self._keeper = loop.create_task(self._keep())
+        await future
+
+    async def _keep(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._heap:
+            await asyncio.sleep(0)
+            if loop._ready:  # type: ignore[attr-defined]  # someone can still run
+                continue
+            wake, _, future = heapq.heappop(self._heap)
+            self.now = max(self.now, wake)
+            if not future.done():
+                future.set_result(None)
 
 
 class DelegatingBackend(base.Backend):
@@ -153,45 +186,6 @@ class DelegatingBackend(base.Backend):
         return await self.inner.patch_conversation_context(
             conversation_id, context, if_match=if_match
         )
-
-
-class VirtualClock:
-    """Emulated time for several concurrent clients sharing one event loop.
-
-    ``sleep`` parks the caller until its wake time; time jumps to the earliest wake time only
-    when no task can run (the loop's ready queue is empty), so two clients sleeping 10 s
-    side by side wake together at +10 s, not at +20 s as with ``FakeClock``. In-process
-    transports only: a task waiting on real I/O would look idle.
-    """
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-        self._heap: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = 0
-        self._keeper: asyncio.Task[None] | None = None
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        heapq.heappush(self._heap, (self.now + max(0.0, seconds), self._seq, future))
-        self._seq += 1
-        if self._keeper is None or self._keeper.done():
-            self._keeper = loop.create_task(self._keep())
-        await future
-
-    async def _keep(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._heap:
-            await asyncio.sleep(0)
-            if loop._ready:  # type: ignore[attr-defined]  # someone can still run
-                continue
-            wake, _, future = heapq.heappop(self._heap)
-            self.now = max(self.now, wake)
-            if not future.done():
-                future.set_result(None)
 
 
 class WebhookReceiver:

@@ -1,4 +1,4 @@
-"""Pacing to the server's quota over many windows, in emulated time (``VirtualClock``).
+"""Pacing to the server's quota over many windows, in emulated time (``FakeClock(concurrent=True)``).
 
 The emulator in-process and every client share one virtual clock that jumps only when no
 task can run, so two clients waiting side by side wake together and a 20-window apply takes
@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
 import pytest
-from fakes import VirtualClock
+from fakes import FakeClock
 
 from reconciler.backend import ratelimit
 from reconciler.backend.client import PlatformBackend
@@ -27,14 +27,14 @@ READ = ("cognigy:platform:read",)
 
 
 def _emulator(limit: int, window: Literal["fixed", "sliding"],
-              clock: VirtualClock) -> tuple[TenantState, Any]:
+              clock: FakeClock) -> tuple[TenantState, Any]:
     state = TenantState.from_fixture(TENANT)
     state.settings.rateLimitPerMinute = limit
     state.settings.rateLimitWindow = window
     return state, create_app(state, clock=clock)
 
 
-def _backend(app: Any, clock: VirtualClock) -> PlatformBackend:
+def _backend(app: Any, clock: FakeClock) -> PlatformBackend:
     import httpx
 
     policy = retrying.RetryPolicy(sleep=clock.sleep, clock=clock, wall=clock, jitter=lambda: 1.0)
@@ -57,7 +57,7 @@ async def _reads(backend: PlatformBackend, count: int, concurrency: int = 4) -> 
 def test_twenty_windows_within_two_percent_of_the_bound_and_no_429(
     window: Literal["fixed", "sliding"],
 ) -> None:
-    clock = VirtualClock()
+    clock = FakeClock(concurrent=True)
     state, app = _emulator(100, window, clock)
     started = clock.now
 
@@ -78,7 +78,7 @@ def test_a_second_client_sharing_the_quota_draws_no_429(
     window: Literal["fixed", "sliding"],
 ) -> None:
     """Two runs with the same credentials share one per-client quota at the emulator."""
-    clock = VirtualClock()
+    clock = FakeClock(concurrent=True)
     state, app = _emulator(100, window, clock)
     started = clock.now
     seen: list[ratelimit.TokenBucket] = []
@@ -101,7 +101,7 @@ def test_a_second_client_sharing_the_quota_draws_no_429(
 
 
 def test_remaining_dropping_faster_than_own_spend_keeps_a_reserve() -> None:
-    clock = VirtualClock()
+    clock = FakeClock(concurrent=True)
     bucket = ratelimit.TokenBucket(clock=clock, sleep=clock.sleep)
     bucket.on_answer(status=200, limit="100", remaining="50", reset="60", retry_after=None)
     assert bucket.quota == 50
@@ -125,7 +125,7 @@ def test_remaining_dropping_faster_than_own_spend_keeps_a_reserve() -> None:
 
 
 def test_an_unexpected_429_pauses_and_grows_the_reserve() -> None:
-    clock = VirtualClock()
+    clock = FakeClock(concurrent=True)
     bucket = ratelimit.TokenBucket(clock=clock, sleep=clock.sleep)
     bucket.on_answer(status=200, limit="100", remaining="50", reset="60", retry_after=None)
     asyncio.run(bucket.acquire())
@@ -139,7 +139,7 @@ def test_an_unexpected_429_pauses_and_grows_the_reserve() -> None:
 
 
 def test_an_expected_429_is_not_taken_for_another_client() -> None:
-    clock = VirtualClock()
+    clock = FakeClock(concurrent=True)
     bucket = ratelimit.TokenBucket(clock=clock, sleep=clock.sleep)
     bucket.on_answer(status=200, limit="100", remaining="0", reset="5", retry_after=None)
     bucket.on_answer(status=429, limit="100", remaining="0", reset="5", retry_after=5.0)
@@ -151,7 +151,7 @@ class _Blind:
     """A server that sends no rate-limit headers (as Cognigy.AI documents it): 1,000
     requests per 5-minute fixed window, then 429 with Retry-After."""
 
-    def __init__(self, clock: VirtualClock, limit: int = 1000, window: float = 300.0) -> None:
+    def __init__(self, clock: FakeClock, limit: int = 1000, window: float = 300.0) -> None:
         self.clock, self.limit, self.window = clock, limit, window
         self.hits: list[float] = []
         self.refused = 0
@@ -188,7 +188,7 @@ def _drive(bucket: ratelimit.TokenBucket, server: _Blind,
 
 
 def test_without_headers_the_documented_quota_paces_every_window() -> None:
-    clock = VirtualClock()
+    clock = FakeClock(concurrent=True)
     server = _Blind(clock)
     bucket = ratelimit.TokenBucket(limit_per_minute=1000, window_seconds=300.0,
                                    clock=clock, sleep=clock.sleep)
@@ -201,7 +201,7 @@ def test_without_headers_the_documented_quota_paces_every_window() -> None:
 
 
 def test_without_headers_retry_after_drives_recovery() -> None:
-    clock = VirtualClock()
+    clock = FakeClock(concurrent=True)
     server = _Blind(clock, limit=50)
     # Configured too high: the server's 429s and Retry-After have to bring it in line.
     bucket = ratelimit.TokenBucket(limit_per_minute=1000, window_seconds=300.0,
