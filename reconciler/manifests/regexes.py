@@ -319,10 +319,6 @@ def javascript_problem(pattern: str) -> str | None:
         if char == "\\":
             at += 2
             continue
-        if char == "[" and not in_class and (pattern.startswith("]", at + 1)
-                                             or pattern.startswith("^]", at + 1)):
-            return ("a ] first in a character class (JavaScript ends the class there: [] "
-                    "matches nothing, [^] anything): write \\]")
         in_class = (char == "[") or (in_class and char != "]")
         at += 1
     return None

@@ -65,8 +65,6 @@ def test_what_an_http_request_node_cannot_express_is_refused_where_it_is_written
     (r"\k<x>(?<x>a)", None),  # JavaScript allows a forward named reference
     (r"[\A]", None),  # inside a class the escape is another rule's business
     (r"(?P<x>a)", None),  # written (?<x>a) on this api (regexes.to_javascript)
-    (r"[]a]", "a ] first in a character class"),
-    (r"[^]a]", "a ] first in a character class"),
     (r"(?i)abc", "inline flags"),
     (r"x*+", "possessive"),
     (r"(?>a)", "atomic"),
