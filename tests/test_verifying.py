@@ -65,6 +65,15 @@ def test_judge_applies_minimum_and_regression(
     assert verdict.model_version == "m2"
 
 
+def test_a_slot_with_no_sample_says_what_to_add() -> None:
+    verdict = verifying.judge(_check(), {**_metrics(0.0), "sampleSize": 0}, None)
+    assert not verdict.passed
+    assert verdict.reason == ("success rate 0.000 below minimum 0.850 (no labelled sample was "
+                              "measured: add examples or utterances)")
+    measured = verifying.judge(_check(), _metrics(0.0), None)
+    assert "no labelled sample" not in measured.reason
+
+
 def test_judge_without_metrics_fails_and_says_why() -> None:
     verdict = verifying.judge(_check(), None, 0.9)
     assert not verdict.passed

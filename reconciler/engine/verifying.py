@@ -134,7 +134,9 @@ def judge(
     rate = float(metrics["successRate"])
     reasons = []
     if rate + _EPSILON < minimum:
-        reasons.append(f"success rate {rate:.3f} below minimum {minimum:.3f}")
+        reasons.append(f"success rate {rate:.3f} below minimum {minimum:.3f}"
+                       + (" (no labelled sample was measured: add examples or utterances)"
+                          if int(metrics["sampleSize"]) == 0 else ""))
     if baseline is not None and baseline - rate > regression + _EPSILON:
         reasons.append(f"dropped {baseline - rate:.3f} from {baseline:.3f} (max {regression:.3f})")
     return SlotVerdict(
