@@ -45,6 +45,9 @@ def project_for_target(settings: Settings) -> validating.Project:
     existing = [path for path in settings.paths if path.exists()]
     if not existing and settings.config is not None:
         existing = [settings.config.parent]
+    if not existing:  # no manifests folder: the cogctl.yaml here or above still says where
+        found = validating.find_config([Path(".")])
+        existing = [found.parent] if found is not None else []
     if not existing:
         return validating.Project(manifests=(), diagnostics=(), config=None, config_path=None,
                                   environment=settings.env)

@@ -26,13 +26,28 @@ def test_commands_on_ids_need_no_manifests(tmp_path: Path, monkeypatch: pytest.M
     assert project.environment == "staging"
 
 
+def test_commands_on_ids_find_the_cogctl_yaml_here_without_a_manifests_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COGCTL_ENV", raising=False)
+    (tmp_path / "cogctl.yaml").write_text(
+        "environments:\n  staging: {tenantUrl: https://staging.example.com}\n", encoding="utf-8")
+    (tmp_path / "deeper").mkdir()
+    monkeypatch.chdir(tmp_path / "deeper")
+    project = projects.project_for_target(Settings())  # PATHS default: manifests/, absent
+    assert project.config_path is not None
+    assert project.config_path.resolve() == (tmp_path / "cogctl.yaml").resolve()
+    assert project.environment == "staging"
+
+
 def test_commands_on_ids_still_refuse_invalid_manifests(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("apiVersion: cogctl/v1\nkind: Slot\n", encoding="utf-8")
     with pytest.raises(errors.ManifestError, match=r"bad\.yaml"):
         projects.project_for_target(Settings(paths=(tmp_path,)))
 
 
-def test_without_any_project_the_environment_is_only_a_label(tmp_path: Path) -> None:
+def test_without_any_project_the_environment_is_only_a_label(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     project = projects.project_for_target(Settings(paths=(tmp_path / "none",), env="ci"))
     assert (project.config, project.environment) == (None, "ci")
 
