@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import re2
@@ -206,21 +207,33 @@ _INLINE_FLAGS = frozenset("aiLmsux-")
 _POSSESSIVE = re.compile(r"(?:[*+?]|\{\d+(?:,\d*)?\})\+")
 
 
-def _python_only(pattern: str) -> str | None:
-    """The known Python-only construct in ``pattern`` (outside classes, unescaped), if any."""
+def _outside_classes(pattern: str) -> Iterator[int]:
+    """The index of each character of ``pattern`` outside character classes that is not
+    escaped; an escape ``\\x`` outside a class is yielded once, at its backslash."""
     at, in_class = 0, False
     while at < len(pattern):
         char = pattern[at]
         if char == "\\":
+            if not in_class:
+                yield at
             at += 2
             continue
         if in_class:
             in_class = char != "]"
         elif char == "[":
             in_class = True
-            at += 2 if pattern.startswith("]", at + 1) else 1
+            at += 2 if pattern.startswith("]", at + 1) else 1  # a leading ] is literal
             continue
-        elif char == "(" and pattern.startswith("?", at + 1):
+        else:
+            yield at
+        at += 1
+
+
+def _python_only(pattern: str) -> str | None:
+    """The known Python-only construct in ``pattern`` (outside classes, unescaped), if any."""
+    for at in _outside_classes(pattern):
+        char = pattern[at]
+        if char == "(" and pattern.startswith("?", at + 1):
             found = next((what for start, what in _PY_GROUPS.items()
                           if pattern.startswith(start, at + 1)), None)
             if found:
@@ -232,9 +245,8 @@ def _python_only(pattern: str) -> str | None:
             closing = pattern[at + 2 + len(flags): at + 3 + len(flags)]
             if flags and closing in (")", ":"):
                 return f"inline flags (?{flags}{closing}: JavaScript has none"
-        elif _POSSESSIVE.match(pattern, at + 1) and char not in "(|":
+        elif char not in "(|" and _POSSESSIVE.match(pattern, at + (2 if char == "\\" else 1)):
             return "a possessive quantifier (x*+, x++, x?+, x{n}+): JavaScript has none"
-        at += 1
     return None
 
 
@@ -248,35 +260,17 @@ def _rewrite(pattern: str, rules: tuple[tuple[re.Pattern[str], str], ...]) -> st
     """``pattern`` with each rule applied where it starts a group or escape of its own
     (never inside a character class, never after an escaping backslash)."""
     out: list[str] = []
-    at, in_class = 0, False
-    while at < len(pattern):
-        char = pattern[at]
-        if not in_class:
-            for rule, replacement in rules:
-                found = rule.match(pattern, at)
-                if found:
-                    out.append(replacement.format(found[1]))
-                    at = found.end()
-                    break
-            else:
-                found = None
-            if found:
-                continue
-        if char == "\\":
-            out.append(pattern[at:at + 2])
-            at += 2
+    copied = 0
+    for at in _outside_classes(pattern):
+        if at < copied:
+            continue  # inside what a rule replaced already
+        found = next((m for m in (rule.match(pattern, at) for rule, _ in rules) if m), None)
+        if found is None:
             continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern.startswith("]", at + 1):  # a leading ] is literal
-                out.append("[]")
-                at += 2
-                continue
-        out.append(char)
-        at += 1
-    return "".join(out)
+        replacement = next(r for rule, r in rules if rule.match(pattern, at))
+        out.append(pattern[copied:at] + replacement.format(found[1]))
+        copied = found.end()
+    return "".join(out) + pattern[copied:]
 
 
 def to_javascript(pattern: str) -> str:

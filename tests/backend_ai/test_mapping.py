@@ -105,6 +105,7 @@ def test_state_that_is_garbled_reads_as_empty() -> None:
     (r"(?>a)", "atomic"),
     (r"a++", "possessive"),
     (r"a{2}+", "possessive"),
+    (r"\d*+", "possessive"),  # after an escape too
     (r"\Aabc", r"\A"),
     (r"abc\Z", r"\Z"),
 ])
