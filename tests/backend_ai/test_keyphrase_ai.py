@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
 from reconciler import errors
 from reconciler.backend.cognigy_ai import adapter
 from reconciler.core import livetypes as lt
 from reconciler.emulator.cognigy_ai.records import Doc
+from reconciler.engine import fetching
+from reconciler.ops import exporting
 
 from .test_adapter import World, body, run
 
@@ -141,3 +144,18 @@ def test_thirty_percent_faults_leave_one_lexicon_per_slot(world: World) -> None:
         f"cogctl-support-{n}" for n in names)
     live = {s["name"]: s for s in run(world, lambda b: b.list_slots("support"))}
     assert all(live[n]["patterns"] == [f"w{i}", "x"] for i, n in enumerate(names))
+
+
+def test_a_keyphrase_slot_exports_as_the_manifest_it_came_from(world: World) -> None:
+    async def work(b: adapter.CognigyAiBackend) -> tuple[dict[str, str], Any]:
+        await b.put_slot("p1", keyphrase("airline", ["United", "Lufthansa"]), create_only=True)
+        live = await fetching.fetch_live_state(b, ["support"])
+        return await exporting.refusals(b, "support"), live
+
+    refused, live = run(world, work)
+    assert "Slot/support/airline" not in refused
+    result = exporting.export_bot(live, "support", "support", refused=refused)
+    text = "".join(content for name, content in result.files.items() if "slots" in name)
+    [document] = [d for d in yaml.safe_load_all(text) if d["metadata"]["name"] == "airline"]
+    assert document["spec"]["type"] == "keyphrase"
+    assert document["spec"]["patterns"] == ["United", "Lufthansa"]

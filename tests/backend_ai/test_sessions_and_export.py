@@ -110,6 +110,7 @@ def test_fillers_export_cannot_say_faithfully_are_refused_with_a_reason(world: W
                                "Slot/support/shouty"]
     assert "flag(s) i" in refused["Slot/support/shouty"]
     assert "'money'" in refused["Slot/support/amount"]
+    assert "no lexicon entries" in refused["Slot/support/airline"]  # a filler alone says nothing
 
 
 def test_a_sessions_context_is_session_scope_and_wins_over_the_flow_defaults(

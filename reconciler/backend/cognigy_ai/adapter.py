@@ -624,6 +624,11 @@ class CognigyAiBackend:
             if reason is None and filler.get("type") == "regex":
                 full = await self.http.get(f"{self._fillers(bot)}/{_seg(str(filler['_id']))}")
                 reason = mapping.export_refusal(full)
+            elif reason is None and filler.get("type") == "slot":
+                phrases = await self._keyphrases_of(bot, [filler])
+                if not phrases.get(str(filler.get("_id"))):
+                    reason = ("a keyphrase slot filler with no lexicon entries attached to "
+                              "the flow: nothing says what it matches")
             if reason is not None:
                 found[mapping.address(bot.logical, str(filler.get("name")))] = reason
         return found

@@ -69,7 +69,7 @@ def export_refusal(filler: Mapping[str, Any]) -> str | None:
     index item (no ``regex``) of a regex filler is None: read it whole to know."""
     kind = filler.get("type")
     if kind == "slot":
-        return "a keyphrase (lexicon) slot filler: not exported on api cognigy-ai yet"
+        return None  # a keyphrase slot: its lexicon's entries are its patterns
     if kind != "regex":
         return f"a slot filler of type {kind!r}: no Slot type of cogctl means the same"
     regex = filler.get("regex")
