@@ -14,7 +14,7 @@ from reconciler.core import livetypes as lt
 from reconciler.core import normalizing
 from reconciler.emulator.cognigy_ai.records import Doc
 
-from .test_adapter import World, run
+from .test_adapter import World, run, under_faults
 
 SECRET = "canary-7f3a9c-do-not-print"
 
@@ -201,8 +201,6 @@ def test_a_named_integrations_flow_must_exist(world: World) -> None:
 
 
 def test_thirty_percent_faults_leave_no_duplicate_nodes_or_connections(world: World) -> None:
-    world.admin("PUT", "/_emulator/faults", {"rate": 0.3, "seed": 11,
-                                             "kinds": ["503", "429", "commit-then-503"]})
     names = [f"api_{i}" for i in range(5)]
 
     async def converge(b: adapter.CognigyAiBackend) -> int:
@@ -219,13 +217,7 @@ def test_thirty_percent_faults_leave_no_duplicate_nodes_or_connections(world: Wo
                 failed += 1
         return failed
 
-    for _ in range(2):
-        try:
-            if run(world, converge) == 0:
-                break
-        except errors.BackendError:
-            continue
-    world.admin("PUT", "/_emulator/faults", {})
+    under_faults(world, 11, converge)
     labels = sorted(str(n.body["label"]) for n in nodes(world))
     assert labels == names
     assert len(docs(world, "connection")) == len(names)

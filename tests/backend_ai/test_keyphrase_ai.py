@@ -15,7 +15,7 @@ from reconciler.emulator.cognigy_ai.records import Doc
 from reconciler.engine import fetching
 from reconciler.ops import exporting
 
-from .test_adapter import World, body, run
+from .test_adapter import World, body, put_slots, run, under_faults
 
 FLOW = "65f0c0ffee0000000000c001"
 
@@ -114,32 +114,9 @@ def test_delete_detaches_and_removes_the_lexicon(world: World) -> None:
 
 
 def test_thirty_percent_faults_leave_one_lexicon_per_slot(world: World) -> None:
-    world.admin("PUT", "/_emulator/faults", {"rate": 0.3, "seed": 5,
-                                             "kinds": ["503", "429", "commit-then-503"]})
     names = [f"kp_{i}" for i in range(4)]
-
-    async def converge(b: adapter.CognigyAiBackend) -> int:
-        failed = 0
-        live = {s["name"]: s for s in await b.list_slots("support")}
-        for i, name in enumerate(names):
-            try:
-                if name in live:
-                    await b.put_slot(live[name]["slotId"], keyphrase(name, [f"w{i}", "x"]),
-                                     if_match=live[name]["version"])
-                else:
-                    await b.put_slot(f"plan-{name}", keyphrase(name, [f"w{i}", "x"]),
-                                     create_only=True)
-            except errors.BackendError:
-                failed += 1
-        return failed
-
-    for _ in range(2):
-        try:
-            if run(world, converge) == 0:
-                break
-        except errors.BackendError:
-            continue
-    world.admin("PUT", "/_emulator/faults", {})
+    under_faults(world, 5, lambda b: put_slots(
+        b, {name: keyphrase(name, [f"w{i}", "x"]) for i, name in enumerate(names)}))
     assert sorted(str(d.body["name"]) for d in docs(world, "lexicon")) == sorted(
         f"cogctl-support-{n}" for n in names)
     live = {s["name"]: s for s in run(world, lambda b: b.list_slots("support"))}
