@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.cli import session
 from reconciler.ops import sessions
+from reconciler.pipeline import opreports
 
 
 def _variable(name: str) -> sessions.Variable:
@@ -25,4 +25,4 @@ def test_the_head_line_pluralises(count: int, head: str) -> None:
     snapshot = sessions.Snapshot(
         "s1", tuple(_variable(f"v{i}") for i in range(count)), seconds=0.012
     )
-    assert session.render_text(snapshot).splitlines()[0] == head
+    assert opreports.session_text(snapshot).splitlines()[0] == head

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.cli import drift
 from reconciler.core import plans, writebodies
 from reconciler.pipeline import planning
+from reconciler.rendering import outputs
 
 
 def _change(name: str, action: plans.Action, *, outside: bool) -> plans.Change:
@@ -46,7 +46,7 @@ def test_describe(
         target="t", fingerprint="f",
         changes=tuple(_change(n, a, outside=o) for n, a, o in changes), orphaned=orphaned,
     )
-    assert drift.describe(plan) == line
+    assert outputs.drift_line(plan) == line
 
 
 REASON = "Retraining pending from an interrupted apply: bot_b"
@@ -73,7 +73,7 @@ def test_a_pending_retraining_is_drift(
         changes=tuple(_change(n, a, outside=o) for n, a, o in changes), retrain=("bot_b",),
         pending_retrain=(plans.PendingRetrain("bot_b", REASON),),
     )
-    assert drift.describe(plan) == line
+    assert outputs.drift_line(plan) == line
     assert planning.drifted(plan)
 
 

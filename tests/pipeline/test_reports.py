@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.cli import _reports
-from reconciler.cli import verify as verify_cmd
 from reconciler.engine import applyresults, rollbackplans, verifying
+from reconciler.pipeline import reports
 
 C = rollbackplans.Coverage
 
@@ -30,7 +29,7 @@ C = rollbackplans.Coverage
     ],
 )
 def test_rollback_line(coverage: rollbackplans.Coverage, line: str) -> None:
-    assert _reports.rollback_line(coverage) == line
+    assert reports.rollback_line(coverage) == line
 
 
 def _retrain(bot_id: str) -> applyresults.RetrainOutcome:
@@ -45,16 +44,16 @@ def _slot(address: str) -> verifying.SlotVerdict:
 
 
 def test_apply_verify_and_training_lines_name_bots_alike() -> None:
-    names = _reports.bot_names({"orders": "bot_orders", "bot_x": "bot_x"})
+    names = reports.bot_names({"orders": "bot_orders", "bot_x": "bot_x"})
     assert names == {"bot_orders": "orders (bot_orders)", "bot_x": "bot_x"}
     result = applyresults.ApplyResult(retrains=(_retrain("bot_orders"), _retrain("bot_x")))
-    summary = _reports.apply_summary(result, names=names).splitlines()
+    summary = reports.apply_summary(result, names=names).splitlines()
     assert summary[1:] == ["Retraining orders (bot_orders): succeeded in 1.2s (model mv30)",
                            "Retraining bot_x: succeeded in 1.2s (model mv30)"]
     report = verifying.VerifyReport("after apply", result.retrains, (_slot("Slot/orders/sku"),))
-    table = _reports.verify_table(report, names=names).splitlines()
+    table = reports.verify_table(report, names=names).splitlines()
     assert table[1:3] == ["  retraining orders (bot_orders): succeeded",
                           "  retraining bot_x: succeeded"]
-    assert verify_cmd.training_lines(report, {"orders": "bot_orders"}) == [
+    assert reports.training_lines(report, {"orders": "bot_orders"}) == [
         "training orders (bot_orders): mv30"
     ]
