@@ -1,7 +1,8 @@
-"""What every command shares: exit codes, error reporting, and the crash log.
+"""What every command shares: how a run ends (exit code, error line, JSON error document,
+GitHub annotations and job summary, crash log), and SIGTERM handled like Ctrl-C.
 
-Exit codes: 0 success; 1 an expected failure, reported as one clear line (usage errors
-too: click's own 2 would read as drift); 2 changes or drift
+Exit codes (``pipeline.exitcodes`` defines them): 0 success; 1 an expected failure, reported
+as one clear line (usage errors too: click's own 2 would read as drift); 2 changes or drift
 (``plan --detailed-exitcode``, ``drift``); 3 verification failed; 70 internal error, with a
 pointer to a log file holding the traceback; 130 interrupted (Ctrl-C); 143 terminated
 (SIGTERM, as CI runners and container runtimes stop a job).
@@ -28,17 +29,8 @@ from reconciler import errors
 from reconciler.pipeline import crashlogs, exitcodes
 from reconciler.rendering import actions, failures
 
-EXIT_OK = exitcodes.OK
-EXIT_ERROR = exitcodes.ERROR
-EXIT_CHANGES = exitcodes.CHANGES
-EXIT_VERIFY_FAILED = exitcodes.VERIFY_FAILED
-EXIT_INTERNAL = exitcodes.INTERNAL
-EXIT_INTERRUPTED = exitcodes.INTERRUPTED
-EXIT_TERMINATED = exitcodes.TERMINATED
-EXIT_CODES_HELP = exitcodes.HELP
 
-
-def fail(message: str, *, code: int = EXIT_ERROR) -> click.exceptions.Exit:
+def fail(message: str, *, code: int = exitcodes.ERROR) -> click.exceptions.Exit:
     """Print one error line to stderr and return the Exit to raise."""
     click.echo(f"error: {message}", err=True)
     _noted.append(f"error: {message}")
@@ -71,9 +63,9 @@ termination = _Termination()
 def _interrupted() -> int:
     if termination.received:
         click.echo("terminated (SIGTERM)", err=True)
-        return EXIT_TERMINATED
+        return exitcodes.TERMINATED
     click.echo("interrupted", err=True)
-    return EXIT_INTERRUPTED
+    return exitcodes.INTERRUPTED
 
 
 _noted: list[str] = []
@@ -159,8 +151,9 @@ def _run(group: click.Group, args: list[str]) -> int:
         exc.show()
         _noted.append(exc.format_message())
         if _json_requested(args):
-            click.echo(json.dumps(failures.error_document(exc, EXIT_ERROR, exc.format_message())))
-        return EXIT_ERROR
+            document = failures.error_document(exc, exitcodes.ERROR, exc.format_message())
+            click.echo(json.dumps(document))
+        return exitcodes.ERROR
     except click.ClickException as exc:
         _report(exc, exc.exit_code, f"error: {exc.format_message()}", args)
         return exc.exit_code
@@ -172,15 +165,15 @@ def _run(group: click.Group, args: list[str]) -> int:
             return _crash(exc, args)
         # A file the user named cannot be written or read (--out into a read-only folder,
         # --junit at a missing mount): the file system's own words, one line, exit 1.
-        _report(exc, EXIT_ERROR, f"error: {exc.filename}: {exc.strerror or exc}", args)
-        return EXIT_ERROR
+        _report(exc, exitcodes.ERROR, f"error: {exc.filename}: {exc.strerror or exc}", args)
+        return exitcodes.ERROR
     except Exception as exc:
         return _crash(exc, args)
-    return code if isinstance(code, int) else EXIT_OK
+    return code if isinstance(code, int) else exitcodes.OK
 
 
 def _crash(exc: Exception, args: list[str]) -> int:
     path = crashlogs.write(exc)
     where = f"; details in {path}" if path else ""
-    _report(exc, EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}{where}", args)
-    return EXIT_INTERNAL
+    _report(exc, exitcodes.INTERNAL, f"internal error: {type(exc).__name__}: {exc}{where}", args)
+    return exitcodes.INTERNAL

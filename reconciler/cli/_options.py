@@ -50,6 +50,10 @@ metrics_file_option = click.option(
 )
 
 
+junit_option = click.option(
+    "--junit", "junit_file", type=_FILE, default=None,
+    help="Also write a JUnit XML report to FILE (for CI).",
+)
 target_option = click.option(
     "--target", "targets", metavar="ADDRESS", multiple=True,
     help="Plan only this object (Kind/bot/name; globs like 'Slot/support/*'; repeatable), "

@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from reconciler.cli import _common, _options, _run
+from reconciler.cli import _options, _run
 from reconciler.ops import contexts
-from reconciler.pipeline import operations, opreports, projects
+from reconciler.pipeline import exitcodes, operations, opreports, projects
 from reconciler.rendering import tables
 
 
@@ -92,4 +92,4 @@ def render(
         click.echo(f"unknown placeholders left as written: {', '.join(rendered.unknown)}",
                    err=True)
         if strict:
-            raise click.exceptions.Exit(_common.EXIT_ERROR)
+            raise click.exceptions.Exit(exitcodes.ERROR)

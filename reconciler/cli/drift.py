@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli import _common, _options, _run
+from reconciler.cli import _options, _run
 from reconciler.cli import plan as plan_cmd
-from reconciler.pipeline import planning, projects
+from reconciler.pipeline import exitcodes, planning, projects
 from reconciler.rendering import outputs
 
 
@@ -28,4 +28,4 @@ def drift(settings: _options.Settings, output: str, prune: bool) -> None:
     click.echo(outputs.drift_line(checked.plan), err=True)
     click.echo(plan_cmd.render(checked.plan, output, environment=checked.environment))
     if checked.drifted:
-        raise click.exceptions.Exit(_common.EXIT_CHANGES)
+        raise click.exceptions.Exit(exitcodes.CHANGES)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli import _common, _options, _run
-from reconciler.pipeline import operations, opreports, projects
+from reconciler.cli import _options, _run
+from reconciler.pipeline import exitcodes, operations, opreports, projects
 from reconciler.rendering import tables
 
 
@@ -53,4 +53,4 @@ def probe(
     click.echo(tables.dumps(result.to_json()) if output == "json"
                else opreports.probe_text(result))
     if not result.ok:
-        raise click.exceptions.Exit(_common.EXIT_ERROR)
+        raise click.exceptions.Exit(exitcodes.ERROR)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli import _common, _options, _run
+from reconciler.cli import _options, _run
 from reconciler.core import plans
-from reconciler.pipeline import planning, projects
+from reconciler.pipeline import exitcodes, planning, projects
 from reconciler.rendering import outputs
 
 
@@ -62,4 +62,4 @@ def plan(
     click.echo(render(planned.plan, output, environment=planned.environment),
                color=color_wanted() or None)
     if detailed_exitcode and planned.plan.summary().has_changes:
-        raise click.exceptions.Exit(_common.EXIT_CHANGES)
+        raise click.exceptions.Exit(exitcodes.CHANGES)

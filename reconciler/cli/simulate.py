@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from reconciler import fileio
-from reconciler.cli import _common, _options, _progress, _run
-from reconciler.pipeline import opreports, projects, simulating
+from reconciler.cli import _options, _progress, _run
+from reconciler.pipeline import exitcodes, opreports, projects, simulating
 from reconciler.rendering import junit, results, tables
 
 
@@ -18,8 +18,7 @@ from reconciler.rendering import junit, results, tables
 @_options.project_options
 @click.option("--suite", "suite_names", multiple=True, metavar="NAME",
               help="Run only this suite (metadata.name or address); repeatable.")
-@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Also write a JUnit XML report to FILE (for CI).")
+@_options.junit_option
 @_options.output_option("text", "json")
 @click.option("--concurrency", type=click.IntRange(1, 32), default=4, show_default=True,
               help="Simulations in flight at once.")
@@ -53,4 +52,4 @@ def simulate(
     else:
         click.echo(results.suites_text(reports))
     if not all(report.passed for report in reports):
-        raise click.exceptions.Exit(_common.EXIT_VERIFY_FAILED)
+        raise click.exceptions.Exit(exitcodes.VERIFY_FAILED)

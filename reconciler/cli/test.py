@@ -9,15 +9,15 @@ from pathlib import Path
 import click
 
 from reconciler import fileio
-from reconciler.cli import _common, _options
+from reconciler.cli import _options
 from reconciler.manifests import validating
+from reconciler.pipeline import exitcodes
 from reconciler.rendering import junit, results
 
 
 @click.command(epilog="Exit codes: 0 every slot passes, 3 a slot's examples fail, 1 error.")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Also write a JUnit XML report to FILE (for CI).")
+@_options.junit_option
 @_options.env_option
 @_options.config_option
 def test(paths: tuple[Path, ...], junit_file: Path | None, env: str | None,
@@ -32,4 +32,4 @@ def test(paths: tuple[Path, ...], junit_file: Path | None, env: str | None,
             report, timestamp=dt.datetime.now(dt.timezone.utc), hostname=socket.gethostname()))
     click.echo(results.examples_text(report))
     if not report.passed:
-        raise click.exceptions.Exit(_common.EXIT_VERIFY_FAILED)
+        raise click.exceptions.Exit(exitcodes.VERIFY_FAILED)

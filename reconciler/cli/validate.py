@@ -9,6 +9,7 @@ import click
 from reconciler import jsontypes
 from reconciler.cli import _common
 from reconciler.manifests import validating
+from reconciler.pipeline import exitcodes
 from reconciler.rendering import results
 
 
@@ -48,7 +49,7 @@ def validate(paths: tuple[Path, ...], output: str, env: str | None,
         _common.note_errors([d.render() for d in project.diagnostics])
         if output == "text":
             click.echo(results.problems_line(project.diagnostics), err=True)
-        return _common.EXIT_ERROR
+        return exitcodes.ERROR
     if output == "text":
         click.echo(results.valid_summary(project))
-    return _common.EXIT_OK
+    return exitcodes.OK

@@ -7,7 +7,7 @@ import click
 from reconciler import jsontypes
 from reconciler.cli import _common, _options, _run
 from reconciler.engine import planmaking
-from reconciler.pipeline import projects, reports, verifying
+from reconciler.pipeline import exitcodes, projects, reports, verifying
 
 
 @click.command()
@@ -28,4 +28,4 @@ def verify(settings: _options.Settings, output: str, wait: float) -> None:
     else:
         click.echo(reports.verify_text(report, planmaking.bot_ids(project)))
     if not report.passed:
-        raise _common.fail(reports.verify_failure_line(report), code=_common.EXIT_VERIFY_FAILED)
+        raise _common.fail(reports.verify_failure_line(report), code=exitcodes.VERIFY_FAILED)
