@@ -18,6 +18,7 @@ import click
 
 from reconciler import __version__
 from reconciler.cli import _common
+from reconciler.pipeline import exitcodes
 
 # name -> (module under reconciler.cli, attribute). Order is the order of ``--help``.
 _COMMANDS: dict[str, tuple[str, str]] = {
@@ -97,7 +98,7 @@ class _LazyGroup(click.Group):
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
-             epilog=_common.EXIT_CODES_HELP)
+             epilog=exitcodes.HELP)
 @click.version_option(__version__, prog_name="cogctl")
 @click.option("--debug", is_flag=True, expose_value=False, is_eager=True,
               callback=lambda _ctx, _param, on: _debug(on),

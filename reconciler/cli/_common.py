@@ -1,7 +1,8 @@
-"""What every command shares: exit codes, error reporting, and the crash log.
+"""What every command shares: how a run ends (exit code, error line, JSON error document,
+GitHub annotations and job summary, crash log), and SIGTERM handled like Ctrl-C.
 
-Exit codes: 0 success; 1 an expected failure, reported as one clear line (usage errors
-too: click's own 2 would read as drift); 2 changes or drift
+Exit codes (``pipeline.exitcodes`` defines them): 0 success; 1 an expected failure, reported
+as one clear line (usage errors too: click's own 2 would read as drift); 2 changes or drift
 (``plan --detailed-exitcode``, ``drift``); 3 verification failed; 70 internal error, with a
 pointer to a log file holding the traceback; 130 interrupted (Ctrl-C); 143 terminated
 (SIGTERM, as CI runners and container runtimes stop a job).
@@ -14,51 +15,22 @@ the command says what it had done, and the process exits 143 instead of 130.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import json
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import click
 
-from reconciler import errors, statedir
-from reconciler.pipeline import exitcodes
-from reconciler.rendering import actions
-
-EXIT_OK = exitcodes.OK
-EXIT_ERROR = exitcodes.ERROR
-EXIT_CHANGES = exitcodes.CHANGES
-EXIT_VERIFY_FAILED = exitcodes.VERIFY_FAILED
-EXIT_INTERNAL = exitcodes.INTERNAL
-EXIT_INTERRUPTED = exitcodes.INTERRUPTED
-EXIT_TERMINATED = exitcodes.TERMINATED
-EXIT_CODES_HELP = exitcodes.HELP
+from reconciler import errors
+from reconciler.pipeline import crashlogs, exitcodes
+from reconciler.rendering import actions, failures
 
 
-def crash_log_dir() -> Path:
-    return statedir.state_dir() / "logs"
-
-
-def _write_crash_log(exc: BaseException) -> Path | None:
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    for directory in (crash_log_dir(), Path(os.environ.get("TMPDIR", "/tmp"))):
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            path = directory / f"cogctl-crash-{stamp}.log"
-            path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-            return path
-        except OSError:
-            continue
-    return None
-
-
-def fail(message: str, *, code: int = EXIT_ERROR) -> click.exceptions.Exit:
+def fail(message: str, *, code: int = exitcodes.ERROR) -> click.exceptions.Exit:
     """Print one error line to stderr and return the Exit to raise."""
     click.echo(f"error: {message}", err=True)
     _noted.append(f"error: {message}")
@@ -91,9 +63,9 @@ termination = _Termination()
 def _interrupted() -> int:
     if termination.received:
         click.echo("terminated (SIGTERM)", err=True)
-        return EXIT_TERMINATED
+        return exitcodes.TERMINATED
     click.echo("interrupted", err=True)
-    return EXIT_INTERRUPTED
+    return exitcodes.INTERRUPTED
 
 
 _noted: list[str] = []
@@ -110,13 +82,9 @@ def in_github_actions(env: Mapping[str, str] = os.environ) -> bool:
 
 def annotate(diagnostics: Sequence[Any]) -> None:
     """In GitHub Actions, one ``::error file=,line=,col=::`` line per problem (stdout)."""
-    if not in_github_actions():
-        return
-    for diagnostic in diagnostics:
-        where = f"{diagnostic.address}: " if diagnostic.address else ""
-        click.echo(actions.annotation(f"{where}{diagnostic.message}", file=diagnostic.file,
-                                      line=diagnostic.line, column=diagnostic.column,
-                                      title="cogctl"))
+    if in_github_actions():
+        for line in actions.diagnostic_annotations(diagnostics):
+            click.echo(line)
 
 
 def _json_requested(argv: Sequence[str]) -> bool:
@@ -133,24 +101,13 @@ def _command_name(argv: Sequence[str]) -> str:
     return " ".join(words[:1]) or "cogctl"
 
 
-def _error_document(exc: BaseException, code: int, message: str) -> dict[str, Any]:
-    body: dict[str, Any] = {"message": message, "exitCode": code, "type": type(exc).__name__}
-    if isinstance(exc, errors.CogctlError):
-        body["message"] = exc.message
-        if exc.hint:
-            body["hint"] = exc.hint
-    diagnostics = getattr(exc, "diagnostics", None)
-    if diagnostics:
-        body["diagnostics"] = [d.to_json() for d in diagnostics]
-    return {"error": body}
-
-
 def _report(exc: BaseException, code: int, line: str, argv: Sequence[str]) -> None:
     """The error line on stderr; also JSON on stdout under -o json, annotations in Actions."""
     click.echo(line, err=True)
     _noted.append(line)
     if _json_requested(argv):
-        click.echo(json.dumps(_error_document(exc, code, line), indent=2, ensure_ascii=False))
+        document = failures.error_document(exc, code, line)
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     diagnostics = getattr(exc, "diagnostics", None)
     if diagnostics:
         annotate(diagnostics)
@@ -194,8 +151,9 @@ def _run(group: click.Group, args: list[str]) -> int:
         exc.show()
         _noted.append(exc.format_message())
         if _json_requested(args):
-            click.echo(json.dumps(_error_document(exc, EXIT_ERROR, exc.format_message())))
-        return EXIT_ERROR
+            document = failures.error_document(exc, exitcodes.ERROR, exc.format_message())
+            click.echo(json.dumps(document))
+        return exitcodes.ERROR
     except click.ClickException as exc:
         _report(exc, exc.exit_code, f"error: {exc.format_message()}", args)
         return exc.exit_code
@@ -207,15 +165,15 @@ def _run(group: click.Group, args: list[str]) -> int:
             return _crash(exc, args)
         # A file the user named cannot be written or read (--out into a read-only folder,
         # --junit at a missing mount): the file system's own words, one line, exit 1.
-        _report(exc, EXIT_ERROR, f"error: {exc.filename}: {exc.strerror or exc}", args)
-        return EXIT_ERROR
+        _report(exc, exitcodes.ERROR, f"error: {exc.filename}: {exc.strerror or exc}", args)
+        return exitcodes.ERROR
     except Exception as exc:
         return _crash(exc, args)
-    return code if isinstance(code, int) else EXIT_OK
+    return code if isinstance(code, int) else exitcodes.OK
 
 
 def _crash(exc: Exception, args: list[str]) -> int:
-    path = _write_crash_log(exc)
+    path = crashlogs.write(exc)
     where = f"; details in {path}" if path else ""
-    _report(exc, EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}{where}", args)
-    return EXIT_INTERNAL
+    _report(exc, exitcodes.INTERNAL, f"internal error: {type(exc).__name__}: {exc}{where}", args)
+    return exitcodes.INTERNAL

@@ -1,8 +1,9 @@
 """Click options shared by the commands that read manifests and talk to a target.
 
 ``project_options`` adds PATHS and the target/recording options to a command and hands the
-command one ``Settings`` instead of eight keyword arguments. Commands that need only some of
-them use the single decorators (``env_option``, ``output_option``, ...).
+command one ``Settings`` instead of eight keyword arguments; ``target_options`` does the same
+without PATHS, and ``settings_options`` for any subset. Commands that need only some
+options without a ``Settings`` use the single decorators (``env_option``, ``output_option``).
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ metrics_file_option = click.option(
 )
 
 
+junit_option = click.option(
+    "--junit", "junit_file", type=_FILE, default=None,
+    help="Also write a JUnit XML report to FILE (for CI).",
+)
 target_option = click.option(
     "--target", "targets", metavar="ADDRESS", multiple=True,
     help="Plan only this object (Kind/bot/name; globs like 'Slot/support/*'; repeatable), "
@@ -64,28 +69,40 @@ def output_option(*choices: str, default: str = "text") -> Callable[[F], F]:
     )
 
 
-_SETTING_KEYS = ("paths", "env", "config", "emulator_fixture", "audit_log", "metrics_file")
+_SETTING_OPTIONS: dict[str, Callable[[Any], Any]] = {
+    "paths": paths_argument,
+    "env": env_option,
+    "config": config_option,
+    "emulator_fixture": emulator_fixture_option,
+    "audit_log": audit_log_option,
+    "metrics_file": metrics_file_option,
+}
 
 
-def project_options(command: F) -> F:
-    """PATHS, --env, --config, --emulator-fixture, --audit-log, --metrics-file -> ``settings``."""
+def settings_options(*keys: str) -> Callable[[F], F]:
+    """The options named by ``keys`` (in that order), handed to the command as ``settings``.
 
-    @functools.wraps(command)
-    def wrapper(**kwargs: Any) -> Any:
-        values = {key: kwargs.pop(key) for key in _SETTING_KEYS}
-        values["paths"] = tuple(values["paths"]) or DEFAULT_PATHS
-        return command(settings=Settings(**values), **kwargs)
+    Options not named keep ``Settings``' defaults; no PATHS means ``DEFAULT_PATHS``.
+    """
 
-    decorated: Any = wrapper
-    for option in reversed(
-        (
-            paths_argument,
-            env_option,
-            config_option,
-            emulator_fixture_option,
-            audit_log_option,
-            metrics_file_option,
-        )
-    ):
-        decorated = option(decorated)
-    return decorated  # type: ignore[no-any-return]
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> Any:
+            values = {key: kwargs.pop(key) for key in keys}
+            if "paths" in values:
+                values["paths"] = tuple(values["paths"]) or DEFAULT_PATHS
+            return command(settings=Settings(**values), **kwargs)
+
+        decorated: Any = wrapper
+        for key in reversed(keys):
+            decorated = _SETTING_OPTIONS[key](decorated)
+        return decorated  # type: ignore[no-any-return]
+
+    return decorate
+
+
+# PATHS, --env, --config, --emulator-fixture, --audit-log, --metrics-file -> ``settings``.
+project_options = settings_options(*_SETTING_OPTIONS)
+# The same without PATHS: session and context commands work on ids, not manifests
+# (``pipeline.projects.project_for_target`` finds their target).
+target_options = settings_options(*(key for key in _SETTING_OPTIONS if key != "paths"))

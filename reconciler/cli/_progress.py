@@ -24,14 +24,7 @@ from rich.console import Console
 
 from reconciler.clock import Clock
 from reconciler.engine import progress
-
-_MARKS = {
-    "applied": "+",
-    "skipped": "=",
-    "conflict": "!",
-    "failed": "x",
-    "not attempted": "-",
-}
+from reconciler.pipeline import progresslines
 
 
 class Display:
@@ -68,26 +61,21 @@ class Display:
 
     def __call__(self, event: progress.Event) -> None:
         if isinstance(event, progress.ChangeOutcome):
-            mark = _MARKS.get(event.outcome, "?")
-            detail = f": {event.message}" if event.message else ""
-            self._line(f"{mark} {event.outcome:<13} {event.address}{detail}")
+            self._line(progresslines.change_line(event))
         elif isinstance(event, progress.RetrainUpdate):
             self._retrain(event)
         elif isinstance(event, progress.Verdict):
-            verdict = "pass" if event.passed else "FAIL"
-            self._line(f"{verdict} {event.subject}: {event.detail}")
+            self._line(progresslines.verdict_line(event))
         elif isinstance(event, progress.Waiting):
-            self._throttled(event.what, "waiting", f"waiting for {event.what}")
+            self._throttled(event.what, "waiting", progresslines.waiting_line(event))
         elif isinstance(event, progress.CaseDone):
             self._case(event)
 
     def _case(self, event: progress.CaseDone) -> None:
-        line = (f"simulating {event.suite}: {event.done}/{event.total} cases done, "
-                f"{event.failed} not passed, after {event.elapsed:.1f}s")
         if not self._live:
             # a line per finished case, at most every interval; the last one always
             state = "done" if event.done == event.total else "running"
-            self._throttled(f"simulate {event.suite}", state, line)
+            self._throttled(f"simulate {event.suite}", state, progresslines.case_line(event))
             return
         bars = self._progress_bars()
         key = f"simulate {event.suite}"
@@ -113,12 +101,8 @@ class Display:
     def _retrain(self, event: progress.RetrainUpdate) -> None:
         bot = self._names.get(event.bot_id, event.bot_id)
         if not self._live:
-            self._throttled(
-                f"retrain {event.bot_id}",
-                event.status,
-                f"retraining {bot}: {event.status} "
-                f"{event.progress:.0%} after {event.elapsed:.1f}s (job {event.job_id})",
-            )
+            self._throttled(f"retrain {event.bot_id}", event.status,
+                            progresslines.retrain_line(event, bot))
             return
         bars = self._progress_bars()
         task = self._tasks.get(event.bot_id)

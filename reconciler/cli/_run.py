@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli import _common
-from reconciler.pipeline import running
+from reconciler.pipeline import exitcodes, running
 from reconciler.pipeline.settings import Settings
 
 T = TypeVar("T")
@@ -38,8 +38,8 @@ def execute(run: running.Run, coro: Coroutine[Any, Any, T]) -> T:
         return run_async(coro)
     except KeyboardInterrupt:
         note(run.interrupted_note())
-        run.interrupted(_common.EXIT_TERMINATED if _common.termination.received
-                        else _common.EXIT_INTERRUPTED)
+        run.interrupted(exitcodes.TERMINATED if _common.termination.received
+                        else exitcodes.INTERRUPTED)
         raise
     finally:
         run.finish()

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from reconciler import jsontypes
-from reconciler.cli import _common, _options, _progress, _prompting, _reports, _run
+from reconciler.cli import _common, _options, _progress, _prompting, _run
 from reconciler.cli import plan as plan_cmd
 from reconciler.core import plans
-from reconciler.pipeline import applying
-from reconciler.rendering import _lines, jsonout
+from reconciler.pipeline import applying, reports
+from reconciler.rendering import _lines
 
 
 @click.command()
@@ -58,44 +57,10 @@ def apply(settings: _options.Settings, plan_file: Path | None, auto_approve: boo
         approve=None if auto_approve else lambda plan: _prompting.confirm(plan.target),
         watch=lambda plan: _progress.Display(names=_lines.bot_labels(plan)),
     ))
-    _show(done, output)
-    code, line = _outcome(done)
+    if output == "json":
+        click.echo(jsontypes.dumps(reports.apply_document(done.plan, done.release), indent=2))
+    elif done.release is not None:
+        click.echo(reports.apply_text(done.plan, done.release))
+    code, line = reports.apply_outcome(done.release)
     if code:
         raise _common.fail(line, code=code)
-
-
-def _show(done: applying.Applied, output: str) -> None:
-    release = done.release
-    if output == "json":
-        doc: dict[str, Any] = {"plan": jsonout.plan_document(done.plan)}
-        if release is not None:
-            doc["apply"] = release.result.to_json()
-            doc["verification"] = [r.to_json() for r in release.rounds]
-            doc["rollback"] = release.rollback.to_json() if release.rollback else None
-        click.echo(jsontypes.dumps(doc, indent=2))
-    elif release is not None:
-        names = _lines.bot_labels(done.plan)
-        click.echo(_reports.apply_summary(release.result, names=names))
-        for report in release.rounds:
-            click.echo(_reports.verify_table(report, names=names))
-        if release.rollback is not None:
-            click.echo(_reports.apply_summary(release.rollback, what="Rollback", names=names))
-        if release.coverage is not None:
-            click.echo(f"Rollback: {_reports.rollback_line(release.coverage)}.")
-
-
-def _outcome(done: applying.Applied) -> tuple[int, str]:
-    """The exit code, and the one line on stderr that says why it is not 0 and what to do."""
-    release = done.release
-    if release is None or (release.result.writes_ok and release.verified):
-        return _common.EXIT_OK, ""
-    if not release.result.writes_ok:
-        missing = ", ".join(c.address for c in release.result.not_done()) or "retraining"
-        why = f"{release.result.halted}; " if release.result.halted else ""
-        return _common.EXIT_ERROR, (f"apply incomplete: {why}not done: {missing} (fix the "
-                                    "cause and run apply again)")
-    failures = "; ".join(release.rounds[0].failures()) if release.rounds else "verification failed"
-    line = f"applied, but verification failed: {failures}"
-    if release.coverage is not None:
-        line += f"; {_reports.rollback_line(release.coverage)}"
-    return _common.EXIT_VERIFY_FAILED, line

@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 
 from reconciler import jsontypes
-from reconciler.cli import _common
+from reconciler.cli import _common, _options
 from reconciler.manifests import validating
+from reconciler.pipeline import opreports
 from reconciler.records import auditing
 
 
@@ -25,8 +26,7 @@ def audit() -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--expect-hash", "expect_hash", metavar="HASH", default=None,
               help="A hash printed by an earlier run: fail unless the log still holds it.")
-@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format on stdout.")
+@_options.output_option("text", "json")
 def verify(file: Path | None, expect_hash: str | None, output: str) -> None:
     """Check every entry's hash and the chain linking it to the one before.
 
@@ -41,26 +41,9 @@ def verify(file: Path | None, expect_hash: str | None, output: str) -> None:
     result = auditing.verify_log(path, anchor=expect_hash)
     anchored = expect_hash is None or result.anchor_line is not None
     if output == "json":
-        click.echo(jsontypes.dumps({
-            "file": str(path), "ok": result.ok and anchored, "entries": result.entries,
-            "first_bad_line": result.first_bad_line, "reason": result.reason,
-            "last_hash": result.last_hash, "expected_hash_line": result.anchor_line,
-        }))
-    if not result.ok:
-        raise _common.fail(
-            f"{path}:{result.first_bad_line}: audit log broken: {result.reason} "
-            f"({_entries(result.entries)} intact before it)"
-        )
-    if not anchored:
-        raise _common.fail(
-            f"{path}: the expected hash {expect_hash} is not in the log's "
-            f"{_entries(result.entries)}: entries were removed from its end or it was replaced"
-        )
+        click.echo(jsontypes.dumps(opreports.audit_document(path, result, anchored=anchored)))
+    failure = opreports.audit_failure(path, result, expect_hash=expect_hash)
+    if failure is not None:
+        raise _common.fail(failure)
     if output == "text":
-        where = f", expected hash at line {result.anchor_line}" if expect_hash else ""
-        click.echo(f"intact: {_entries(result.entries)}, last hash "
-                   f"{result.last_hash or '-'}{where}")
-
-
-def _entries(count: int) -> str:
-    return f"{count} entry" if count == 1 else f"{count} entries"
+        click.echo(opreports.audit_line(result, expect_hash=expect_hash))

@@ -6,9 +6,10 @@ import sys
 
 import click
 
-from reconciler.cli import _common, _ops, _options, _run
+from reconciler.cli import _options, _run
 from reconciler.ops import contexts
-from reconciler.pipeline import operations, projects
+from reconciler.pipeline import exitcodes, operations, opreports, projects
+from reconciler.rendering import tables
 
 
 @click.group()
@@ -24,7 +25,7 @@ def context() -> None:
 @click.option("--user-id", "user_id", default=None, metavar="ID",
               help="The session's user (api cognigy-ai writes a session's context with it).")
 @_options.output_option("text", "json")
-@_ops.target_options
+@_options.target_options
 def inject(
     settings: _options.Settings,
     conversation_id: str,
@@ -46,19 +47,8 @@ def inject(
     project = projects.project_for_target(settings)
     result = _run.execute(run, operations.inject_context(run, project, conversation_id, values,
                                                          scope=scope, user_id=user_id))
-    if output == "json":
-        click.echo(_ops.dumps(result.to_json()))
-        return
-    if result.last_writer_wins:
-        click.echo(f"conversation {conversation_id} (user {user_id}): set "
-                   f"{', '.join(result.keys)} (scope {scope}); {contexts.LAST_WRITER_WINS}")
-        return
-    tries = "attempt" if result.attempts == 1 else "attempts"
-    click.echo(
-        f"conversation {conversation_id}: set {', '.join(result.keys)} (scope {scope}); "
-        f"contextVersion {result.previous_version} -> {result.version} "
-        f"after {result.attempts} {tries}"
-    )
+    click.echo(tables.dumps(result.to_json()) if output == "json"
+               else opreports.inject_line(result))
 
 
 @context.command("render")
@@ -72,7 +62,7 @@ def inject(
 @click.option("--inline", is_flag=True, help="TEMPLATE is the template text, not a file.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a placeholder is unknown.")
 @_options.output_option("text", "json")
-@_ops.target_options
+@_options.target_options
 def render(
     settings: _options.Settings,
     template: str,
@@ -95,11 +85,11 @@ def render(
     rendered = _run.execute(run, operations.render_context(
         run, project, text, conversation_id, bot=bot, session_id=session_id))
     if output == "json":
-        click.echo(_ops.dumps(rendered.to_json()))
+        click.echo(tables.dumps(rendered.to_json()))
     else:
         click.echo(rendered.text, nl=not rendered.text.endswith("\n"))
     if rendered.unknown:
         click.echo(f"unknown placeholders left as written: {', '.join(rendered.unknown)}",
                    err=True)
         if strict:
-            raise click.exceptions.Exit(_common.EXIT_ERROR)
+            raise click.exceptions.Exit(exitcodes.ERROR)

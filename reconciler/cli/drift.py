@@ -4,35 +4,10 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli import _common, _options, _run
+from reconciler.cli import _options, _run
 from reconciler.cli import plan as plan_cmd
-from reconciler.core import plans
-from reconciler.pipeline import planning, projects
-from reconciler.rendering import _lines
-
-
-def describe(plan: plans.Plan) -> str:
-    """One line: how many objects differ, how many were edited outside cogctl, and which bots
-    an interrupted apply left waiting for a retraining."""
-    pending = plan.pending()
-    outside = [c.address for c in pending if c.drift]
-    if pending:
-        line = f"drift: {len(pending)} object(s) differ from the manifests"
-    elif plan.pending_retrain:
-        line = "drift: live objects match the manifests"
-    else:
-        line = "drift: none, live state matches the manifests"
-    if outside:
-        line += f"; changed outside cogctl: {', '.join(outside)}"
-    if plan.pending_retrain:
-        labels = _lines.bot_labels(plan)
-        bots = ", ".join(labels.get(p.bot_id, p.bot_id) for p in plan.pending_retrain)
-        line += (f"; retraining pending from an interrupted apply (apply finishes it): {bots}")
-    if plan.orphaned:
-        # Not drift: the manifests dropped them and only --prune deletes; worth knowing.
-        line += (f"; {len(plan.orphaned)} managed object(s) left the manifests "
-                 f"(apply --prune deletes them): {', '.join(plan.orphaned)}")
-    return line
+from reconciler.pipeline import exitcodes, planning, projects
+from reconciler.rendering import outputs
 
 
 @click.command()
@@ -50,7 +25,7 @@ def drift(settings: _options.Settings, output: str, prune: bool) -> None:
     project = projects.load_project(settings)
     run = _run.start(settings, "drift")
     checked = _run.execute(run, planning.check_drift(run, project, prune=prune))
-    click.echo(describe(checked.plan), err=True)
+    click.echo(outputs.drift_line(checked.plan), err=True)
     click.echo(plan_cmd.render(checked.plan, output, environment=checked.environment))
     if checked.drifted:
-        raise click.exceptions.Exit(_common.EXIT_CHANGES)
+        raise click.exceptions.Exit(exitcodes.CHANGES)

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli import _options, _run
-from reconciler.pipeline import exporting
+from reconciler.pipeline import exporting, opreports
 
 
 @click.command("export")
@@ -43,14 +43,5 @@ def export(bot: str, out: Path, force: bool, env: str | None, config: Path | Non
                                       emulator_fixture=emulator_fixture,
                                       metrics_file=metrics_file)
     exported = _run.run_async(exporting.export_bot(request, on_note=_run.note))
-    if not exported.written:
-        click.echo(f"nothing to export: bot {exported.bot_id} has no integrations, slots or "
-                   "context")
-        return
-    counts = exported.result.counts
-    for path in exported.written:
-        documents = counts.get(path.relative_to(out).as_posix(), 0)
-        click.echo(f"wrote {path} ({documents} document{'' if documents == 1 else 's'})")
-    for name in exported.result.secret_envs:
-        click.echo(f"note: set {name} to the stored secret before apply; until it is set, "
-                   "plans cannot compare that secret and show it unchanged")
+    for line in opreports.export_lines(exported, out):
+        click.echo(line)

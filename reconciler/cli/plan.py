@@ -8,11 +8,10 @@ from pathlib import Path
 
 import click
 
-from reconciler import jsontypes
-from reconciler.cli import _common, _options, _run
+from reconciler.cli import _options, _run
 from reconciler.core import plans
-from reconciler.pipeline import planning, projects
-from reconciler.rendering import jsonout, markdown, text
+from reconciler.pipeline import exitcodes, planning, projects
+from reconciler.rendering import outputs
 
 
 def color_wanted() -> bool:
@@ -26,14 +25,8 @@ def color_wanted() -> bool:
 
 
 def render(plan: plans.Plan, output: str, *, environment: str | None) -> str:
-    """The plan in ``output`` format, without a trailing newline (``click.echo`` adds one)."""
-    if output == "json":
-        return jsontypes.dumps(jsonout.plan_document(plan), indent=2)
-    if output == "markdown":
-        rendered = markdown.render_plan(plan, environment=environment or "default")
-    else:
-        rendered = text.render_plan(plan, color=color_wanted())
-    return rendered.rstrip("\n")
+    """The plan in ``output`` format, coloured as ``color_wanted`` says."""
+    return outputs.render_plan(plan, output, environment=environment, color=color_wanted())
 
 
 @click.command()
@@ -69,4 +62,4 @@ def plan(
     click.echo(render(planned.plan, output, environment=planned.environment),
                color=color_wanted() or None)
     if detailed_exitcode and planned.plan.summary().has_changes:
-        raise click.exceptions.Exit(_common.EXIT_CHANGES)
+        raise click.exceptions.Exit(exitcodes.CHANGES)

@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli import _ops, _options, _run
+from reconciler.cli import _options, _run
 from reconciler.ops import sessions
-from reconciler.pipeline import operations, projects
-
-
-def render_text(snapshot: sessions.Snapshot) -> str:
-    count = len(snapshot.variables)
-    noun = "variable" if count == 1 else "variables"
-    lines = [f"session {snapshot.session_id}: {count} {noun} "
-             f"(fetched in {snapshot.seconds * 1000:.0f} ms)"]
-    rows = [
-        (
-            v.name + (" (system)" if v.system else ""),
-            _ops.short(v.value),
-            v.type,
-            v.scope,
-            ", ".join(f"{s.scope}={_ops.short(s.value, 20)}" for s in v.shadowed) or "-",
-        )
-        for v in snapshot.variables
-    ]
-    lines += _ops.table(("NAME", "VALUE", "TYPE", "SCOPE", "SHADOWED"), rows)
-    return "\n".join(lines)
+from reconciler.pipeline import operations, opreports, projects
+from reconciler.rendering import tables
 
 
 @click.group()
@@ -43,7 +25,7 @@ def session() -> None:
 @_options.output_option("text", "json")
 @click.option("--webhook", is_flag=True,
               help="Also push the snapshot as a signed webhook (COGCTL_WEBHOOK_URL).")
-@_ops.target_options
+@_options.target_options
 def vars_(
     settings: _options.Settings,
     session_id: str,
@@ -66,13 +48,8 @@ def vars_(
         sender=sender,
     ))
     if output == "json":
-        data = snapshot.to_json()
-        if pushed is not None:
-            data["webhook"] = {"delivered": pushed.delivered,
-                               "latencyMs": round(pushed.seconds * 1000, 1)}
-        click.echo(_ops.dumps(data))
+        click.echo(tables.dumps(opreports.session_document(snapshot, pushed)))
     else:
-        click.echo(render_text(snapshot))
+        click.echo(opreports.session_text(snapshot))
     if pushed is not None:
-        state = "delivered" if pushed.delivered else "NOT delivered (see the log)"
-        click.echo(f"webhook: {state} in {pushed.seconds * 1000:.0f} ms", err=True)
+        click.echo(opreports.webhook_line(pushed), err=True)

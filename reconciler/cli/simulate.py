@@ -4,54 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from reconciler import fileio
-from reconciler.cli import _common, _ops, _options, _progress, _run
-from reconciler.core import simulations
-from reconciler.engine import simulating as engine_simulating
-from reconciler.pipeline import projects, simulating
-from reconciler.rendering import junit
-
-_ICON = {"passed": "ok", "failed": "FAIL", "misconfigured": "MISCONF", "timed_out": "TIMEOUT"}
-
-
-def render_text(reports: Sequence[simulations.SuiteReport]) -> str:
-    lines: list[str] = []
-    for report in reports:
-        verdict = "PASSED" if report.passed else "FAILED"
-        lines.append(
-            f"{report.address} (bot {report.bot_id}): {verdict}, pass rate "
-            f"{report.pass_rate:.1%} (min {report.min_pass_rate:.1%}), "
-            f"{len(report.cases)} cases in {report.seconds:.1f}s"
-        )
-        rows = [(_ICON[c.status.value], c.id, f"{c.seconds:.2f}s", "; ".join(c.reasons))
-                for c in report.cases]
-        lines += _ops.table(("", "CASE", "TIME", "DETAIL"), rows, indent="  ")
-        coverage = report.coverage
-        lines.append(
-            f"  coverage: {len(coverage.reached)}/{len(coverage.expected)} expected flows "
-            f"reached ({coverage.share:.0%})"
-            + (f"; missing: {', '.join(coverage.missing)}" if coverage.missing else "")
-        )
-        hits = ", ".join(f"{flow} {n}" for flow, n in sorted(coverage.hits.items()))
-        lines.append(f"  hits per flow: {hits or 'none'}")
-        misconfigured = report.counts()["misconfigured"]
-        if misconfigured:
-            lines.append(f"  {misconfigured} misconfigured cases: the suite or the bot's setup "
-                         "is wrong (not the bot's answers); fix them first")
-    return "\n".join(lines)
+from reconciler.cli import _options, _progress, _run
+from reconciler.pipeline import exitcodes, opreports, projects, simulating
+from reconciler.rendering import junit, results, tables
 
 
 @click.command()
 @_options.project_options
 @click.option("--suite", "suite_names", multiple=True, metavar="NAME",
               help="Run only this suite (metadata.name or address); repeatable.")
-@click.option("--junit", "junit_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Also write a JUnit XML report to FILE (for CI).")
+@_options.junit_option
 @_options.output_option("text", "json")
 @click.option("--concurrency", type=click.IntRange(1, 32), default=4, show_default=True,
               help="Simulations in flight at once.")
@@ -81,9 +48,8 @@ def simulate(
         fileio.write_atomic(junit_file, junit.render(reports, timestamp=stamp,
                                                      hostname=socket.gethostname()))
     if output == "json":
-        click.echo(_ops.dumps({**engine_simulating.summarize(reports),
-                               "reports": [r.to_json() for r in reports]}))
+        click.echo(tables.dumps(opreports.simulation_document(reports)))
     else:
-        click.echo(render_text(reports))
+        click.echo(results.suites_text(reports))
     if not all(report.passed for report in reports):
-        raise click.exceptions.Exit(_common.EXIT_VERIFY_FAILED)
+        raise click.exceptions.Exit(exitcodes.VERIFY_FAILED)

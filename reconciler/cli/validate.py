@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 from pathlib import Path
 
 import click
@@ -10,16 +9,8 @@ import click
 from reconciler import jsontypes
 from reconciler.cli import _common
 from reconciler.manifests import validating
-
-
-def _summary(project: validating.Project) -> str:
-    counts = collections.Counter(type(m.manifest).__name__ for m in project.manifests)
-    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
-    files = len({m.file for m in project.manifests})
-    total = len(project.manifests)
-    where = f"; environment {project.environment}" if project.environment else ""
-    return (f"valid: {total} manifest{'s' if total != 1 else ''} in {files} "
-            f"file{'s' if files != 1 else ''} ({kinds}){where}")
+from reconciler.pipeline import exitcodes
+from reconciler.rendering import results
 
 
 @click.command(epilog="Exit codes: 0 valid, 1 invalid (every problem is listed as "
@@ -56,12 +47,9 @@ def validate(paths: tuple[Path, ...], output: str, env: str | None,
     if not project.ok:
         _common.annotate(project.diagnostics)
         _common.note_errors([d.render() for d in project.diagnostics])
-        count = len(project.diagnostics)
-        files = len({d.file for d in project.diagnostics})
         if output == "text":
-            click.echo(f"{count} problem{'s' if count != 1 else ''} in {files} "
-                       f"file{'s' if files != 1 else ''}", err=True)
-        return _common.EXIT_ERROR
+            click.echo(results.problems_line(project.diagnostics), err=True)
+        return exitcodes.ERROR
     if output == "text":
-        click.echo(_summary(project))
-    return _common.EXIT_OK
+        click.echo(results.valid_summary(project))
+    return exitcodes.OK

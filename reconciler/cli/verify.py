@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import click
 
 from reconciler import jsontypes
-from reconciler.cli import _common, _options, _reports, _run
+from reconciler.cli import _common, _options, _run
 from reconciler.engine import planmaking
-from reconciler.engine import verifying as verdicts
-from reconciler.pipeline import projects, verifying
-
-
-def training_lines(
-    report: verdicts.VerifyReport, bot_ids: Mapping[str, str] | None = None
-) -> list[str]:
-    """Per bot: the model versions its slots were measured with, or that it is not trained.
-
-    Bots are named as apply names them, ``orders (bot_orders)``, from ``bot_ids`` (logical
-    bot -> botId).
-    """
-    names = bot_ids or {}
-    by_bot: dict[str, set[str]] = {}
-    for slot in report.slots:
-        bot = slot.address.split("/")[1]
-        by_bot.setdefault(bot, set()).add(slot.model_version or "not trained since last change")
-    return [
-        f"training {_reports.bot_label(bot, names.get(bot, bot))}: {', '.join(sorted(v))}"
-        for bot, v in sorted(by_bot.items())
-    ]
+from reconciler.pipeline import exitcodes, projects, reports, verifying
 
 
 @click.command()
@@ -48,13 +26,6 @@ def verify(settings: _options.Settings, output: str, wait: float) -> None:
     if output == "json":
         click.echo(jsontypes.dumps(report.to_json(), indent=2))
     else:
-        bots = planmaking.bot_ids(project)
-        table = _reports.verify_table(report, names=_reports.bot_names(bots))
-        click.echo("\n".join([*training_lines(report, bots), table]))
+        click.echo(reports.verify_text(report, planmaking.bot_ids(project)))
     if not report.passed:
-        failures = report.failures()
-        more = f" (and {len(failures) - 3} more)" if len(failures) > 3 else ""
-        raise _common.fail(
-            f"verification failed: {'; '.join(failures[:3])}{more}",
-            code=_common.EXIT_VERIFY_FAILED,
-        )
+        raise _common.fail(reports.verify_failure_line(report), code=exitcodes.VERIFY_FAILED)

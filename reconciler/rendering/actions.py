@@ -7,6 +7,7 @@ Pure: the CLI decides when to emit them (``GITHUB_ACTIONS=true``) and where
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 
 def _escape_data(text: str) -> str:
@@ -32,6 +33,19 @@ def annotation(message: str, *, file: str | None = None, line: int | None = None
         properties.append(f"title={_escape_property(title)}")
     joined = " " + ",".join(properties) if properties else ""
     return f"::{level}{joined}::{_escape_data(message)}"
+
+
+def diagnostic_annotations(diagnostics: Sequence[Any]) -> list[str]:
+    """One ``::error file=,line=,col=::`` line per problem, its address before its message.
+
+    ``diagnostics`` are ``manifests.loading.Diagnostic``-shaped (address, message, file,
+    line, column), as errors carry them.
+    """
+    return [
+        annotation(f"{d.address}: {d.message}" if d.address else d.message, file=d.file,
+                   line=d.line, column=d.column, title="cogctl")
+        for d in diagnostics
+    ]
 
 
 def job_summary(command: str, code: int, *, errors: Sequence[str] = (),

@@ -1,12 +1,14 @@
-"""The one line ``cogctl drift`` prints on stderr (pure)."""
+"""The plan in each ``--output`` format, and the one line ``cogctl drift`` prints on stderr
+(pure)."""
 
 from __future__ import annotations
 
 import pytest
 
-from reconciler.cli import drift
+from reconciler import jsontypes
 from reconciler.core import plans, writebodies
 from reconciler.pipeline import planning
+from reconciler.rendering import jsonout, markdown, outputs, text
 
 
 def _change(name: str, action: plans.Action, *, outside: bool) -> plans.Change:
@@ -46,7 +48,7 @@ def test_describe(
         target="t", fingerprint="f",
         changes=tuple(_change(n, a, outside=o) for n, a, o in changes), orphaned=orphaned,
     )
-    assert drift.describe(plan) == line
+    assert outputs.drift_line(plan) == line
 
 
 REASON = "Retraining pending from an interrupted apply: bot_b"
@@ -73,9 +75,38 @@ def test_a_pending_retraining_is_drift(
         changes=tuple(_change(n, a, outside=o) for n, a, o in changes), retrain=("bot_b",),
         pending_retrain=(plans.PendingRetrain("bot_b", REASON),),
     )
-    assert drift.describe(plan) == line
+    assert outputs.drift_line(plan) == line
     assert planning.drifted(plan)
 
 
 def test_no_difference_and_nothing_pending_is_no_drift() -> None:
     assert not planning.drifted(plans.Plan(target="t", fingerprint="f"))
+
+
+def _plan() -> plans.Plan:
+    return plans.Plan(target="t", fingerprint="f",
+                      changes=(_change("a", plans.Action.UPDATE, outside=False),))
+
+
+def test_json_is_the_plan_document() -> None:
+    plan = _plan()
+    shown = outputs.render_plan(plan, "json", environment=None, color=True)
+    assert shown == jsontypes.dumps(jsonout.plan_document(plan), indent=2)
+
+
+@pytest.mark.parametrize("output", ["text", "markdown"])
+def test_text_and_markdown_end_without_a_newline_and_colour_only_text(output: str) -> None:
+    plan = _plan()
+    plain = outputs.render_plan(plan, output, environment=None, color=False)
+    coloured = outputs.render_plan(plan, output, environment=None, color=True)
+    assert not plain.endswith("\n")
+    assert "\x1b[" not in plain
+    assert ("\x1b[" in coloured) is (output == "text")
+    assert plain == (text.render_plan(plan, color=False) if output == "text"
+                     else markdown.render_plan(plan, environment="default")).rstrip("\n")
+
+
+def test_markdown_names_the_environment_given() -> None:
+    shown = outputs.render_plan(_plan(), "markdown", environment="staging", color=False)
+    assert shown == markdown.render_plan(_plan(), environment="staging").rstrip("\n")
+    assert "staging" in shown
