@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from reconciler import jsontypes
-from reconciler.github import auditchain, workflows
-from reconciler.records import audithead
+from reconciler.github import workflows
+from reconciler.pipeline import auditchains
 from reconciler.rendering import actions, markdown
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -126,15 +126,6 @@ def audit_restore(environment: str, folder: Path, branch: str | None) -> None:
     No earlier artifact: the chain starts here. An expired or incomplete one: the head is
     marked lost, and the command that follows records an audit gap, never a silent restart.
     """
-    ref, found = workflows.audit_restore(environment, folder, branch=branch)
-    if isinstance(found, auditchain.Restored):
-        click.echo(f"audit chain of {environment}: continued from run {found.run_id} "
-                   f"({found.artifact})")
-    elif isinstance(found, auditchain.Lost):
-        audithead.write_lost(folder / auditchain.HEAD_NAME, found.reason)
-        click.echo(f"::warning::audit chain of {environment}: {found.reason}; this run "
-                   "records an audit gap")
-    else:
-        click.echo(f"audit chain of {environment}: no earlier {found.artifact} on {ref}; "
-                   "the chain starts here")
+    ref, found = auditchains.restore(environment, folder, branch=branch)
+    click.echo(auditchains.describe(environment, ref, found))
 
