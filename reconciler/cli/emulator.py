@@ -15,8 +15,6 @@ from pathlib import Path
 
 import click
 
-from reconciler import errors
-
 
 @click.group()
 def emulator() -> None:
@@ -39,38 +37,20 @@ def serve(host: str, port: int, fixture: Path | None, state_file: Path | None,
     """Serve the Platform API (or, with --api cognigy-ai, Cognigy.AI's v2.0 REST API) on
     HOST:PORT until interrupted (SIGINT/SIGTERM)."""
     from reconciler.emulator.platform import serving
+    from reconciler.pipeline import emulating
 
-    if api == "cognigy-ai":
-        from reconciler.emulator.cognigy_ai import TenantState, create_app
-    else:
-        from reconciler.emulator.platform import TenantState, create_app  # type: ignore[assignment]
-
-    if state_file is not None and state_file.exists():
-        state = TenantState.load(state_file)
-        origin = f"state {state_file}"
-    elif fixture is not None:
-        state = TenantState.from_fixture(fixture)
-        origin = f"fixture {fixture}"
-        if state_file is not None:
-            state.save(state_file)
-    else:
-        raise errors.ConfigError("no tenant to serve", hint="give --fixture FILE or --state FILE")
-    try:
-        sock = serving.bind(host, port)
-    except OSError as exc:
-        raise errors.ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    app = create_app(state, state_path=state_file)
-    server = serving.make_server(app)
-    click.echo(f"cogctl emulator listening on {serving.url_of(sock)} ({origin})")
+    served = emulating.prepare(api=api, host=host, port=port, fixture=fixture,
+                               state_file=state_file)
+    server = serving.make_server(served.app)
+    click.echo(f"cogctl emulator listening on {served.url} ({served.origin})")
     sys.stdout.flush()
     click.echo("admin endpoints under /_emulator/ (loopback only); Ctrl-C stops", err=True)
     with _signals_end_quietly():
         try:
-            server.run(sockets=[sock])
+            server.run(sockets=[served.sock])
         finally:
-            sock.close()
-    if state_file is not None:
-        state.save(state_file)
+            served.sock.close()
+    served.save()
     click.echo("emulator stopped", err=True)
 
 
