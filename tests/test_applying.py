@@ -421,11 +421,11 @@ def test_a_context_delete_sends_the_plans_removal_and_a_changed_variable_is_a_co
         assert after[outside_key]["value"] == "fr"  # an outside edit is never lost
         if outcome == "conflict":
             assert "changed outside cogctl since the plan" in result.changes[0].message
-            assert normalizing.CONTEXT_STAMP_KEY in after  # nothing removed
+            assert normalizing.CONTEXT_APPLIED_KEY in after  # nothing removed
         else:
             assert "language" not in after
             assert "maxRetries" not in after
-            assert normalizing.CONTEXT_STAMP_KEY not in after
+            assert normalizing.CONTEXT_APPLIED_KEY not in after
             live = await fetching.fetch_live_state(backend, ["bot_support"])
             again = planning.build_plan(rest, live, bot_ids=t.bot_ids, target="test", prune=True)
             assert not again.pending()  # converged

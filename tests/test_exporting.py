@@ -167,7 +167,7 @@ def test_exported_documents_read_like_hand_written_manifests(tmp_path: Path) -> 
         assert hashlib.sha256(f"x:{CANARY}".encode()).hexdigest()[:12] not in text
         assert "managed-by" not in text
         assert "applied-hash" not in text
-        assert normalizing.CONTEXT_STAMP_KEY not in text
+        assert normalizing.CONTEXT_APPLIED_KEY not in text
 
 
 def test_a_bot_with_nothing_live_exports_no_files(tmp_path: Path) -> None:

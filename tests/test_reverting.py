@@ -73,7 +73,7 @@ def test_restores_updated_slots_then_removes_created_ones_in_reverse() -> None:
         ("Slot/a/new1", "delete", "12"),
     ]
     restore = undo.changes[0]
-    # the constructor the planner uses, fed the slot as it was (its stamp included)
+    # the constructor the planner uses, fed the slot as it was (its applied hash included)
     assert restore.write == writebodies.slot_restore(_live_slot("old1", ["A"]))
     assert isinstance(restore.write, wt.SlotBody)
     assert restore.write.body["patterns"] == ["A"]

@@ -8,10 +8,11 @@ string literals, or non-ASCII text (then a key walk). Content with neither, near
 ours, is already JCS (a property test holds the two together); everything else goes through
 the pure-Python ``rfc8785``.
 
-Content hashes are versioned stamps (``content_hash``): ``v2:<hex SHA-256 of the JCS bytes>``.
-Stamps written before versioning are the bare 64 hex digits of the same digest (version 1).
-``stamp_matches`` compares a stamp of any known version with a content, so an object applied
-by an earlier cogctl compares equal, with neither a phantom change nor phantom drift.
+Applied hashes are versioned (``content_hash``): ``v2:<hex SHA-256 of the JCS bytes>``.
+Applied hashes written before versioning are the bare 64 hex digits of the same digest
+(version 1). ``applied_hash_matches`` compares an applied hash of any known version with a
+content, so an object applied by an earlier cogctl compares equal, with neither a phantom
+change nor phantom drift.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from json import encoder as _json_encoder
 
 from pydantic import JsonValue
 
-STAMP_VERSION = "v2"
-_PREFIX = STAMP_VERSION + ":"
+HASH_VERSION = "v2"
+_PREFIX = HASH_VERSION + ":"
 _V1 = re.compile(r"[0-9a-f]{64}")
 
 # One C encoder for the life of the process (json.dumps builds a new one per call).
@@ -84,33 +85,35 @@ def _ascii_keys(value: JsonValue) -> bool:
 
 
 def digest(content: JsonValue) -> str:
-    """Hex SHA-256 of the JCS bytes of ``content``: the digest inside every stamp version."""
+    """Hex SHA-256 of the JCS bytes of ``content``: the digest inside every applied-hash version."""
     return hashlib.sha256(dumps(content)).hexdigest()
 
 
 def content_hash(content: JsonValue) -> str:
-    """The applied-hash stamp of ``content`` in the current version: ``v2:<hex>``."""
+    """The applied hash of ``content`` in the current version: ``v2:<hex>``."""
     return _PREFIX + digest(content)
 
 
-def stamp_version(stamp: str) -> str | None:
-    """``"v2"`` for a current stamp, ``"v1"`` for a bare digest, None for anything else."""
-    if stamp.startswith(_PREFIX):
-        return STAMP_VERSION if _V1.fullmatch(stamp, len(_PREFIX)) else None
-    return "v1" if _V1.fullmatch(stamp) else None
+def hash_version(applied_hash: str) -> str | None:
+    """``"v2"`` for a current applied hash, ``"v1"`` for a bare digest, None for anything else."""
+    if applied_hash.startswith(_PREFIX):
+        return HASH_VERSION if _V1.fullmatch(applied_hash, len(_PREFIX)) else None
+    return "v1" if _V1.fullmatch(applied_hash) else None
 
 
-def stamp_matches(stamp: str, content: JsonValue, *, current: str | None = None) -> bool:
-    """Does ``stamp`` (of any known version) describe ``content``?
+def applied_hash_matches(
+    applied_hash: str, content: JsonValue, *, current: str | None = None
+) -> bool:
+    """Does ``applied_hash`` (of any known version) describe ``content``?
 
     ``current``: ``content_hash(content)`` when the caller has it already (saves a hash).
-    A stamp of an unknown version matches nothing: it cannot vouch for any content.
+    An applied hash of an unknown version matches nothing: it cannot vouch for any content.
     """
-    if current is not None and stamp == current:
+    if current is not None and applied_hash == current:
         return True
-    version = stamp_version(stamp)
-    if version == STAMP_VERSION:
-        return stamp == (current or content_hash(content))
+    version = hash_version(applied_hash)
+    if version == HASH_VERSION:
+        return applied_hash == (current or content_hash(content))
     if version == "v1":  # same digest, written bare
-        return stamp == (current[len(_PREFIX):] if current else digest(content))
+        return applied_hash == (current[len(_PREFIX):] if current else digest(content))
     return False

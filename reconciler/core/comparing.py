@@ -1,13 +1,14 @@
-"""Decide one existing object's action, reason and drift from its contents and its stamp.
+"""Decide one existing object's action, reason and drift from its contents and applied hash.
 
 Three hashes decide (all over normalized content, see ``normalizing``): ``live`` (what is
-there now), ``wanted`` (what the manifests say) and ``applied`` (the stamp: what cogctl wrote
-last, in any stamp version ``canonical.stamp_matches`` reads). Equal ``live`` and ``wanted``
-is a no-op whatever the stamp says, so an object edited by hand to exactly what the
-manifests want is not reported. Otherwise:
+there now), ``wanted`` (what the manifests say) and ``applied`` (the applied hash: what cogctl
+wrote last, in any version ``canonical.applied_hash_matches`` reads). Equal ``live`` and
+``wanted`` is a no-op whatever the applied hash says, so an object edited by hand to exactly
+what the manifests want is not reported. Otherwise:
 
-- the manifests changed when ``applied != wanted`` (or there is no stamp);
-- the object was changed outside cogctl (drift) when a stamp exists and ``applied != live``;
+- the manifests changed when ``applied != wanted`` (or there is no applied hash);
+- the object was changed outside cogctl (drift) when an applied hash exists and
+  ``applied != live``;
 - both may hold at once; the reason says which.
 
 Only objects whose hashes differ are deep-diffed; most unchanged objects are not even hashed
@@ -53,8 +54,8 @@ def compare(
 ) -> Verdict:
     """Compare live ``before`` with wanted ``after`` (whose hash the caller may pass).
 
-    ``drift_base``: the live content the stamp's hash is compared with when it differs from
-    ``before`` (context defaults stamp only the keys they manage). ``extra``: differences the
+    ``drift_base``: the live content the applied hash is compared with when it differs from
+    ``before`` (context defaults hash only the keys they manage). ``extra``: differences the
     contents cannot show (a secret whose value changed), reported with ``extra_reason``.
     ``textual``: ``after`` holds only text (see ``diffing.same_content``).
     """
@@ -64,12 +65,14 @@ def compare(
     wanted_hash = wanted_hash or diffing.content_hash(after)
     diffs = _mark_sensitive(diffing.field_diffs(before, after)) + extra
     if drift_base is None:
-        drift = applied_hash is not None and not canonical.stamp_matches(
+        drift = applied_hash is not None and not canonical.applied_hash_matches(
             applied_hash, before, current=live_hash
         )
     else:
-        drift = applied_hash is not None and not canonical.stamp_matches(applied_hash, drift_base)
-    from_manifests = applied_hash is None or not canonical.stamp_matches(
+        drift = applied_hash is not None and not canonical.applied_hash_matches(
+            applied_hash, drift_base
+        )
+    from_manifests = applied_hash is None or not canonical.applied_hash_matches(
         applied_hash, after, current=wanted_hash
     )
     what = diffing.describe(diffs) + (f" ({extra_reason})" if extra_reason else "")
@@ -96,8 +99,8 @@ def holds(
     apply after a 409 (the write is done already: an earlier attempt went through).
 
     ``live`` and ``wanted`` are normalized contents (``normalizing``): equal content hashes,
-    whatever the stamp says, and no stored secret known to differ (``secret_differs``, what
-    the contents cannot show). ``textual`` and ``wanted_hash`` only save work.
+    whatever the applied hash says, and no stored secret known to differ (``secret_differs``,
+    what the contents cannot show). ``textual`` and ``wanted_hash`` only save work.
     """
     if secret_differs:
         return False

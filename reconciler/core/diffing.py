@@ -1,6 +1,6 @@
 """Compare normalized contents: hash first, field-level diff only for what differs.
 
-``content_hash`` is the versioned stamp (``canonical.content_hash``: SHA-256 of the RFC 8785
+``content_hash`` is the versioned applied hash (``canonical.content_hash``: SHA-256 of the RFC 8785
 canonical JSON) of a normalized content, so map order never matters; ``same_content`` decides
 most unchanged objects without serialising them at all. ``field_diffs``
 runs deepdiff only on objects whose hashes differ and reports paths in the manifests' own
@@ -24,7 +24,7 @@ SET_LIKE = frozenset({"dependencies"})
 
 
 def content_hash(content: JsonValue) -> str:
-    """The applied-hash stamp of ``content``: ``v2:`` + hex SHA-256 of its RFC 8785 JSON."""
+    """The applied hash of ``content``: ``v2:`` + hex SHA-256 of its RFC 8785 JSON."""
     return canonical.content_hash(content)
 
 

@@ -46,7 +46,7 @@ class Desired:
     """What the manifests want of one object: its content, and how to write it.
 
     ``write`` builds the body only when it is sent: a no-op needs neither the body nor the
-    hash it is stamped with (most objects of a converged tenant; building bodies nobody sends
+    applied hash it carries (most objects of a converged tenant; building bodies nobody sends
     would be most of a no-op plan's cost).
     """
 
@@ -142,7 +142,7 @@ def plan_integrations(
         _leftover(
             acc, ctx, "Integration", name,
             Leftover(normalizing.integration_from_live(live), live.get("version"), live["id"]),
-            managed=normalizing.stamp_of(live.get("labels")).managed,
+            managed=normalizing.applied_record_of(live.get("labels")).managed,
         )
 
 
@@ -157,8 +157,8 @@ def _plan_integration(
     secret_env = manifest.spec.auth.secret.fromEnv if manifest.spec.auth.secret else None
     desired = Desired(
         after,
-        _stamped(lambda h: writebodies.integration_write(manifest, bot_id=ctx.bot_id,
-                                                         applied_hash=h), after),
+        _with_applied_hash(lambda h: writebodies.integration_write(manifest, bot_id=ctx.bot_id,
+                                                                   applied_hash=h), after),
         secret_env=secret_env,
     )
     address = ctx.address("Integration", name)
@@ -172,7 +172,7 @@ def _plan_integration(
     verdict = comparing.compare(
         before,
         after,
-        applied_hash=normalizing.stamp_of(live.get("labels")).applied_hash,
+        applied_hash=normalizing.applied_record_of(live.get("labels")).applied_hash,
         extra=extra,
         extra_reason=extra_reason,
     )
@@ -191,10 +191,10 @@ def _secret_change(
     return (), ""
 
 
-def _stamped(
+def _with_applied_hash(
     make: Callable[[str], writetypes.WriteBody], after: plans.JsonObject
 ) -> Callable[[], writetypes.WriteBody]:
-    """The write-body factory, stamped with the hash of ``after`` when (if ever) it is built."""
+    """The write-body factory, given the hash of ``after`` when (if ever) it is built."""
     return lambda: make(diffing.content_hash(after))
 
 
@@ -215,7 +215,9 @@ def plan_slots(acc: Accumulator, ctx: BotContext, manifests: Sequence[models.Slo
     for slot in ctx.live.slots:
         for dep in slot.get("dependencies") or ():
             dependants.setdefault(names_by_id.get(dep, dep), []).append(slot["name"])
-    managed = {n: normalizing.stamp_of(s.get("labels")).managed for n, s in live_by_name.items()}
+    managed = {
+        n: normalizing.applied_record_of(s.get("labels")).managed for n, s in live_by_name.items()
+    }
     for name, live in sorted(live_by_name.items()):
         # A slot nobody deletes or rewrites still depends on it: the API will refuse (409).
         blockers = [d for d in dependants.get(name, ()) if d in managed and not managed[d]]
@@ -248,8 +250,9 @@ def _plan_slot(
     dependency_ids = [ids.get(d) or writebodies.slot_id_for(ctx.bot_id, d) for d in dependencies]
     desired = Desired(
         after,
-        _stamped(lambda h: writebodies.slot_write(manifest, bot_id=ctx.bot_id, applied_hash=h,
-                                                  dependency_ids=dependency_ids), after),
+        _with_applied_hash(lambda h: writebodies.slot_write(manifest, bot_id=ctx.bot_id,
+                                                            applied_hash=h,
+                                                            dependency_ids=dependency_ids), after),
         depends_on=tuple(ctx.address("Slot", d) for d in dependencies),
     )
     address = ctx.address("Slot", name)
@@ -297,25 +300,25 @@ def _extraction_check(ctx: BotContext, manifest: models.Slot, slot_id: str) -> p
 
 
 def _context_leftover(
-    acc: Accumulator, ctx: BotContext, live: lt.LiveContext, stamp: normalizing.ContextStamp
+    acc: Accumulator, ctx: BotContext, live: lt.LiveContext, record: normalizing.ContextApplied
 ) -> None:
-    """Stamped context defaults of a bot whose manifests no longer have any."""
-    managed = set(stamp.keys)
+    """Context defaults cogctl applied to a bot whose manifests no longer have any."""
+    managed = set(record.keys)
     leftover = Leftover(normalizing.context_from_live(live, managed), live.get("contextVersion"),
                         removal=writebodies.context_removal(managed))
-    _leftover(acc, ctx, "ContextDefaults", stamp.name or "context", leftover, managed=True)
+    _leftover(acc, ctx, "ContextDefaults", record.name or "context", leftover, managed=True)
 
 
 def plan_context(
     acc: Accumulator, ctx: BotContext, manifest: models.ContextDefaults | None
 ) -> None:
     live = ctx.live.context
-    stamp = normalizing.context_stamp_of(live)
+    record = normalizing.context_applied_of(live)
     version = live.get("contextVersion") if live else None
-    managed = set(stamp.keys) if stamp else set()
+    managed = set(record.keys) if record else set()
     if manifest is None:
-        if stamp is not None and live is not None:
-            _context_leftover(acc, ctx, live, stamp)
+        if record is not None and live is not None:
+            _context_leftover(acc, ctx, live, record)
         return
     name = manifest.metadata.name
     acc.observed[ctx.address("ContextDefaults", name)] = version or plans.ABSENT
@@ -330,13 +333,13 @@ def plan_context(
         manifest, applied_hash=applied, remove=(managed - wanted) & present
     )
     desired = Desired(after, lambda: write)
-    if stamp is None and not present:
+    if record is None and not present:
         acc.changes.append(ctx.created("ContextDefaults", name, desired, live_version=version))
         return
     verdict = comparing.compare(
         before,
         after,
-        applied_hash=stamp.applied_hash if stamp else None,
+        applied_hash=record.applied_hash if record else None,
         wanted_hash=applied,
         drift_base=normalizing.context_from_live(live or empty, managed),
     )

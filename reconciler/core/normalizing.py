@@ -10,7 +10,7 @@ Policy (the "normalized content" of an object, also what plans show as before/af
 - Defaults are filled on both sides from the manifest models, so a manifest omitting
   ``timeoutSeconds`` equals a live 30 and an empty live ``headers`` equals none.
 - The reconciler's own labels (``managed-by``, ``cogctl/applied-hash``) are out of the
-  compared labels; they are the stamp, read with ``stamp_of``.
+  compared labels; they hold the applied hash, read with ``applied_record_of``.
 - Secrets: only whether one is set (``SENSITIVE`` or None). Whether the stored secret equals
   ours is decided from ``auth_secret_sha256`` in ``secret_matches``; values are never read.
 - Slot dependencies are names (live ids mapped through the bot's slots), sorted: the API
@@ -38,10 +38,11 @@ MANAGED_LABEL = "managed-by"
 MANAGED_VALUE = "cogctl"
 HASH_LABEL = "cogctl/applied-hash"
 RESERVED_LABELS = frozenset({MANAGED_LABEL, HASH_LABEL})
-# Context defaults carry no labels: the stamp is this reserved context key (global scope),
-# whose value is {"name", "hash", "keys"}: the manifest name, the applied hash and the keys
-# the reconciler manages. Keys outside "keys" belong to someone else and are never compared.
-CONTEXT_STAMP_KEY = models.CONTEXT_STAMP_KEY
+# Context defaults carry no labels: their applied hash is in this reserved context key
+# (global scope), whose value is {"name", "hash", "keys"}: the manifest name, the applied
+# hash and the keys the reconciler manages. Keys outside "keys" belong to someone else and
+# are never compared.
+CONTEXT_APPLIED_KEY = models.CONTEXT_APPLIED_KEY
 
 
 def _default(model: type[BaseModel], field: str) -> JsonValue:
@@ -55,12 +56,12 @@ def _json(value: object) -> JsonValue:
 
 
 def own_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
-    """The user's labels: everything but the reconciler's stamp."""
+    """The user's labels: everything but the reconciler's own (``RESERVED_LABELS``)."""
     return {k: v for k, v in (labels or {}).items() if k not in RESERVED_LABELS}
 
 
 @dataclasses.dataclass(frozen=True)
-class Stamp:
+class AppliedRecord:
     """What the reconciler wrote last time: the hash of the normalized content it wrote."""
 
     applied_hash: str | None
@@ -68,13 +69,13 @@ class Stamp:
 
 
 def applied_hash_of(labels: Mapping[str, str] | None) -> str | None:
-    """``stamp_of(labels).applied_hash``, without building the ``Stamp``."""
+    """``applied_record_of(labels).applied_hash``, without building the ``AppliedRecord``."""
     return labels.get(HASH_LABEL) if labels else None
 
 
-def stamp_of(labels: Mapping[str, str] | None) -> Stamp:
+def applied_record_of(labels: Mapping[str, str] | None) -> AppliedRecord:
     labels = labels or {}
-    return Stamp(
+    return AppliedRecord(
         applied_hash=labels.get(HASH_LABEL),
         managed=labels.get(MANAGED_LABEL) == MANAGED_VALUE,
     )
@@ -204,7 +205,9 @@ def _slot_content(
 
 
 @dataclasses.dataclass(frozen=True)
-class ContextStamp:
+class ContextApplied:
+    """What the reserved context key records: manifest name, applied hash, managed keys."""
+
     name: str | None
     applied_hash: str | None
     keys: tuple[str, ...]
@@ -224,7 +227,7 @@ def context_from_live(live: lt.LiveContext, keys: set[str] | frozenset[str]) -> 
     variables: JsonObject = {}
     for key in sorted(keys):
         entry = context.get(key)
-        if isinstance(entry, dict) and key != CONTEXT_STAMP_KEY:
+        if isinstance(entry, dict) and key != CONTEXT_APPLIED_KEY:
             variables[key] = {
                 "value": entry.get("value"),
                 "scope": entry.get("scope") or _default(models.ContextVariable, "scope"),
@@ -232,24 +235,24 @@ def context_from_live(live: lt.LiveContext, keys: set[str] | frozenset[str]) -> 
     return {"variables": variables}
 
 
-def context_stamp_of(live: lt.LiveContext | None) -> ContextStamp | None:
-    """The stamp left in the reserved context key, or None when there is none (or garbled)."""
-    entry = (live.get("context") or {}).get(CONTEXT_STAMP_KEY) if live else None
+def context_applied_of(live: lt.LiveContext | None) -> ContextApplied | None:
+    """What the reserved context key records, or None when there is none (or garbled)."""
+    entry = (live.get("context") or {}).get(CONTEXT_APPLIED_KEY) if live else None
     value = entry.get("value") if isinstance(entry, dict) else None
     if not isinstance(value, dict):
         return None
     keys = value.get("keys")
     name, applied = value.get("name"), value.get("hash")
-    return ContextStamp(
+    return ContextApplied(
         name=name if isinstance(name, str) else None,
         applied_hash=applied if isinstance(applied, str) else None,
         keys=tuple(k for k in keys if isinstance(k, str)) if isinstance(keys, list) else (),
     )
 
 
-def context_stamp_entry(name: str, applied_hash: str, keys: list[str]) -> lt.ContextEntry:
-    """The stamp apply writes (its shape is the manifests' own, which validate counts)."""
-    return context_entry(models.context_stamp_entry(name, applied_hash, keys))
+def applied_entry(name: str, applied_hash: str, keys: list[str]) -> lt.ContextEntry:
+    """The applied entry apply writes (its shape is the manifests' own, which validate counts)."""
+    return context_entry(models.applied_entry(name, applied_hash, keys))
 
 
 def context_entry(raw: Mapping[str, JsonValue]) -> lt.ContextEntry:

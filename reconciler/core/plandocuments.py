@@ -46,7 +46,7 @@ _MAJOR = FORMAT_VERSION.split(".")[0]
 _FIRST_VERIFIABLE = (1, 2)
 # ``Kind/bot/name`` with a kind apply knows; names may hold spaces and dots, never a slash.
 ADDRESS = r"^(Integration|Slot|ContextDefaults|SimulationSuite)/[^/\s]+/[^/]+$"
-STAMP_KEY = models.CONTEXT_STAMP_KEY
+APPLIED_KEY = models.CONTEXT_APPLIED_KEY
 _REPLAN = "re-run cogctl plan --out FILE with this cogctl, review it, and apply that"
 
 
@@ -368,9 +368,9 @@ def _write_body(kind: str, action: str, data: plans.JsonObject | None) -> wt.Wri
     }
     if action != plans.Action.DELETE.value:
         return wt.ContextPatch(changes)
-    if any(entry is not None for entry in changes.values()) or STAMP_KEY not in changes:
-        raise ValueError("the removal of context defaults sets a key, or keeps the stamp")
-    return wt.ContextRemoval(tuple(sorted(k for k in changes if k != STAMP_KEY)))
+    if any(entry is not None for entry in changes.values()) or APPLIED_KEY not in changes:
+        raise ValueError("the removal of context defaults sets a key, or keeps the applied entry")
+    return wt.ContextRemoval(tuple(sorted(k for k in changes if k != APPLIED_KEY)))
 
 
 def _integration_body(doc: _IntegrationBody) -> wt.IntegrationBody:

@@ -5,8 +5,8 @@ Pure: no network, no terminal. Policy:
 - Objects are matched by (bot, kind, name); the manifests name bots logically and
   ``bot_ids`` maps them to botIds (a name without a mapping is the botId itself).
 - A live object that is not in the manifests is deleted only with ``prune=True`` and only
-  when it is labelled ``managed-by: cogctl`` (context defaults: when the reserved stamp key
-  exists); without prune it is listed in ``orphaned``. Anything else is ``unmanaged`` and
+  when it is labelled ``managed-by: cogctl`` (context defaults: when the reserved applied-hash
+  key exists); without prune it is listed in ``orphaned``. Anything else is ``unmanaged`` and
   left alone.
 - New slots get ``bodies.slot_id_for(botId, name)`` as id (the slot PUT is an upsert, so a
   repeated create is harmless); new integrations get an idempotency key.

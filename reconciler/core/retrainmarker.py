@@ -5,7 +5,7 @@ Apply writes slots with ``triggerRetrain: false`` and retrains once per bot afte
 cut off between the two (Ctrl-C, a killed CI runner, a fault on the retrain request) would
 leave live slots matching the manifests and the model stale, with nothing in a later plan to
 say so. CI runs keep no local state, so the record lives in the bot's context defaults, beside
-the applied stamp, under the reserved key ``MARKER_KEY`` (scope ``global``)::
+the applied hash, under the reserved key ``MARKER_KEY`` (scope ``global``)::
 
     "_cogctl_retrain": {"value": {"jobId": null}, "scope": "global"}
 

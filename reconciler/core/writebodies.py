@@ -1,8 +1,8 @@
-"""Write bodies the plan carries (``writetypes``): what apply sends, stamped, without secrets.
+"""Write bodies the plan carries (``writetypes``): what apply sends, hash included, no secrets.
 
-Every body carries the stamp: labels ``managed-by: cogctl`` and ``cogctl/applied-hash`` (the
+Every body carries the applied hash: labels ``managed-by: cogctl`` and ``cogctl/applied-hash`` (the
 content hash of the normalized content being written), or for context defaults the reserved
-key ``normalizing.CONTEXT_STAMP_KEY``. Integration bodies never hold a secret value: when
+key ``normalizing.CONTEXT_APPLIED_KEY``. Integration bodies never hold a secret value: when
 the manifest names a secret, the change's ``secret_env`` names the environment variable apply
 reads it from; when it names none, the body clears the stored one. A rollback's slot body
 comes from the same constructor as the planner's (``slot_body``). Ids the
@@ -22,7 +22,8 @@ from reconciler.core import writetypes as wt
 from reconciler.manifests import models
 
 
-def stamped_labels(labels: Mapping[str, str], applied_hash: str) -> dict[str, str]:
+def applied_labels(labels: Mapping[str, str], applied_hash: str) -> dict[str, str]:
+    """The manifest's labels with cogctl's own: ``managed-by`` and the applied hash."""
     own = normalizing.own_labels(labels)
     own[normalizing.MANAGED_LABEL] = normalizing.MANAGED_VALUE
     own[normalizing.HASH_LABEL] = applied_hash
@@ -62,7 +63,7 @@ def integration_write(
         "name": manifest.metadata.name,
         "description": spec.description,
         "status": spec.status,
-        "labels": stamped_labels(manifest.metadata.labels, applied_hash),
+        "labels": applied_labels(manifest.metadata.labels, applied_hash),
         "config": config,
     }
     return wt.IntegrationBody(body, clears_secret=spec.auth.secret is None)
@@ -98,12 +99,12 @@ def slot_write(
     return slot_body(
         bot_id=bot_id, name=manifest.metadata.name, slot_type=spec.type, patterns=spec.patterns,
         fill_strategy=spec.fillStrategy, dependency_ids=dependency_ids,
-        labels=stamped_labels(manifest.metadata.labels, applied_hash),
+        labels=applied_labels(manifest.metadata.labels, applied_hash),
     )
 
 
 def slot_restore(live: lt.LiveSlot) -> wt.SlotBody:
-    """The PUT that puts ``live`` back as it was, its labels (and so its stamp) included."""
+    """The PUT that puts ``live`` back as it was, its labels (and so its applied hash) included."""
     return slot_body(
         bot_id=live["botId"], name=live["name"], slot_type=live["type"], patterns=live["patterns"],
         fill_strategy=live["fillStrategy"], dependency_ids=live.get("dependencies") or (),
@@ -114,16 +115,16 @@ def slot_restore(live: lt.LiveSlot) -> wt.SlotBody:
 def context_patch(
     manifest: models.ContextDefaults, *, applied_hash: str, remove: Iterable[str]
 ) -> wt.ContextPatch:
-    """Every wanted key, ``None`` for keys to remove, the stamp."""
+    """Every wanted key, ``None`` for keys to remove, the applied entry."""
     changes: dict[str, lt.ContextEntry | None] = dict.fromkeys(sorted(remove))
     for key, var in sorted(manifest.spec.variables.items()):
         changes[key] = {"value": var.value, "scope": var.scope}
-    changes[normalizing.CONTEXT_STAMP_KEY] = normalizing.context_stamp_entry(
+    changes[normalizing.CONTEXT_APPLIED_KEY] = normalizing.applied_entry(
         manifest.metadata.name, applied_hash, list(manifest.spec.variables)
     )
     return wt.ContextPatch(changes)
 
 
 def context_removal(keys: Iterable[str]) -> wt.ContextRemoval:
-    """The PATCH that deletes (prunes) context defaults: the managed keys and the stamp."""
+    """The PATCH that deletes (prunes) context defaults: the managed keys and the applied entry."""
     return wt.ContextRemoval(tuple(sorted(set(keys))))

@@ -10,9 +10,11 @@ class and by ``kind`` (the change's kind) and ``op`` (what it does to the object
   null and the stored secret is removed (a PUT without the key keeps it).
 - ``SlotBody`` (``Slot``, ``upsert``): the PUT of a slot, created or replaced.
 - ``ContextPatch`` (``ContextDefaults``, ``merge``): the merge PATCH of context defaults:
-  every wanted key, None for keys to remove, and the stamp.
+  every wanted key, None for keys to remove, and the applied entry (``_cogctl_applied``:
+  name, applied hash, managed keys).
 - ``ContextRemoval`` (``ContextDefaults``, ``remove``): the merge PATCH that deletes (prunes)
-  context defaults: the keys the stamp managed when the plan was made, and the stamp.
+  context defaults: the keys the applied entry managed when the plan was made, and that
+  entry.
 
 ``to_json`` is the body exactly as the saved plan records it (``plandocuments``), which is
 what is sent, secret aside.
@@ -29,7 +31,7 @@ from pydantic import JsonValue
 from reconciler.core import livetypes as lt
 from reconciler.manifests import models
 
-RESERVED_PREFIX = "_cogctl_"  # the reconciler's own context keys: the stamp, the marker
+RESERVED_PREFIX = "_cogctl_"  # the reconciler's own context keys: applied entry, marker
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +112,7 @@ def _context_json(changes: Mapping[str, lt.ContextEntry | None]) -> dict[str, Js
 
 @dataclasses.dataclass(frozen=True)
 class ContextPatch:
-    """``changes``: key -> entry, or None to remove the key; the stamp among them."""
+    """``changes``: key -> entry, or None to remove the key; the applied entry among them."""
 
     changes: Mapping[str, lt.ContextEntry | None]
     kind: Literal["ContextDefaults"] = dataclasses.field(default="ContextDefaults", init=False)
@@ -129,14 +131,14 @@ class ContextPatch:
 
 @dataclasses.dataclass(frozen=True)
 class ContextRemoval:
-    """``keys``: the variables the stamp managed when the plan was made, sorted."""
+    """``keys``: the variables the applied entry managed when the plan was made, sorted."""
 
     keys: tuple[str, ...]
     kind: Literal["ContextDefaults"] = dataclasses.field(default="ContextDefaults", init=False)
     op: Literal["remove"] = dataclasses.field(default="remove", init=False)
 
     def wire(self) -> dict[str, lt.ContextEntry | None]:
-        return dict.fromkeys([*self.keys, models.CONTEXT_STAMP_KEY])
+        return dict.fromkeys([*self.keys, models.CONTEXT_APPLIED_KEY])
 
     def variables(self) -> frozenset[str]:
         return frozenset(self.keys)

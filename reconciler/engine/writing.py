@@ -19,7 +19,7 @@ Policy (``shared/lessons.md``, "Apply"):
 - Context defaults are a merge of the reconciler's keys: a version that moved on through
   other keys only is no conflict, and the same merge goes out again at the new version. One
   whose keys no longer hold what the plan saw (their values; for a delete, also the keys the
-  stamp manages) is a conflict like any other.
+  applied entry manages) is a conflict like any other.
 Errors that concern one object become an outcome; only errors that doom every later request
 (401, 403) propagate, so that ``applying`` can stop instead of failing a thousand times.
 """
@@ -211,10 +211,10 @@ async def _slot(
 
 def context_holds(change: plans.Change, live: lt.LiveContext, body: wt.ContextBody) -> bool:
     """``live`` already holds what ``change`` wants: its variables, or for a delete, none of
-    them and no stamp (a stamp left behind is context defaults the next plan deletes)."""
+    them and no applied entry (one left behind is context defaults the next plan deletes)."""
     now = normalizing.context_from_live(live, body.variables())
     if isinstance(body, wt.ContextRemoval):
-        gone = normalizing.context_stamp_of(live) is None
+        gone = normalizing.context_applied_of(live) is None
         return gone and comparing.holds(now, {"variables": {}})
     return change.after is not None and comparing.holds(now, change.after)
 
@@ -223,15 +223,16 @@ def untouched_since_plan(
     change: plans.Change, live: lt.LiveContext, body: wt.ContextBody
 ) -> bool:
     """Every variable ``body`` writes still holds what the plan saw, and for a delete the
-    stamp still manages the keys it removes.
+    applied entry still manages the keys it removes.
 
-    Reserved keys (``_cogctl_*``: the applied stamp, the retraining marker) are the
-    reconciler's own bookkeeping and take no part; the stamp is rewritten by the PATCH itself.
+    Reserved keys (``_cogctl_*``: the applied entry, the retraining marker) are the
+    reconciler's own bookkeeping and take no part; the applied entry is rewritten by the PATCH
+    itself.
     """
     keys = body.variables()
     if isinstance(body, wt.ContextRemoval):
-        stamp = normalizing.context_stamp_of(live)
-        if stamp is None or set(stamp.keys) != keys:
+        record = normalizing.context_applied_of(live)
+        if record is None or set(record.keys) != keys:
             return False
     seen = (change.before or {}).get("variables") or {}
     if not isinstance(seen, dict):

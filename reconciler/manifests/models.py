@@ -46,17 +46,17 @@ MAX_CONTEXT_VALUE_BYTES = 10 * 1024
 MAX_CONTEXT_BYTES = 512 * 1024
 
 # What apply keeps beside a bot's context defaults, counted against the 512 KB the platform
-# allows: the applied stamp (its name, content hash and every managed key) and, while apply
+# allows: the applied entry (its name, applied hash and every managed key) and, while apply
 # runs, the pending-retraining marker. Both shapes are defined here, once, and written by
 # ``core.writebodies`` / ``core.retrainmarker``.
-CONTEXT_STAMP_KEY = "_cogctl_applied"
+CONTEXT_APPLIED_KEY = "_cogctl_applied"
 RETRAIN_MARKER_KEY = "_cogctl_retrain"
 HASH_HEX_LENGTH = 64  # content hashes are hex SHA-256
 MAX_JOB_ID_LENGTH = 128  # longest retraining job id the marker is sized for
 
 
-def context_stamp_entry(name: str, applied_hash: str, keys: list[str]) -> dict[str, JsonValue]:
-    """The stamp entry apply writes under ``CONTEXT_STAMP_KEY``."""
+def applied_entry(name: str, applied_hash: str, keys: list[str]) -> dict[str, JsonValue]:
+    """The applied entry apply writes under ``CONTEXT_APPLIED_KEY``."""
     managed: list[JsonValue] = list(sorted(keys))
     return {"value": {"name": name, "hash": applied_hash, "keys": managed}, "scope": "global"}
 
@@ -67,10 +67,10 @@ def retrain_marker_entry(job_id: str | None) -> dict[str, JsonValue]:
 
 
 def stored_context(name: str, variables: Mapping[str, JsonValue]) -> dict[str, JsonValue]:
-    """The largest context apply stores for these variables: them, its stamp, the marker."""
+    """The largest context apply stores for these variables: them, its applied entry, the marker."""
     return {
         **variables,
-        CONTEXT_STAMP_KEY: context_stamp_entry(name, "0" * HASH_HEX_LENGTH, list(variables)),
+        CONTEXT_APPLIED_KEY: applied_entry(name, "0" * HASH_HEX_LENGTH, list(variables)),
         RETRAIN_MARKER_KEY: retrain_marker_entry("j" * MAX_JOB_ID_LENGTH),
     }
 
@@ -261,8 +261,8 @@ class ContextVariable(_Frozen):
 
 
 class ContextDefaultsSpec(_Frozen):
-    """The variables; their size together with cogctl's stamp is checked by ``ContextDefaults``
-    (the stamp holds the document's name)."""
+    """The variables; their size together with cogctl's applied hash is checked by
+    ``ContextDefaults`` (its entry holds the document's name)."""
 
     variables: dict[
         Annotated[str, Field(pattern=CONTEXT_KEY_PATTERN, max_length=256)], ContextVariable
@@ -356,14 +356,14 @@ class ContextDefaults(_Document):
 
     @model_validator(mode="after")
     def _total(self) -> ContextDefaults:
-        """The context apply stores (variables, stamp, marker) fits the platform's limit."""
+        """The context apply stores (variables, applied entry, marker) fits the platform's limit."""
         whole = {key: var.model_dump(mode="json") for key, var in self.spec.variables.items()}
         size = rules.json_size(whole)
         stored = rules.json_size(stored_context(self.metadata.name, whole))
         if stored > MAX_CONTEXT_BYTES:
             raise rules.violation(
                 f"the whole context is {stored} bytes as JSON ({size} of variables, "
-                f"{stored - size} of cogctl's stamp and retraining marker); the platform "
+                f"{stored - size} of cogctl's applied hash and retraining marker); the platform "
                 f"allows at most {MAX_CONTEXT_BYTES} (512 KB)",
                 "spec",
                 "variables",

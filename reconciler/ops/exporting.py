@@ -9,10 +9,10 @@ Policy, so that what is written validates and plans to zero changes against the 
 from:
 
 - Content goes through ``normalizing``'s ``*_from_live``: exactly the form the planner compares.
-- Labels lose the reconciler's own stamp (``managed-by``, ``cogctl/applied-hash``); slot
-  dependencies are slot names; the context stamp key (``_cogctl_applied``) and the
+- Labels lose the reconciler's own (``managed-by``, ``cogctl/applied-hash``); slot
+  dependencies are slot names; the context's applied entry (``_cogctl_applied``) and the
   pending-retraining marker (``_cogctl_retrain``) are left out, and
-  the ContextDefaults document takes the stamp's name (else ``context``). Every other live
+  the ContextDefaults document takes the applied entry's name (else ``context``). Every other live
   context key is exported: exporting adopts it.
 - A stored integration secret becomes ``secret: {fromEnv: <BOT>_<NAME>_SECRET}``: the API
   never returns a value. While that variable is unset the planner cannot compare the secret
@@ -163,11 +163,11 @@ def export_bot(
         _add(documents, skipped, "Slot", slot["name"], logical_bot, spec,
              labels=normalizing.own_labels(slot.get("labels")))
     if bot.context is not None:
-        stamp = normalizing.context_stamp_of(bot.context)
+        record = normalizing.context_applied_of(bot.context)
         variables = _context_variables(bot.context)
         if variables:
             _add(documents, skipped, "ContextDefaults",
-                 (stamp.name if stamp and stamp.name else None) or DEFAULT_CONTEXT_NAME,
+                 (record.name if record and record.name else None) or DEFAULT_CONTEXT_NAME,
                  logical_bot, {"variables": variables}, labels={})
     files = {
         f"{logical_bot}/{FILENAMES[kind]}": _render(docs, bot_id, schema)
@@ -203,7 +203,7 @@ def _integration_spec(live: lt.LiveIntegration, logical_bot: str) -> Any:
 
 def _context_variables(context: lt.LiveContext) -> dict[str, Any]:
     keys = set(context.get("context") or {}) - {
-        normalizing.CONTEXT_STAMP_KEY, retrainmarker.MARKER_KEY,
+        normalizing.CONTEXT_APPLIED_KEY, retrainmarker.MARKER_KEY,
     }
     variables = normalizing.context_from_live(context, keys)["variables"]
     return dict(cast(Mapping[str, Any], variables))

@@ -28,7 +28,7 @@ H = diffing.content_hash
         (OLD, NEW, None, plans.Action.UPDATE, False,
          "spec.url changed; adopts an object not yet labelled managed-by: cogctl"),
     ],
-    ids=["equal", "equal-unstamped", "edited-to-wanted", "manifests", "drift", "both", "adopt"],
+    ids=["equal", "equal-without-applied-hash", "edited-to-wanted", "manifests", "drift", "both", "adopt"],
 )
 def test_compare(live: plans.JsonObject, wanted: plans.JsonObject, applied: str | None,
                  action: plans.Action, drift: bool, reason: str) -> None:
@@ -48,11 +48,11 @@ def test_secret_only_change_is_an_update_shown_as_sensitive() -> None:
     assert verdict.diff == (plans.FieldDiff("spec.auth.secret", "(sensitive)", "(sensitive)", True),)
 
 
-def test_drift_base_limits_what_the_stamp_covers() -> None:
+def test_drift_base_limits_what_the_applied_hash_covers() -> None:
     live = {"variables": {"a": 1, "b": 2}}
     wanted = {"variables": {"a": 1}}
-    stamped = {"variables": {"a": 1}}
-    verdict = comparing.compare(live, wanted, applied_hash=H(stamped), drift_base=stamped)  # type: ignore[arg-type]
+    hashed = {"variables": {"a": 1}}
+    verdict = comparing.compare(live, wanted, applied_hash=H(hashed), drift_base=hashed)  # type: ignore[arg-type]
     assert (verdict.action, verdict.drift) == (plans.Action.UPDATE, False)
 
 

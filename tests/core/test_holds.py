@@ -113,7 +113,7 @@ ROWS: list[tuple[str, str, Edit | None, bool]] = [
     ("Integration/support/crm_lookup", "untouched", None, True),
     ("Integration/support/crm_lookup", "description", _set_integration("description", "x"),
      False),
-    ("Integration/support/crm_lookup", "unstamped", _integration_labels({
+    ("Integration/support/crm_lookup", "without-applied-hash", _integration_labels({
         normalizing.MANAGED_LABEL: None, normalizing.HASH_LABEL: None}), True),
     ("Integration/support/crm_lookup", "extra-label", _integration_labels({"owner": "me"}),
      False),
@@ -126,7 +126,7 @@ ROWS: list[tuple[str, str, Edit | None, bool]] = [
      _slot_edit("order_number", lambda s: {"patterns": [r"\d{6}", r"\d{5}"]}), False),
     ("Slot/support/order_number", "fill-strategy",
      _slot_edit("order_number", lambda s: {"fillStrategy": "bestMatch"}), False),
-    ("Slot/support/order_number", "other-stamp",
+    ("Slot/support/order_number", "other-applied-hash",
      _slot_labels("order_number", {normalizing.HASH_LABEL: "v2:0"}), True),
     ("Slot/support/order_number", "extra-label", _slot_labels("order_number", {"team": "x"}),
      False),
@@ -142,8 +142,8 @@ ROWS: list[tuple[str, str, Edit | None, bool]] = [
                                                                   "scope": "user"}), False),
     ("ContextDefaults/support/defaults", "someone-elses-key",
      _entry("campaign", {"value": 1, "scope": "global"}), True),
-    ("ContextDefaults/support/defaults", "stamp-gone",
-     _entry(normalizing.CONTEXT_STAMP_KEY, None), True),
+    ("ContextDefaults/support/defaults", "applied-entry-gone",
+     _entry(normalizing.CONTEXT_APPLIED_KEY, None), True),
 ]
 
 
@@ -183,11 +183,11 @@ def _pruned() -> tuple[Tenant, plans.Change]:
     return tenant, change
 
 
-def _restamp(keys: list[str]) -> Edit:
+def _reapply_keys(keys: list[str]) -> Edit:
     def edit(t: Tenant) -> None:
-        entry: Any = copy.deepcopy(t.context("bot_sup")["context"][normalizing.CONTEXT_STAMP_KEY])
+        entry: Any = copy.deepcopy(t.context("bot_sup")["context"][normalizing.CONTEXT_APPLIED_KEY])
         entry["value"] = {**entry["value"], "keys": keys}
-        t.patch_context("bot_sup", {normalizing.CONTEXT_STAMP_KEY: entry})
+        t.patch_context("bot_sup", {normalizing.CONTEXT_APPLIED_KEY: entry})
     return edit
 
 
@@ -206,12 +206,12 @@ def _moved_on(t: Tenant) -> None:
         (_entry("campaign", {"value": 1, "scope": "global"}), True, False),  # not our key
         (_entry("lang", {"value": "de", "scope": "global"}), False, False),  # ours, edited
         (_entry("limits", {"value": {"max": 3}, "scope": "user"}), False, False),
-        (_restamp(["lang", "limits", "extra"]), False, False),  # the stamp manages more now
-        (_drop("lang", "limits", normalizing.CONTEXT_STAMP_KEY), False, True),  # done already
-        (_drop("lang", "limits"), False, False),  # a stamp left: the next plan deletes again
+        (_reapply_keys(["lang", "limits", "extra"]), False, False),  # it manages more now
+        (_drop("lang", "limits", normalizing.CONTEXT_APPLIED_KEY), False, True),  # done already
+        (_drop("lang", "limits"), False, False),  # applied entry left: next plan deletes again
     ],
-    ids=["version-only", "someone-elses-key", "value", "scope", "stamp-keys", "gone",
-         "stamp-left"],
+    ids=["version-only", "someone-elses-key", "value", "scope", "applied-keys", "gone",
+         "applied-entry-left"],
 )
 def test_a_context_delete_after_409_sends_its_removal_again_or_is_a_conflict(
     edit: Edit, untouched: bool, held: bool

@@ -1,4 +1,4 @@
-"""Normalizing: server fields out, defaults in, ids to names, the stamp out of the content."""
+"""Normalizing: server fields out, defaults in, ids to names, the applied hash out of the content."""
 
 from __future__ import annotations
 
@@ -83,29 +83,29 @@ def test_slot_dependencies_become_sorted_names_and_patterns_keep_order() -> None
     ("labels", "expected"),
     [
         ({"managed-by": "cogctl", "cogctl/applied-hash": "h", "team": "x"},
-         normalizing.Stamp("h", managed=True)),
-        ({"managed-by": "someone"}, normalizing.Stamp(None, managed=False)),
-        (None, normalizing.Stamp(None, managed=False)),
+         normalizing.AppliedRecord("h", managed=True)),
+        ({"managed-by": "someone"}, normalizing.AppliedRecord(None, managed=False)),
+        (None, normalizing.AppliedRecord(None, managed=False)),
     ],
 )
-def test_stamp_of(labels: dict[str, str] | None, expected: normalizing.Stamp) -> None:
-    assert normalizing.stamp_of(labels) == expected
+def test_applied_record_of(labels: dict[str, str] | None, expected: normalizing.AppliedRecord) -> None:
+    assert normalizing.applied_record_of(labels) == expected
     assert "managed-by" not in normalizing.own_labels(labels)
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ({"name": "d", "hash": "h", "keys": ["b", "a"]}, normalizing.ContextStamp("d", "h", ("b", "a"))),
-        ({"hash": 3, "keys": "nope"}, normalizing.ContextStamp(None, None, ())),
+        ({"name": "d", "hash": "h", "keys": ["b", "a"]}, normalizing.ContextApplied("d", "h", ("b", "a"))),
+        ({"hash": 3, "keys": "nope"}, normalizing.ContextApplied(None, None, ())),
         ("garbled", None),
     ],
 )
-def test_context_stamp_of(value: Any, expected: normalizing.ContextStamp | None) -> None:
+def test_context_applied_of(value: Any, expected: normalizing.ContextApplied | None) -> None:
     live: lt.LiveContext = {"botId": "b", "contextVersion": "1",
                             "context": {"_cogctl_applied": {"value": value, "scope": "global"}}}
-    assert normalizing.context_stamp_of(live) == expected
-    assert normalizing.context_stamp_of(None) is None
+    assert normalizing.context_applied_of(live) == expected
+    assert normalizing.context_applied_of(None) is None
 
 
 def test_context_compares_only_the_given_keys_with_default_scope() -> None:

@@ -52,7 +52,7 @@ def _by_address(plan: plans.Plan) -> dict[str, plans.Change]:
     return {c.address: c for c in plan.changes}
 
 
-def test_everything_new_is_created_with_stamps_and_absent_observations() -> None:
+def test_everything_new_is_created_with_applied_hashes_and_absent_observations() -> None:
     live = _tenant().snapshot()
     plan = _plan(_desired(), live)
     assert {c.action for c in plan.changes} == {plans.Action.CREATE}
@@ -178,7 +178,7 @@ def test_dependencies_are_a_set() -> None:
     assert change.diff == (plans.FieldDiff("spec.dependencies", ["a", "b"], ["b"]),)
 
 
-def test_unstamped_live_object_is_adopted_only_when_it_differs() -> None:
+def test_live_object_without_an_applied_hash_is_adopted_only_when_it_differs() -> None:
     tenant = _tenant()
     tenant.add_slot("bot_sup", "order_number", patterns=(r"\d{5}",))
     same = _plan([b.slot("order_number")], tenant.snapshot())

@@ -2,7 +2,7 @@
 
 Each table covers a class, not one probe: secret references naming the reconciler's or the
 CI's own credentials, literal credentials beside placeholders, one URL rule for the file and
-the environment, and context defaults whose stamp pushes them over the platform's limit.
+the environment, and context defaults whose applied entry pushes them over the platform's limit.
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def _filling(total: int) -> dict[str, Any]:
     return {f"k{i:04d}": {"value": value} for i in range(total // 9030)}
 
 
-def test_the_stamp_that_apply_writes_is_what_validate_counts() -> None:
+def test_the_applied_entry_that_apply_writes_is_what_validate_counts() -> None:
     manifest = models.ContextDefaults.model_validate(_context({"a": {"value": 1}}))
     body = writebodies.context_patch(manifest, applied_hash="f" * 64, remove=[])
     stored: dict[str, Any] = {**body.wire(),
@@ -226,10 +226,10 @@ def test_the_stamp_that_apply_writes_is_what_validate_counts() -> None:
                   retrainmarker.Marker(job_id="j" * models.MAX_JOB_ID_LENGTH))}
     whole: dict[str, Any] = {"a": {"value": 1, "scope": "global"}}
     assert rules.json_size(stored) == rules.json_size(models.stored_context("defaults", whole))
-    assert normalizing.CONTEXT_STAMP_KEY == models.CONTEXT_STAMP_KEY
+    assert normalizing.CONTEXT_APPLIED_KEY == models.CONTEXT_APPLIED_KEY
 
 
-def test_context_defaults_that_fit_alone_but_not_with_the_stamp_are_refused() -> None:
+def test_context_defaults_that_fit_alone_but_not_with_the_applied_entry_are_refused() -> None:
     variables = _filling(models.MAX_CONTEXT_BYTES - 9_000)
     last = sorted(variables)[-1]
 
@@ -243,11 +243,11 @@ def test_context_defaults_that_fit_alone_but_not_with_the_stamp_are_refused() ->
                                                  - (models.MAX_CONTEXT_BYTES - 50)))}
     assert rules.json_size(whole()) == models.MAX_CONTEXT_BYTES - 50
     assert last in variables
-    with pytest.raises(pydantic.ValidationError, match="cogctl's stamp"):
+    with pytest.raises(pydantic.ValidationError, match="cogctl's applied hash"):
         models.ContextDefaults.model_validate(_context(variables))
 
 
-def test_context_defaults_with_room_for_the_stamp_pass() -> None:
+def test_context_defaults_with_room_for_the_applied_entry_pass() -> None:
     models.ContextDefaults.model_validate(_context(_filling(models.MAX_CONTEXT_BYTES - 20_000)))
 
 

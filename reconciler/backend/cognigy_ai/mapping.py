@@ -2,14 +2,14 @@
 
 - A regex ``Slot`` is one regex slot filler: its patterns joined into one JavaScript literal
   ``/(?:p1)|(?:p2)/g``. What the filler cannot hold (the pattern list, ``fillStrategy``,
-  ``dependencies`` by name, ``labels`` with cogctl's stamp) is kept in cogctl's state and
-  surfaced back as the slot's own fields, so the core's stamps and drift rules apply
+  ``dependencies`` by name, ``labels`` with cogctl's applied hash) is kept in cogctl's state and
+  surfaced back as the slot's own fields, so the core's applied-hash and drift rules apply
   unchanged. A filler whose regex is no longer the join of the recorded patterns (edited
   outside cogctl) shows the regex's body as its one pattern: the hashes then differ.
 - A keyphrase ``Slot`` is a slot filler ``type: slot`` naming a lexicon slot of the same
   name; its patterns are the lexicon's entries (``keyphrasing``), passed in as ``keyphrases``.
 - ``ContextDefaults`` are the entry flow's ``context`` (values only); each managed key's
-  scope and the reserved ``_cogctl_*`` keys (the applied stamp, the retraining marker) live
+  scope and the reserved ``_cogctl_*`` keys (the applied entry, the retraining marker) live
   in the state, never in the entry flow, whose context every session copies.
 - Versions are ``<_id>:<lastChanged>``; a context's also covers its state record, so a
   write of cogctl's own bookkeeping moves it as an ETag would.
@@ -133,8 +133,8 @@ def managed_fields(filler: Mapping[str, Any]) -> dict[str, Any]:
 def _iso(seconds: Any) -> str:
     if not isinstance(seconds, int | float) or isinstance(seconds, bool):
         return ""
-    stamp = datetime.datetime.fromtimestamp(float(seconds), tz=datetime.timezone.utc)
-    return stamp.isoformat().replace("+00:00", "Z")
+    moment = datetime.datetime.fromtimestamp(float(seconds), tz=datetime.timezone.utc)
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def filler_write(body: lt.SlotWrite, key: str, *, create: bool) -> dict[str, Any]:

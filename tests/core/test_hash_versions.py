@@ -1,8 +1,8 @@
-"""Applied-hash stamps are versioned: objects stamped by an earlier cogctl still compare.
+"""Applied hashes are versioned: objects applied by an earlier cogctl still compare.
 
-Version 1 stamps (written before stamps carried a version) are the bare hex SHA-256 of the
-RFC 8785 bytes of the normalized content; version 2 writes ``v2:<hex>``. A tenant applied
-with version 1 stamps must plan to nothing with the current code (no phantom change, no
+Version 1 applied hashes (written before they carried a version) are the bare hex SHA-256 of
+the RFC 8785 bytes of the normalized content; version 2 writes ``v2:<hex>``. A tenant applied
+with version 1 applied hashes must plan to nothing with the current code (no phantom change, no
 phantom drift), and still show real drift and real manifest changes.
 """
 
@@ -38,13 +38,13 @@ def _desired(extra_pattern: bool = False) -> list[Any]:
     ]
 
 
-def _v1(stamp: str) -> str:
-    assert canonical.stamp_version(stamp) == "v2"
-    return stamp.removeprefix("v2:")
+def _v1(applied_hash: str) -> str:
+    assert canonical.hash_version(applied_hash) == "v2"
+    return applied_hash.removeprefix("v2:")
 
 
 def _as_written_by_v1(plan: plans.Plan) -> plans.Plan:
-    """The same plan, its write bodies stamped the way cogctl wrote them before versioning."""
+    """The same plan, its applied hashes written the way cogctl wrote them before versioning."""
     changes = []
     for change in plan.changes:
         write: Any = copy.deepcopy(change.write)
@@ -55,7 +55,7 @@ def _as_written_by_v1(plan: plans.Plan) -> plans.Plan:
             assert labels[normalizing.HASH_LABEL] == hashlib.sha256(
                 rfc8785.dumps(change.after)).hexdigest()
         elif isinstance(write, wt.ContextPatch):
-            value: Any = write.changes[normalizing.CONTEXT_STAMP_KEY]
+            value: Any = write.changes[normalizing.CONTEXT_APPLIED_KEY]
             value["value"]["hash"] = _v1(value["value"]["hash"])
         changes.append(plans.Change(**{**change.__dict__, "write": write}))
     return plans.Plan(**{**plan.__dict__, "changes": tuple(changes)})
@@ -75,12 +75,12 @@ async def _apply_v1(tenant: Tenant, desired: list[Any]) -> None:
         slot = (await fetching.fetch_live_state(backend, ["bot_sup"])).bot("bot_sup").slot_named(
             "order_item")
         assert slot is not None
-        assert canonical.stamp_version(slot["labels"][normalizing.HASH_LABEL]) == "v1"
+        assert canonical.hash_version(slot["labels"][normalizing.HASH_LABEL]) == "v1"
     finally:
         await backend.aclose()
 
 
-def test_v1_stamps_plan_to_nothing_and_no_drift() -> None:
+def test_v1_applied_hashes_plan_to_nothing_and_no_drift() -> None:
     tenant = Tenant([{"botId": "bot_sup"}])
 
     async def run() -> None:
@@ -88,13 +88,13 @@ def test_v1_stamps_plan_to_nothing_and_no_drift() -> None:
         again = await _plan(tenant, _desired())
         assert not again.summary().has_changes
         assert not [c.address for c in again.changes if c.drift]
-        # A manifest change against a v1 stamp: an update from the manifests, not drift.
+        # A manifest change against a v1 applied hash: an update from the manifests, not drift.
         changed = await _plan(tenant, _desired(extra_pattern=True))
         [change] = changed.pending()
         assert (change.address, change.drift) == ("Slot/support/order_item", False)
         assert "adopts" not in change.reason
         assert "outside" not in change.reason
-        # Applying it writes a v2 stamp; the plan after that is empty again.
+        # Applying it writes a v2 applied hash; the plan after that is empty again.
         backend = tenant.backend()
         try:
             await execute(backend, changed, ENV)
@@ -105,7 +105,7 @@ def test_v1_stamps_plan_to_nothing_and_no_drift() -> None:
     asyncio.run(run())
 
 
-def test_v1_stamp_still_shows_an_outside_edit_as_drift() -> None:
+def test_v1_applied_hash_still_shows_an_outside_edit_as_drift() -> None:
     tenant = Tenant([{"botId": "bot_sup"}])
 
     async def run() -> None:
@@ -134,7 +134,7 @@ CONTENT: dict[str, Any] = {"spec": {"b": 1.0, "a": "é"}, "labels": {"ü": "x", 
 
 
 @pytest.mark.parametrize(
-    ("stamp", "matches"),
+    ("applied_hash", "matches"),
     [
         (canonical.content_hash(CONTENT), True),
         (hashlib.sha256(rfc8785.dumps(CONTENT)).hexdigest(), True),  # v1: bare digest
@@ -146,16 +146,16 @@ CONTENT: dict[str, Any] = {"spec": {"b": 1.0, "a": "é"}, "labels": {"ü": "x", 
     ],
     ids=["v2", "v1", "v2-other", "v1-other", "unknown-version", "garbled", "v2-garbled"],
 )
-def test_stamp_matches(stamp: str, matches: bool) -> None:
-    assert canonical.stamp_matches(stamp, CONTENT) is matches
+def test_applied_hash_matches(applied_hash: str, matches: bool) -> None:
+    assert canonical.applied_hash_matches(applied_hash, CONTENT) is matches
     current = canonical.content_hash(CONTENT)
-    assert canonical.stamp_matches(stamp, CONTENT, current=current) is matches
+    assert canonical.applied_hash_matches(applied_hash, CONTENT, current=current) is matches
 
 
-def test_stamp_versions() -> None:
-    stamp = canonical.content_hash({"a": 1})
-    assert stamp.startswith("v2:")
-    assert len(stamp) == 67
-    assert canonical.stamp_version(stamp) == "v2"
-    assert canonical.stamp_version(stamp[3:]) == "v1"
-    assert canonical.stamp_version("v3:" + stamp[3:]) is None
+def test_hash_versions() -> None:
+    applied_hash = canonical.content_hash({"a": 1})
+    assert applied_hash.startswith("v2:")
+    assert len(applied_hash) == 67
+    assert canonical.hash_version(applied_hash) == "v2"
+    assert canonical.hash_version(applied_hash[3:]) == "v1"
+    assert canonical.hash_version("v3:" + applied_hash[3:]) is None
