@@ -73,6 +73,19 @@ def test_what_an_http_request_node_cannot_express_is_refused_where_it_is_written
     (r"abc\z", "write $"),
     (r"(ab", "does not compile"),
     (r"a{3,1}", "does not compile"),
+    (r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", None),
+    (r"(?<year>\d{4})", None),
+    (r"a+?b*?", None),
+    (r"[(?P<]", None),  # inside a class: literal characters
+    (r"\(?P<x>", None),  # an escaped parenthesis
+    (r"(?P<x>\d+)", None),  # the same group in JavaScript's spelling, (?<x>...)
+    (r"(?P<x>a)(?P=x)", None),  # and its back-reference, \k<x>
+    (r"(?i:abc)", "inline flags"),
+    (r"(?#note)a", "comment"),
+    (r"a++", "possessive"),
+    (r"a{2}+", "possessive"),
+    (r"\d*+", "possessive"),  # after an escape too
+    (r"abc\Z", r"\Z"),
 ])
 def test_javascript_compatibility_table(pattern: str, refused: str | None) -> None:
     found = regexes.javascript_problem(pattern)

@@ -90,34 +90,6 @@ def test_state_that_is_garbled_reads_as_empty() -> None:
     assert kept["contexts"] == {}
 
 
-@pytest.mark.parametrize(("pattern", "problem"), [
-    (r"\bORD-\d{6}\b", None),
-    (r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", None),
-    (r"(?<year>\d{4})", None),
-    (r"a+?b*?", None),
-    (r"[(?P<]", None),  # inside a class: literal characters
-    (r"\(?P<x>", None),  # an escaped parenthesis
-    (r"(?P<x>\d+)", None),  # the same group in JavaScript's spelling, (?<x>...)
-    (r"(?P<x>a)(?P=x)", None),  # and its back-reference, \k<x>
-    (r"(?i)abc", "inline flags"),
-    (r"(?i:abc)", "inline flags"),
-    (r"(?#note)a", "comment"),
-    (r"(?>a)", "atomic"),
-    (r"a++", "possessive"),
-    (r"a{2}+", "possessive"),
-    (r"\d*+", "possessive"),  # after an escape too
-    (r"\Aabc", r"\A"),
-    (r"abc\Z", r"\Z"),
-])
-def test_javascript_compatibility_of_patterns(pattern: str, problem: str | None) -> None:
-    found = regexes.javascript_problem(pattern)
-    if problem is None:
-        assert found is None
-    else:
-        assert found is not None
-        assert problem in found
-
-
 @pytest.mark.parametrize(("python", "javascript"), [
     (r"\b(?P<value>\d{1,3}) ?pcs\b", r"\b(?<value>\d{1,3}) ?pcs\b"),
     (r"(?P<a>x)-(?P=a)", r"(?<a>x)-\k<a>"),
