@@ -8,6 +8,7 @@ import shutil
 from typing import Any
 
 import pytest
+import yaml
 from e2e.test_cognigy_ai import Tenant
 
 pytestmark = pytest.mark.slow
@@ -142,12 +143,17 @@ def test_export_writes_manifests_that_plan_to_zero_changes(
         "name": "order_number", "type": "regex", "contextKey": "order_number",
         "regex": r"/(?:\bORD-\d{6}\b)|(?:\b\d{8}\b)/g"})
     tenant.api("POST", f"/flows/{flow}/slotfillers", {
-        "name": "shouty", "type": "regex", "regex": "/abc/gi"})
+        "name": "shouty", "type": "regex", "regex": "/abc/gm"})
+    tenant.api("POST", f"/flows/{flow}/slotfillers", {
+        "name": "any_case", "type": "regex", "contextKey": "any_case", "regex": "/tck-\\d{5}/gi"})
     exported = project("export", "--bot", "support", "--out", "exported")
     assert exported.returncode == 0, exported.stdout + exported.stderr
-    assert "Slot/support/shouty: its regex has the flag(s) i" in exported.stderr
+    assert "Slot/support/shouty: its regex has the flag(s) m" in exported.stderr
     out = project.project / "exported" / "support"
     assert sorted(p.name for p in out.iterdir()) == ["context.yaml", "slots.yaml"]
+    [any_case] = [d for d in yaml.safe_load_all((out / "slots.yaml").read_text())
+                  if d["metadata"]["name"] == "any_case"]
+    assert any_case["spec"]["fillStrategy"] == "fuzzy"  # the i flag is what fuzzy means
     shutil.copytree(out, project.project / "support")
     shutil.rmtree(project.project / "exported")
     tenant.clear()

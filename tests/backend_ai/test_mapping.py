@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from reconciler import extraction
 from reconciler.backend.cognigy_ai import mapping
+from reconciler.core import livetypes as lt
 from reconciler.manifests import regexes
 
 
@@ -106,3 +108,30 @@ def test_named_groups_are_written_in_javascript_and_read_back(python: str,
     assert joined == f"/(?:{javascript})|(?:x)/g"
     assert mapping.patterns_of(joined, [python, "x"]) == [python, "x"]
     assert mapping.patterns_of(f"/{javascript}/g", None) == [python]
+
+
+@pytest.mark.parametrize(("regex", "recorded", "strategy"), [
+    ("/(?:a)/g", "bestMatch", "bestMatch"),  # the record, while the flags agree with it
+    ("/(?:a)/gi", "fuzzy", "fuzzy"),
+    ("/(?:a)/gi", "bestMatch", "fuzzy"),  # someone added i outside cogctl: fuzzy, a drift
+    ("/(?:a)/g", "fuzzy", "firstMatch"),  # someone dropped i: no longer fuzzy
+    ("/a/gi", None, "fuzzy"),  # made outside cogctl
+    ("/a/g", None, "firstMatch"),
+])
+def test_fuzzy_is_the_i_flag_both_ways(regex: str, recorded: str | None, strategy: str) -> None:
+    assert mapping.strategy_of(regex, recorded) == strategy
+
+
+def test_a_fuzzy_slot_matches_regardless_of_case_on_this_api() -> None:
+    body: lt.SlotWrite = {"botId": "support", "name": "ticket_id", "type": "regex",
+                          "patterns": [r"\btck-\d{5}\b"], "fillStrategy": "fuzzy",
+                          "dependencies": [], "labels": {}, "triggerRetrain": False}
+    written = mapping.filler_write(body, "Slot/support/ticket_id", create=True)
+    assert written["regex"] == r"/(?:\btck-\d{5}\b)/gi"
+    assert extraction.parse_literal(written["regex"]).first("any news on TCK-12345") == \
+        "TCK-12345"
+    assert mapping.patterns_of(written["regex"], body["patterns"], "fuzzy") == body["patterns"]
+    assert mapping.patterns_of(written["regex"], body["patterns"], "bestMatch") == [
+        r"(?:\btck-\d{5}\b)"]  # not the recorded join any more: read from the literal
+    assert mapping.export_refusal({"type": "regex", "regex": written["regex"]}) is None
+    assert "flag(s) m" in str(mapping.export_refusal({"type": "regex", "regex": "/a/gm"}))

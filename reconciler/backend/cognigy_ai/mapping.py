@@ -42,10 +42,28 @@ TASK_STATUS: dict[str, str] = {
 }
 
 
-def join_patterns(patterns: Sequence[str]) -> str:
+def join_patterns(patterns: Sequence[str], fill_strategy: str | None = None) -> str:
     """``/(?:p1)|(?:p2)/g``: one JavaScript literal matching any of the patterns, each in
-    JavaScript's spelling (``regexes.to_javascript``: named groups)."""
-    return "/" + "|".join(f"(?:{regexes.to_javascript(p)})" for p in patterns) + "/g"
+    JavaScript's spelling (``regexes.to_javascript``: named groups); ``fuzzy`` (matching
+    regardless of case, as extraction reads it) is the literal's ``i`` flag."""
+    flags = FUZZY_FLAGS if fill_strategy == "fuzzy" else "g"
+    return "/" + "|".join(f"(?:{regexes.to_javascript(p)})" for p in patterns) + "/" + flags
+
+
+FUZZY_FLAGS = "gi"
+
+
+def strategy_of(regex: str | None, recorded: str | None) -> str:
+    """The slot's fill strategy as live says it: the recorded one while the literal's ``i``
+    flag agrees with it; ``fuzzy`` for a literal with ``i``; else the recorded one (or
+    ``firstMatch``) without ``fuzzy``."""
+    flags = regex_flags(regex) if regex is not None else None
+    fuzzy_live = flags is not None and "i" in flags
+    if recorded is not None and (recorded == "fuzzy") == fuzzy_live:
+        return recorded
+    if fuzzy_live:
+        return "fuzzy"
+    return recorded if recorded not in (None, "fuzzy") else "firstMatch"
 
 
 def regex_body(regex: str) -> str:
@@ -78,18 +96,19 @@ def export_refusal(filler: Mapping[str, Any]) -> str | None:
     flags = regex_flags(regex)
     if flags is None:
         return "its regex is not a /pattern/flags literal"
-    extra = sorted(set(flags) - {"g"})
+    extra = sorted(set(flags) - set(FUZZY_FLAGS))
     if extra:
         return (f"its regex has the flag(s) {''.join(extra)}, which a Slot's patterns cannot "
                 "say")
     return None
 
 
-def patterns_of(regex: str | None, recorded: Sequence[str] | None) -> list[str]:
+def patterns_of(regex: str | None, recorded: Sequence[str] | None,
+                fill_strategy: str | None = None) -> list[str]:
     """The slot's patterns: the recorded ones while the regex is still their join."""
     if regex is None:
         return []
-    if recorded is not None and join_patterns(recorded) == regex:
+    if recorded is not None and join_patterns(recorded, fill_strategy) == regex:
         return list(recorded)
     return [regexes.from_javascript(regex_body(regex))]
 
@@ -140,7 +159,7 @@ def _iso(seconds: Any) -> str:
 def filler_write(body: lt.SlotWrite, key: str, *, create: bool) -> dict[str, Any]:
     """The slot filler fields a slot write sets (a create also sets its referenceId)."""
     written: dict[str, Any] = {"name": body["name"], "type": "regex",
-                               "regex": join_patterns(body["patterns"]),
+                               "regex": join_patterns(body["patterns"], body["fillStrategy"]),
                                "contextKey": body["name"]}
     if body["type"] == "keyphrase":
         del written["regex"]
@@ -174,14 +193,18 @@ def live_slot(filler: Mapping[str, Any], record: Mapping[str, Any] | None, *, bo
     kind = filler.get("type")
     regex = filler.get("regex") if kind == "regex" else None
     recorded = record.get("patterns")
+    recorded_strategy = record.get("fillStrategy")
+    strategy = (strategy_of(regex if isinstance(regex, str) else None,
+                            recorded_strategy if isinstance(recorded_strategy, str) else None)
+                if kind == "regex" else str(recorded_strategy or "firstMatch"))
     dependencies = [ids_by_name.get(n, n) for n in record.get("dependencies") or ()]
     slot = {
         "slotId": str(filler.get("_id")), "botId": bot, "name": str(filler.get("name")),
         "type": "regex" if kind == "regex" else "keyphrase",
         "patterns": list(keyphrases) if kind == "slot" and keyphrases is not None
         else patterns_of(regex if isinstance(regex, str) else None,
-                         recorded if isinstance(recorded, list) else None),
-        "fillStrategy": record.get("fillStrategy") or "firstMatch",
+                         recorded if isinstance(recorded, list) else None, strategy),
+        "fillStrategy": strategy,
         "dependencies": dependencies, "labels": dict(record.get("labels") or {}),
         "version": slot_version(filler, keyphrases),
         "updatedAt": _iso(filler.get("lastChanged")),
