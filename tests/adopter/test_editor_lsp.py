@@ -25,12 +25,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import nodetools
 import pytest
 
 from reconciler.ops import scaffolding
 
 VERSION = "1.19.2"
-PACKAGE = f"yaml-language-server@{VERSION}"
 DEADLINE = 60.0  # seconds for the server to publish the diagnostics wanted
 
 TWO_DOCUMENTS = """\
@@ -62,34 +62,10 @@ BAD_LINE = TWO_DOCUMENTS.splitlines().index("  fillStrategy: fuzzzy")  # 0-based
 SECOND_STARTS = TWO_DOCUMENTS.splitlines().index("---")
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this cannot be skipped)")
-    pytest.skip(f"{reason}; install node and npm to run the editor validation test")
-
-
-def _cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "cogctl-tests" / "yaml-language-server"
-
-
 def _server() -> Path:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _unavailable("node or npm is not on PATH")
-    prefix = _cache()
-    package = prefix / "node_modules" / "yaml-language-server"
-    entry = package / "bin" / "yaml-language-server"
-    manifest = package / "package.json"
-    if manifest.is_file() and json.loads(manifest.read_text())["version"] == VERSION:
-        return entry
-    prefix.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([str(npm), "install", "--no-audit", "--no-fund", "--prefix",
-                           str(prefix), PACKAGE], capture_output=True, text=True,
-                          timeout=300, check=False)
-    if done.returncode != 0 or not entry.is_file():
-        _unavailable(f"npm could not install {PACKAGE}: {done.stderr.strip()[-500:]}")
-    return entry
+    package = nodetools.installed("yaml-language-server", VERSION, cache="yaml-language-server",
+                                  what="the editor validation test")
+    return package / "bin" / "yaml-language-server"
 
 
 class LanguageServer:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
+import nodetools
 import pytest
 
 from reconciler.emulator.cognigy_ai import TenantState, app, create_app
@@ -22,40 +22,18 @@ from reconciler.emulator.platform import serving
 
 from .conftest import KEY, TENANT
 
-PACKAGE = "@cognigy/rest-api-client@0.19.0"
+VERSION = "0.19.0"
 SCRIPT = Path(__file__).with_name("client_conformance.js")
 # Served, but not called by the backend: cancelling tasks, and the session-state read that
 # the 0.19.0 client has no function for.
 NOT_CALLED = {"cancelTask", "(none: MCP)"}
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this cannot be skipped)")
-    pytest.skip(f"{reason}; install node and npm to run the official-client conformance test")
-
-
-def _cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "cogctl-tests" / "npm"
-
-
 def _installed() -> Path:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _unavailable("node or npm is not on PATH")
-    prefix = _cache()
-    modules = prefix / "node_modules"
-    manifest = modules / "@cognigy" / "rest-api-client" / "package.json"
-    if manifest.is_file() and json.loads(manifest.read_text())["version"] == "0.19.0":
-        return modules
-    prefix.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run([str(npm), "install", "--no-audit", "--no-fund", "--prefix",
-                           str(prefix), PACKAGE], capture_output=True, text=True,
-                          timeout=300, check=False)
-    if done.returncode != 0 or not manifest.is_file():
-        _unavailable(f"npm could not install {PACKAGE}: {done.stderr.strip()[-500:]}")
-    return modules
+    """The ``node_modules`` holding the official client."""
+    package = nodetools.installed("@cognigy/rest-api-client", VERSION, cache="npm",
+                                  what="the official-client conformance test")
+    return package.parents[1]
 
 
 @pytest.mark.slow
