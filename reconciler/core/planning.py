@@ -34,13 +34,11 @@ Pure: no network, no terminal. Policy:
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
-import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 
-from reconciler import errors
+from reconciler import collector, errors
 from reconciler.core import kindplans as kinds
 from reconciler.core import livestate, plans, predicting, retrainmarker
 from reconciler.manifests import models
@@ -63,23 +61,9 @@ def build_plan(
 
     ``source`` is the digest of what ``desired`` came from (``planclaims.source_digest``).
     """
-    with _collector_paused():
+    with collector.paused():
         return _build(desired, live, bot_ids=bot_ids, target=target, prune=prune,
                       secrets=secrets, targets=targets, source=source)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Planning allocates a few small containers per object and frees none of them in cycles;
-    the cyclic collector would walk the whole growing heap again and again (a third of a
-    large no-op plan's time). Reference counting still frees everything as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _build(

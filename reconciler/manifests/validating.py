@@ -20,14 +20,12 @@ when defined, else the only one.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from reconciler import errors, statedir
+from reconciler import collector, errors, statedir
 from reconciler.manifests import (
     aiapi,
     crossdoc,
@@ -110,19 +108,6 @@ def _fixture_paths(loaded: loading.LoadedConfig) -> list[Path]:
             if env.emulator is not None]
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Loading builds many small containers and pydantic models and frees none in cycles; the
-    cyclic collector would walk the growing heap again and again (a fifth of a large load)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path | None = None,
                  environ: Mapping[str, str] | None = None, run_examples: bool = False,
                  allow_empty: bool = False) -> Project:
@@ -157,7 +142,7 @@ def load_project(paths: Sequence[Path], *, env: str | None = None, config: Path 
     if loaded_config is not None and environment is not None:
         variables = loaded_config.config.environments[environment].vars
     state_dir = statedir.state_dir(environ, project_file=config_path)
-    with patterncache.on_disk(state_dir / patterncache.FILE_NAME), _collector_paused():
+    with patterncache.on_disk(state_dir / patterncache.FILE_NAME), collector.paused():
         result = loading.load_manifests(paths, variables=variables, exclude=exclude)
     diagnostics.extend(result.diagnostics)
     diagnostics.extend(check_documents(result.outlined, invalid=result.invalid))
