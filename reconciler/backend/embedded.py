@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from reconciler import errors
 from reconciler.backend import base, client
@@ -27,20 +27,39 @@ ENV_CLIENT_SECRET = "COGNIGY_CLIENT_SECRET"
 
 
 
+S_co = TypeVar("S_co", covariant=True)
+
+
+class StateType(Protocol[S_co]):
+    """An emulator's ``TenantState`` class: loaded from its saved JSON, or seeded."""
+
+    def load(self, path: Path) -> S_co: ...
+
+    def from_fixture(self, path: Path) -> S_co: ...
+
+
+def load_or_seed(states: StateType[S_co], fixture: Path | None, state_path: Path | None, *,
+                 missing: errors.ConfigError) -> tuple[S_co, bool]:
+    """(state, loaded): the saved state when ``state_path`` exists, else seeded from the
+    fixture; ``missing`` is raised when there is neither. The one rule of both embedded
+    emulators and ``emulator serve``."""
+    if state_path is not None and state_path.exists():
+        return states.load(state_path), True
+    if fixture is None:
+        raise missing
+    return states.from_fixture(fixture), False
+
+
 def _load_state(fixture: Path | None, state_path: Path) -> emulator_state.TenantState:
     from reconciler.emulator.platform import state as emulator_state
 
-    if state_path.exists():
-        return emulator_state.TenantState.load(state_path)
-    if fixture is None:
-        raise errors.ConfigError(
-            "no tenant to talk to: COGNIGY_TENANT_URL is not set and no emulator fixture is "
-            "configured",
-            hint="set COGNIGY_TENANT_URL (with COGNIGY_CLIENT_ID and COGNIGY_CLIENT_SECRET), "
-            "or give --emulator-fixture FILE or environments.<env>.emulator.fixture in "
-            "cogctl.yaml",
-        )
-    return emulator_state.TenantState.from_fixture(fixture)
+    return load_or_seed(emulator_state.TenantState, fixture, state_path, missing=errors.ConfigError(
+        "no tenant to talk to: COGNIGY_TENANT_URL is not set and no emulator fixture is "
+        "configured",
+        hint="set COGNIGY_TENANT_URL (with COGNIGY_CLIENT_ID and COGNIGY_CLIENT_SECRET), "
+        "or give --emulator-fixture FILE or environments.<env>.emulator.fixture in "
+        "cogctl.yaml",
+    ))[0]
 
 
 def _credentials(

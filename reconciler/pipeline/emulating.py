@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from reconciler import errors
+from reconciler.backend import embedded
 from reconciler.emulator.platform import serving
 
 
@@ -43,11 +44,12 @@ def _tenant(api: str, fixture: Path | None, state_file: Path | None) -> tuple[An
         from reconciler.emulator import cognigy_ai as chosen
     else:
         from reconciler.emulator import platform as chosen  # type: ignore[no-redef]
-    if state_file is not None and state_file.exists():
-        return chosen, chosen.TenantState.load(state_file), f"state {state_file}"
-    if fixture is None:
-        raise errors.ConfigError("no tenant to serve", hint="give --fixture FILE or --state FILE")
-    state = chosen.TenantState.from_fixture(fixture)
+    state, loaded = embedded.load_or_seed(
+        chosen.TenantState, fixture, state_file,
+        missing=errors.ConfigError("no tenant to serve",
+                                   hint="give --fixture FILE or --state FILE"))
+    if loaded:
+        return chosen, state, f"state {state_file}"
     if state_file is not None:
         state.save(state_file)
     return chosen, state, f"fixture {fixture}"

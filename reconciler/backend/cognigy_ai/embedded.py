@@ -31,14 +31,11 @@ STATE_FILE = "local-cognigy-ai.json"
 def _load_state(fixture: Path | None, state_path: Path) -> emulator_state.TenantState:
     from reconciler.emulator.cognigy_ai import state as emulator_state
 
-    if state_path.exists():
-        return emulator_state.TenantState.load(state_path)
-    if fixture is None:
-        raise errors.ConfigError(
+    return platform_embedded.load_or_seed(
+        emulator_state.TenantState, fixture, state_path, missing=errors.ConfigError(
             f"no Cognigy.AI tenant to talk to: the environment has api: {adapter.API_NAME} "
             "but neither baseUrl nor emulator.fixture",
-            hint="set baseUrl (with COGNIGY_API_KEY) or emulator: {fixture: FILE}")
-    return emulator_state.TenantState.from_fixture(fixture)
+            hint="set baseUrl (with COGNIGY_API_KEY) or emulator: {fixture: FILE}"))[0]
 
 
 def _key(state: emulator_state.TenantState, env: Mapping[str, str]) -> str:
