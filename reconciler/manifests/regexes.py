@@ -264,12 +264,12 @@ def _rewrite(pattern: str, rules: tuple[tuple[re.Pattern[str], str], ...]) -> st
     for at in _outside_classes(pattern):
         if at < copied:
             continue  # inside what a rule replaced already
-        found = next((m for m in (rule.match(pattern, at) for rule, _ in rules) if m), None)
-        if found is None:
-            continue
-        replacement = next(r for rule, r in rules if rule.match(pattern, at))
-        out.append(pattern[copied:at] + replacement.format(found[1]))
-        copied = found.end()
+        for rule, replacement in rules:
+            found = rule.match(pattern, at)
+            if found:
+                out.append(pattern[copied:at] + replacement.format(found[1]))
+                copied = found.end()
+                break
     return "".join(out) + pattern[copied:]
 
 
@@ -305,15 +305,8 @@ def javascript_problem(pattern: str) -> str | None:
     if error is not None:
         hint = _python_only(pattern)
         return hint or f"JavaScript does not compile it ({error})"
-    at, in_class = 0, False
-    while at < len(pattern):
-        char = pattern[at]
-        if char == "\\" and not in_class and pattern[at + 1: at + 2] in _ANCHOR_ESCAPES:
+    for at in _outside_classes(pattern):
+        if pattern[at] == "\\" and pattern[at + 1: at + 2] in _ANCHOR_ESCAPES:
             return _ANCHOR_ESCAPES[pattern[at + 1]]
-        if char == "\\":
-            at += 2
-            continue
-        in_class = (char == "[") or (in_class and char != "]")
-        at += 1
     return None
 
