@@ -42,13 +42,22 @@ SlotType = Literal["regex", "keyphrase"]
 STRATEGIES: tuple[str, ...] = ("bestMatch", "firstMatch", "strict", "fuzzy")
 
 
+PLATFORM, COGNIGY_AI = "platform", "cognigy-ai"
+
+
 @dataclasses.dataclass(frozen=True)
 class Matcher:
-    """A slot as extraction sees it: its patterns, in order, and how they fill it."""
+    """A slot as extraction sees it: its patterns, in order, and how they fill it.
+
+    ``dialect`` ``cognigy-ai`` reads the slot as Cognigy.AI's v2 runs it: a regex slot as its
+    filler's JavaScript ``literal`` (``JsRegex.first``), a keyphrase slot as a lexicon of one
+    entry per pattern (``lexicon_value``)."""
 
     patterns: tuple[str, ...]
     fill_strategy: str = "bestMatch"
     slot_type: str = "regex"
+    dialect: str = PLATFORM
+    literal: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +91,10 @@ def _value(match: re.Match[str]) -> str:
 
 def extract(matcher: Matcher, text: str) -> str | None:
     """The value ``matcher`` fills from ``text``, or None when nothing is extracted."""
+    if matcher.dialect == COGNIGY_AI:
+        if matcher.slot_type == "keyphrase":
+            return lexicon_value(text, matcher.patterns)
+        return parse_literal(matcher.literal or "").first(text)
     regexes = _regexes(matcher)
     if matcher.fill_strategy == "bestMatch":
         best: re.Match[str] | None = None
@@ -133,6 +146,20 @@ def success_rate(
     extraction metrics endpoint answers for a slot's labelled utterances."""
     results = outcomes(matcher, labelled)
     return pass_rate(results), len(results)
+
+
+def lexicon_hit(text: str, phrases: Sequence[str]) -> bool:
+    """Whether a lexicon entry of ``phrases`` is in ``text``: any phrase as a whole word, in
+    any case (how Cognigy.AI's NLU reads a lexicon, as the v2 emulator runs it)."""
+    lowered = text.casefold()
+    return any(re.search(rf"(?<!\w){re.escape(p.casefold())}(?!\w)", lowered)
+               for p in phrases if p)
+
+
+def lexicon_value(text: str, entries: Sequence[str]) -> str | None:
+    """What a keyphrase slot filler fills from ``text`` with a lexicon of one entry per
+    phrase of ``entries``, in order: the first entry found (``lexicon_hit``), as written."""
+    return next((entry for entry in entries if lexicon_hit(text, [entry])), None)
 
 
 # -- Cognigy.AI's JavaScript regex literals ---------------------------------------------

@@ -9,6 +9,14 @@ not map some of it yet; both are refused here rather than dropped at apply:
   ``conversation`` map to the flow's context; ``global``, ``bot`` and ``user`` do not);
 - slot patterns that JavaScript reads differently or not at all (a slot filler's regex is a
   JavaScript literal; ``regexes.javascript_problem`` decides);
+- fill strategies one slot filler cannot honour (``filler_regex`` says how the others are
+  written): ``bestMatch`` (the longest match of any pattern: a filler fills from the first
+  match of its regex), a keyphrase slot's strategy other than ``fuzzy`` (a lexicon matches
+  keyphrases in any case), and more than one pattern with a capturing group (the literal has
+  one group ``value``);
+- a slot example that the slot filler or lexicon would read differently from the platform
+  (every example runs through both: ``extraction.parse_literal`` on the very literal cogctl
+  writes, ``extraction.lexicon_value`` as a lexicon matches: whole words);
 - what an HTTP Request node cannot express of an ``Integration`` (``integration_problems``):
   a header name other than the native ones for the auth type (the node sends
   ``Authorization`` or ``X-API-Key`` only), a timeout outside the node's 2..30 s, a response
@@ -17,9 +25,10 @@ not map some of it yet; both are refused here rather than dropped at apply:
   body whose placeholders name a slot (``{{slots.x}}``, ``{{payload.x}}``, ``{{x}}``: the
   node reads ``{{context.x}}``, where the slot filler stores the slot).
 
-The two rules the backend must read the same way live here, once: which native auth type
-and connection an auth maps to (``native_auth``) and how a placeholder reads on the node
-(``node_placeholder``).
+The rules the backend must read the same way live here, once: which native auth type and
+connection an auth maps to (``native_auth``), how a placeholder reads on the node
+(``node_placeholder``) and the JavaScript literal a regex slot's filler holds
+(``filler_regex``).
 """
 
 from __future__ import annotations
@@ -29,7 +38,8 @@ from collections.abc import Sequence
 
 from pydantic import JsonValue
 
-from reconciler.manifests import loading, models, regexes, rules
+from reconciler import extraction
+from reconciler.manifests import examples, loading, models, regexes, rules
 
 API = "cognigy-ai"
 NATIVE_SCOPES = frozenset({"session", "conversation"})
@@ -46,6 +56,39 @@ _NATIVE_AUTH: dict[str, dict[str | None, tuple[str, str]]] = {
     "none": {None: ("none", "")},
 }
 _SLOT_REFERENCE = re.compile(r"^(?:(?:slots|payload)\.)?([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+# strict: the match is the utterance stripped of outer whitespace, and nothing else.
+STRICT_START, STRICT_END = r"(?<=^\s*)(?=\S)", r"(?<=\S)(?=\s*$)"
+FUZZY_FLAGS = "gi"
+
+
+def filler_regex(patterns: Sequence[str], fill_strategy: str | None = None) -> str:
+    """The one JavaScript regex literal a regex slot's filler holds, reading like the
+    platform's extraction (``reconciler.extraction``): each pattern in JavaScript's
+    spelling with its value group named ``value`` (``regexes.with_value_group``);
+
+    - ``firstMatch``: ``/(?:p1)|G1(?:p2)|.../g``, where the guard ``Gk`` (a lookbehind)
+      lets pattern k match only where none of the patterns before it matches anywhere in
+      the utterance: the first pattern in order wins, not the leftmost match;
+    - ``fuzzy``: the same with the flag ``i``;
+    - ``strict``: ``/S(?:(?:p1)|(?:p2))E/g``, anchored by lookarounds to the utterance
+      stripped of outer whitespace, so the match (the value) never holds that whitespace.
+
+    ``bestMatch`` is refused at validate; were it written, it would read as ``firstMatch``.
+    """
+    bodies = [regexes.with_value_group(regexes.to_javascript(p)) for p in patterns]
+    alternatives = [f"(?:{body})" for body in bodies]
+    if fill_strategy == "strict":
+        inner = alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+        body = STRICT_START + inner + STRICT_END
+    else:
+        guarded = alternatives[:1]
+        for index in range(1, len(bodies)):
+            before = "|".join(regexes.without_captures(b) for b in bodies[:index])
+            guarded.append(rf"(?<!^(?=[\s\S]*?(?:{before}))[\s\S]*){alternatives[index]}")
+        body = "|".join(guarded)
+    return "/" + body + "/" + (FUZZY_FLAGS if fill_strategy == "fuzzy" else "g")
 
 
 def native_auth(auth_type: str, header_name: str | None) -> tuple[str, str] | None:
@@ -103,14 +146,56 @@ def _suite(loaded: loading.LoadedManifest,
 
 
 def _slot(loaded: loading.LoadedManifest, slot: models.Slot) -> list[loading.Diagnostic]:
-    if slot.spec.type != "regex":
+    spec = slot.spec
+    found = [_at(loaded, message, "spec", *path) for path, message in slot_problems(spec)]
+    if found:
+        return found
+    matcher = _filler_matcher(spec)
+    for index, platform in enumerate(examples.run(spec)):
+        here = extraction.extract(matcher, platform.text)
+        if not extraction.meets(matcher, here, platform.extracted):
+            why = ("a lexicon matches keyphrases as whole words" if spec.type == "keyphrase"
+                   else "JavaScript reads the pattern differently")
+            found.append(_at(
+                loaded, f"spec.examples[{index}] {examples.shown(platform.text)}: on api {API} "
+                        f"{examples.shown(here)} is extracted, on the platform "
+                        f"{examples.shown(platform.extracted)} ({why}); reword the example or "
+                        "the patterns", "spec", "examples", index, "text"))
+    return found
+
+
+def _filler_matcher(spec: models.SlotSpec) -> extraction.Matcher:
+    """``spec`` as the slot filler (or lexicon) this api runs it."""
+    literal = None if spec.type == "keyphrase" else filler_regex(spec.patterns,
+                                                                  spec.fillStrategy)
+    return extraction.Matcher(tuple(spec.patterns), spec.fillStrategy, spec.type,
+                              dialect=extraction.COGNIGY_AI, literal=literal)
+
+
+def slot_problems(spec: models.SlotSpec) -> list[Problem]:
+    """What one slot filler cannot honour of ``spec``: (path below spec, message)."""
+    if spec.type == "keyphrase":
+        if spec.fillStrategy != "fuzzy":
+            return [(("fillStrategy",), f"a keyphrase slot is a lexicon on api {API}, which "
+                                        f"matches keyphrases in any case: fillStrategy "
+                                        f"{spec.fillStrategy} cannot hold; use fuzzy")]
         return []  # keyphrases are lexicon entries, matched as written
-    found = []
-    for index, pattern in enumerate(slot.spec.patterns):
+    found: list[Problem] = []
+    if spec.fillStrategy == "bestMatch":
+        found.append((("fillStrategy",), f"bestMatch (the longest match of any pattern) has no "
+                                         f"equivalent on api {API}: a slot filler fills from "
+                                         "the first match of its regex; use firstMatch"))
+    for index, pattern in enumerate(spec.patterns):
         problem = regexes.javascript_problem(pattern)
         if problem is not None:
-            found.append(_at(loaded, f"pattern is not a JavaScript regex with the same "
-                                     f"meaning: {problem}", "spec", "patterns", index))
+            found.append((("patterns", index), f"pattern is not a JavaScript regex with the "
+                                               f"same meaning: {problem}"))
+    capturing = [i for i, p in enumerate(spec.patterns) if regexes.captures(p)]
+    if len(capturing) > 1:
+        found.append((("patterns", capturing[1]),
+                      f"on api {API} a slot filler's regex has one value group, and patterns "
+                      f"{', '.join(str(i) for i in capturing)} each capture; make the groups "
+                      "that only group (?:...), or join the patterns into one"))
     return found
 
 

@@ -310,3 +310,47 @@ def javascript_problem(pattern: str) -> str | None:
             return _ANCHOR_ESCAPES[pattern[at + 1]]
     return None
 
+
+
+def _group_openers(pattern: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of the opener of each capturing group of ``pattern``, in order: ``(``,
+    ``(?P<name>`` or ``(?<name>`` (never a lookaround ``(?<=``/``(?<!``)."""
+    for at in _outside_classes(pattern):
+        if pattern[at] != "(":
+            continue
+        if not pattern.startswith("?", at + 1):
+            yield at, at + 1
+            continue
+        named = _NAMED_GROUP.match(pattern, at) or _JS_NAMED_GROUP.match(pattern, at)
+        if named:
+            yield at, named.end()
+
+
+def captures(pattern: str) -> bool:
+    """Whether ``pattern`` has a capturing group (extraction's value comes from one)."""
+    return next(_group_openers(pattern), None) is not None
+
+
+def with_value_group(pattern: str) -> str:
+    """A JavaScript-spelled ``pattern`` whose group ``value`` is what extraction reads on the
+    platform: the group named ``value`` if there is one, else the first group (renamed
+    ``value``; left as it is when a back-reference names it), else the whole match."""
+    openers = list(_group_openers(pattern))
+    if not openers or any(pattern[s:e] in ("(?<value>", "(?P<value>") for s, e in openers):
+        return pattern
+    start, end = openers[0]
+    name = _JS_NAMED_GROUP.match(pattern, start) or _NAMED_GROUP.match(pattern, start)
+    if name and re.search(rf"\\k<{name[1]}>|\(\?P={name[1]}\)", pattern):
+        return pattern
+    return pattern[:start] + "(?<value>" + pattern[end:]
+
+
+def without_captures(pattern: str) -> str:
+    """``pattern`` with every capturing group made non-capturing (``(?:``): the same
+    matches, no group names (a copy of a pattern inside a guard must add none)."""
+    out: list[str] = []
+    copied = 0
+    for start, end in _group_openers(pattern):
+        out.append(pattern[copied:start] + "(?:")
+        copied = end
+    return "".join(out) + pattern[copied:]

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fakes import FakeClock
 
-from reconciler import errors
+from reconciler import errors, extraction
 from reconciler.backend.cognigy_ai import adapter, mapping
 from reconciler.backend.httpkit import retrying
 from reconciler.core import livetypes as lt
@@ -88,7 +88,8 @@ def test_a_created_slot_reads_back_as_written_from_its_filler_and_the_state(
 
     stored, listed = run(world, work)
     [filler] = world.fillers("order_number")
-    assert filler.body["regex"] == "/(?:a)|(?:b)/g"
+    assert filler.body["regex"] == mapping.join_patterns(["a", "b"], "firstMatch")
+    assert extraction.parse_literal(filler.body["regex"]).first("b a") == "a"  # in order
     assert filler.body["referenceId"] == mapping.reference_id("Slot/support/order_number")
     [again] = [s for s in listed if s["name"] == "order_number"]
     assert again == stored

@@ -106,12 +106,57 @@ def test_validate_points_at_each_refusal_and_accepts_a_keyphrase_slot(tmp_path: 
         "spec:\n  url: https://api.example.com/x\n  timeoutSeconds: 60\n"
         "  responseMapping: {extract: data.id}\n---\n"
         "apiVersion: cogctl/v1\nkind: Slot\nmetadata: {name: airline, bot: support}\n"
-        "spec:\n  type: keyphrase\n  patterns: [United]\n---\n"
+        "spec:\n  type: keyphrase\n  patterns: [United]\n  fillStrategy: fuzzy\n---\n"
         "apiVersion: cogctl/v1\nkind: Slot\nmetadata: {name: code, bot: support}\n"
-        "spec:\n  patterns: ['ok', '(?i)abc']\n")
+        "spec:\n  patterns: ['ok', '(?i)abc']\n  fillStrategy: firstMatch\n")
     project = validating.load_project([tmp_path], environ={})
     shown = [(d.line, d.column, d.message) for d in project.diagnostics]
-    assert [(line, column) for line, column, _ in shown] == [(6, 19), (7, 30), (20, 20)], shown
+    assert [(line, column) for line, column, _ in shown] == [(6, 19), (7, 30), (21, 20)], shown
     assert "timeoutSeconds 60" in shown[0][2]
     assert "Code node" in shown[1][2]
     assert "inline flags" in shown[2][2]
+
+
+def slot_spec(**fields: Any) -> models.SlotSpec:
+    return models.SlotSpec.model_validate({"patterns": ["a"], **fields})
+
+
+@pytest.mark.parametrize(("fields", "where", "words"), [
+    ({"fillStrategy": "firstMatch"}, None, None),
+    ({"fillStrategy": "strict", "patterns": [r"\d{5}", r"\d{4}"]}, None, None),
+    ({"fillStrategy": "fuzzy", "patterns": [r"x(\d)", "y"]}, None, None),
+    ({"fillStrategy": "bestMatch"}, ("fillStrategy",), "use firstMatch"),
+    ({}, ("fillStrategy",), "bestMatch"),  # the default strategy too
+    ({"type": "keyphrase", "fillStrategy": "fuzzy"}, None, None),
+    ({"type": "keyphrase", "fillStrategy": "firstMatch"}, ("fillStrategy",), "use fuzzy"),
+    ({"type": "keyphrase"}, ("fillStrategy",), "in any case"),
+    ({"fillStrategy": "firstMatch", "patterns": [r"a(\d)", "b", r"(?P<value>c)"]},
+     ("patterns", 2), "one value group"),
+])
+def test_what_one_slot_filler_cannot_honour_is_refused(
+        fields: dict[str, Any], where: tuple[str | int, ...] | None, words: str | None) -> None:
+    found = aiapi.slot_problems(slot_spec(**fields))
+    if where is None:
+        assert found == []
+    else:
+        [(path, message)] = found
+        assert path == where
+        assert words is not None
+        assert words in message
+
+
+def test_an_example_a_lexicon_reads_otherwise_is_refused_at_its_text(tmp_path: Path) -> None:
+    (tmp_path / "cogctl.yaml").write_text(
+        "environments:\n  ai:\n    api: cognigy-ai\n    baseUrl: https://api-x.cognigy.ai\n"
+        "    bots:\n      support: {project: P, flow: Main, locale: en-US}\n")
+    (tmp_path / "bot.yaml").write_text(
+        "apiVersion: cogctl/v1\nkind: Slot\nmetadata: {name: coupon, bot: support}\n"
+        "spec:\n  type: keyphrase\n  patterns: [SPRING10]\n  fillStrategy: fuzzy\n"
+        "  examples:\n    - {text: apply spring10, value: SPRING10}\n"
+        "    - {text: codeSPRING10, value: SPRING10}\n")
+    project = validating.load_project([tmp_path], environ={})
+    [problem] = project.diagnostics
+    assert (problem.line, problem.column) == (10, 14)
+    assert "whole words" in problem.message
+    assert '"codeSPRING10"' in problem.message
+    assert "nothing" in problem.message

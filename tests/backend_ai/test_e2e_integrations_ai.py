@@ -34,6 +34,7 @@ metadata: {name: airline, bot: support}
 spec:
   type: keyphrase
   patterns: [United, Lufthansa]
+  fillStrategy: fuzzy
 """
 
 

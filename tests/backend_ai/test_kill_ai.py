@@ -37,7 +37,7 @@ def _project(folder: Path, url: str) -> None:
         f"    baseUrl: {url}\n"
         "    bots:\n      support: {project: Customer Support, flow: Main, locale: en-US}\n")
     docs = [f"apiVersion: cogctl/v1\nkind: Slot\nmetadata: {{name: k{n:02d}, bot: support}}\n"
-            f"spec:\n  patterns: ['\\bK{n:02d}-\\d{{4}}\\b']\n" for n in range(SLOTS)]
+            f"spec:\n  patterns: ['\\bK{n:02d}-\\d{{4}}\\b']\n  fillStrategy: firstMatch\n" for n in range(SLOTS)]
     (folder / "bot.yaml").write_text("---\n".join(docs))
 
 

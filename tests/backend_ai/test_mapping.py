@@ -2,32 +2,59 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler import extraction
 from reconciler.backend.cognigy_ai import mapping
 from reconciler.core import livetypes as lt
-from reconciler.manifests import regexes
+from reconciler.manifests import aiapi, models, regexes
+
+GUARD = r"(?<!^(?=[\s\S]*?(?:{}))[\s\S]*)"
 
 
-@pytest.mark.parametrize(("patterns", "regex"), [
-    (["a"], "/(?:a)/g"),
-    ([r"\bORD-\d{6}\b", r"\b\d{8}\b"], r"/(?:\bORD-\d{6}\b)|(?:\b\d{8}\b)/g"),
-    (["a|b", "c"], "/(?:a|b)|(?:c)/g"),
+@pytest.mark.parametrize(("patterns", "strategy", "regex"), [
+    (["a"], "firstMatch", "/(?:a)/g"),
+    ([r"\bORD-\d{6}\b", r"\b\d{8}\b"], "firstMatch",
+     "/(?:\\bORD-\\d{6}\\b)|" + GUARD.format(r"\bORD-\d{6}\b") + r"(?:\b\d{8}\b)/g"),
+    (["a|b", "c"], "fuzzy", "/(?:a|b)|" + GUARD.format("a|b") + "(?:c)/gi"),
+    ([r"(a)b", "c"], "firstMatch", "/(?:(?<value>a)b)|" + GUARD.format("(?:a)b") + "(?:c)/g"),
+    ([r"\d{5}"], "strict", r"/(?<=^\s*)(?=\S)(?:\d{5})(?<=\S)(?=\s*$)/g"),
+    (["a", "b"], "strict", r"/(?<=^\s*)(?=\S)(?:(?:a)|(?:b))(?<=\S)(?=\s*$)/g"),
 ])
 def test_patterns_join_into_one_literal_and_read_back_while_unchanged(
-        patterns: list[str], regex: str) -> None:
-    assert mapping.join_patterns(patterns) == regex
-    assert mapping.patterns_of(regex, patterns) == patterns
-    # the joined body matches what any pattern matches (same semantics, one regex)
-    body = re.compile(mapping.regex_body(regex))
-    for pattern in patterns:
-        sample = {"a": "a", "c": "c", "a|b": "b"}.get(pattern, "ORD-123456")
-        if re.search(pattern, sample):
-            assert body.search(sample)
+        patterns: list[str], strategy: str, regex: str) -> None:
+    assert mapping.join_patterns(patterns, strategy) == regex
+    assert mapping.patterns_of(regex, patterns, strategy) == patterns
+    assert mapping.strategy_of(regex, strategy) == strategy
+
+
+# Patterns the api accepts (RE2 and JavaScript alike) and texts that tell the strategies
+# apart: the same pattern in several places, overlaps, outer whitespace, case.
+POOL = [r"\d{3}", r"\d{5}", r"\bab\b", "a+b", r"(\d)x", r"(?P<value>\w)-\d",
+        r"[a-c]{2}", r"x|\d\d", r"\s?q", "ba", r"(?P<n>b)a"]
+TEXT = st.text(alphabet="ab 1234x-qAB\t", max_size=14)
+
+
+@given(patterns=st.lists(st.sampled_from(POOL), min_size=1, max_size=3, unique=True),
+       strategy=st.sampled_from(["firstMatch", "fuzzy", "strict"]), text=TEXT)
+@settings(max_examples=600, deadline=None)
+def test_the_filler_literal_extracts_what_the_platform_extracts(
+        patterns: list[str], strategy: str, text: str) -> None:
+    """The one promise of ``aiapi.filler_regex``: on any utterance, the slot filler fills the
+    value the platform's extraction does, for every strategy the api accepts."""
+    spec = models.SlotSpec.model_validate({"patterns": patterns, "fillStrategy": strategy})
+    if aiapi.slot_problems(spec):
+        return  # refused at validate: never written
+    platform = extraction.Matcher(tuple(patterns), strategy)
+    filler = extraction.Matcher(tuple(patterns), strategy, dialect=extraction.COGNIGY_AI,
+                                literal=aiapi.filler_regex(patterns, strategy))
+    assert extraction.meets(platform, extraction.extract(filler, text),
+                            extraction.extract(platform, text)), (
+        aiapi.filler_regex(patterns, strategy), text)
 
 
 @pytest.mark.parametrize(("regex", "recorded", "shown"), [
@@ -104,9 +131,9 @@ def test_named_groups_are_written_in_javascript_and_read_back(python: str,
                                                               javascript: str) -> None:
     assert regexes.to_javascript(python) == javascript
     assert regexes.from_javascript(javascript) == python
-    joined = mapping.join_patterns([python, "x"])
-    assert joined == f"/(?:{javascript})|(?:x)/g"
-    assert mapping.patterns_of(joined, [python, "x"]) == [python, "x"]
+    joined = mapping.join_patterns([python, "x"], "firstMatch")
+    assert joined.startswith(f"/(?:{regexes.with_value_group(javascript)})|")
+    assert mapping.patterns_of(joined, [python, "x"], "firstMatch") == [python, "x"]
     assert mapping.patterns_of(f"/{javascript}/g", None) == [python]
 
 

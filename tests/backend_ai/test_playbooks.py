@@ -32,11 +32,12 @@ WRONG = {"id": "test_wrong", "userId": "usr_bob01", "utterance": "please change 
          "expect": {"intent": "order_status"}}
 
 
-def slot(examples: list[dict[str, Any]], name: str = "order_number") -> models.Slot:
+def slot(examples: list[dict[str, Any]], name: str = "order_number",
+         **spec: Any) -> models.Slot:
     return models.Slot.model_validate({
         "apiVersion": "cogctl/v1", "kind": "Slot", "metadata": {"name": name, "bot": "support"},
         "spec": {"patterns": [r"\bORD-\d{6}\b"], "fillStrategy": "firstMatch",
-                 "examples": examples}})
+                 "examples": examples, **spec}})
 
 
 def playbook_names(world: World) -> list[str]:
@@ -121,8 +122,9 @@ def measure(world: World, manifest: models.Slot, *, train: bool = True) -> lt.Ex
         if name in live:
             stored = live[name]
         else:
-            stored, _ = await b.put_slot("p1", body(name, list(manifest.spec.patterns)),
-                                         create_only=True)
+            stored, _ = await b.put_slot("p1", body(
+                name, list(manifest.spec.patterns), fillStrategy=manifest.spec.fillStrategy),
+                create_only=True)
         if train:
             await b.start_retrain("support")
             world.clock.advance(60)
@@ -141,6 +143,17 @@ def test_extraction_rate_is_the_share_of_labelled_examples_the_playbook_passes(
     last = steps_of(world, ":order_number")[-1]["asserts"]
     assert last == [{"_id": last[0]["_id"], "type": "assertSlot",
                      "params": {"slot": "order_number", "negate": True}}]
+
+
+def test_a_fuzzy_slot_passes_an_example_whose_value_comes_back_in_another_case(
+        world: World) -> None:
+    labelled: list[dict[str, Any]] = [
+        {"text": "ticket TCK-12345", "value": "TCK-12345"},
+        {"text": "any news on tck-54321", "value": "TCK-54321"},  # passes only case-folded
+        {"text": "ticket TCK-11111", "value": "TCK-99999"}]  # a wrong value still fails
+    metrics = measure(world, slot(labelled, name="ticket_id", patterns=[r"\btck-\d{5}\b"],
+                                  fillStrategy="fuzzy"))
+    assert (metrics["successRate"], metrics["sampleSize"]) == (pytest.approx(2 / 3), 3)
 
 
 def test_metrics_are_not_ready_while_the_flow_is_not_trained(world: World) -> None:

@@ -32,6 +32,7 @@ kind: Slot
 metadata: {name: phone_number, bot: support}
 spec:
   patterns: ['\+?\d[\d ]{6,14}\d']
+  fillStrategy: firstMatch
   dependencies: [order_number]
 ---
 apiVersion: cogctl/v1

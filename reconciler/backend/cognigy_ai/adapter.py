@@ -598,7 +598,10 @@ class CognigyAiBackend:
             within=lambda n: n == base or n.startswith(base + "#"))
         results = await asyncio.gather(*(self._run_playbook(bot, n, c)
                                          for n, c in zip(names, chunks, strict=True)))
-        outcomes = [playbooks.passed(s) for run in results for s in playbooks.step_results(run)]
+        key = str(filler.get("contextKey") or name)
+        ran = [s for run in results for s in playbooks.step_results(run)]
+        outcomes = [playbooks.example_passed(s, e.value, key, fold=mapping.folds_case(filler))
+                    for s, e in zip(ran, examples, strict=False)]
         rate = sum(outcomes) / len(outcomes) if outcomes else 0.0
         return {"slotId": slot_id, "successRate": round(rate, 6), "sampleSize": len(outcomes),
                 "modelVersion": playbooks.model_version(

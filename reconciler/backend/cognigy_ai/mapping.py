@@ -1,11 +1,12 @@
 """The pure translation between the core's Platform-shaped objects and Cognigy.AI's own.
 
 - A regex ``Slot`` is one regex slot filler: its patterns joined into one JavaScript literal
-  ``/(?:p1)|(?:p2)/g``. What the filler cannot hold (the pattern list, ``fillStrategy``,
-  ``dependencies`` by name, ``labels`` with cogctl's applied hash) is kept in cogctl's state and
-  surfaced back as the slot's own fields, so the core's applied-hash and drift rules apply
-  unchanged. A filler whose regex is no longer the join of the recorded patterns (edited
-  outside cogctl) shows the regex's body as its one pattern: the hashes then differ.
+  (``aiapi.filler_regex``: ``/(?:p1)|G(?:p2)/g``, the strategy in its shape and flags). What
+  the filler cannot hold (the pattern list, ``fillStrategy``, ``dependencies`` by name,
+  ``labels`` with cogctl's applied hash) is kept in cogctl's state and surfaced back as the
+  slot's own fields, so the core's applied-hash and drift rules apply unchanged. A filler
+  whose regex is no longer the join of the recorded patterns (edited outside cogctl) shows
+  the regex's body as its one pattern: the hashes then differ.
 - A keyphrase ``Slot`` is a slot filler ``type: slot`` naming a lexicon slot of the same
   name; its patterns are the lexicon's entries (``keyphrasing``), passed in as ``keyphrases``.
 - ``ContextDefaults`` are the entry flow's ``context`` (values only); each managed key's
@@ -28,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from reconciler.core import livetypes as lt
-from reconciler.manifests import regexes
+from reconciler.manifests import aiapi, regexes
 
 STATE_FLOW = "cogctl-state"
 STATE_FORMAT = 1
@@ -43,14 +44,12 @@ TASK_STATUS: dict[str, str] = {
 
 
 def join_patterns(patterns: Sequence[str], fill_strategy: str | None = None) -> str:
-    """``/(?:p1)|(?:p2)/g``: one JavaScript literal matching any of the patterns, each in
-    JavaScript's spelling (``regexes.to_javascript``: named groups); ``fuzzy`` (matching
-    regardless of case, as extraction reads it) is the literal's ``i`` flag."""
-    flags = FUZZY_FLAGS if fill_strategy == "fuzzy" else "g"
-    return "/" + "|".join(f"(?:{regexes.to_javascript(p)})" for p in patterns) + "/" + flags
+    """The filler's one JavaScript literal for the patterns (``aiapi.filler_regex``: the
+    fill strategy is in its shape, ``fuzzy`` is its ``i`` flag)."""
+    return aiapi.filler_regex(patterns, fill_strategy)
 
 
-FUZZY_FLAGS = "gi"
+FUZZY_FLAGS = aiapi.FUZZY_FLAGS
 
 
 def strategy_of(regex: str | None, recorded: str | None) -> str:
@@ -64,6 +63,13 @@ def strategy_of(regex: str | None, recorded: str | None) -> str:
     if fuzzy_live:
         return "fuzzy"
     return recorded if recorded not in (None, "fuzzy") else "firstMatch"
+
+
+def folds_case(filler: Mapping[str, Any]) -> bool:
+    """Whether the filler matches in any case: a lexicon always, a regex with the flag i."""
+    regex = filler.get("regex")
+    return filler.get("type") == "slot" or (
+        isinstance(regex, str) and "i" in (regex_flags(regex) or ""))
 
 
 def regex_body(regex: str) -> str:

@@ -19,7 +19,9 @@ playbook per slot, a step per labelled example of its manifest. Policy:
   what the assert's ``actual`` holds, read tolerantly (its shape is not documented).
 
 Examples: a value expects ``assertSlot`` (found in this step) and ``assertContext`` (the
-value stored under the filler's context key); ``value: null`` expects the slot not found.
+value stored under the filler's context key); ``value: null`` expects the slot not found. A
+fuzzy slot's value may come back in another case (a lexicon fills its entry as written):
+``example_passed`` then compares the assert's ``actual`` case-insensitively.
 """
 
 from __future__ import annotations
@@ -116,6 +118,25 @@ def same_steps(live: Any, wanted: Sequence[dict[str, Any]]) -> bool:
 
 def passed(step: Mapping[str, Any]) -> bool:
     return step.get("status") == "successful"
+
+
+def example_passed(step: Mapping[str, Any], expected: str | None, context_key: str, *,
+                   fold: bool) -> bool:
+    """Whether a verification step extracted its example's value. A filler that matches in
+    any case (``fold``: a fuzzy slot) passes with the value in another case too, as the
+    platform's extraction judges it; the assert compares exactly, so its ``actual`` decides."""
+    if not fold or expected is None or passed(step):
+        return passed(step)
+    asserts = _asserts_of(step)
+    if not any(a.get("type") == "assertSlot" and a.get("status") == "successful"
+               for a in asserts):
+        return False
+    for item in asserts:
+        if item.get("type") == "assertContext":
+            seen = _actual(item, "context")
+            value = seen.get(context_key) if isinstance(seen, dict) else None
+            return isinstance(value, str) and value.casefold() == expected.casefold()
+    return False
 
 
 def step_results(run: Mapping[str, Any]) -> list[dict[str, Any]]:

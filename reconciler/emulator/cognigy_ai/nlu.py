@@ -4,8 +4,8 @@ Regex slot fillers hold a JavaScript regex literal (``/source/flags``), which
 ``reconciler.extraction.parse_literal`` compiles and runs with ECMAScript semantics (the one
 definition of extraction, shared with the Platform emulator, validation and plans).
 Keyphrase fillers (``type: slot``) match the entries of the flow's attached lexicons that
-reference a lexicon slot of that name: any keyphrase as a whole word, case-insensitively; the
-value is the entry's main keyphrase.
+reference a lexicon slot of that name: any keyphrase as a whole word, case-insensitively
+(``reconciler.extraction.lexicon_hit``); the value is the entry's main keyphrase.
 
 Intents: the lower-case word tokens of the text against each example sentence (Jaccard
 overlap); the best intent wins at ``INTENT_THRESHOLD`` or more. The feedback report scores
@@ -76,9 +76,3 @@ def feedback(intents: Sequence[IntentExamples]) -> tuple[dict[str, JsonValue],
         else "poorAccuracy"
     findings: list[JsonValue] = [{"type": kind}]
     return {"findings": findings, "info": {"accuracy": accuracy, "fScore": score}}, f1
-
-
-def keyphrase_hit(text: str, phrases: Sequence[str]) -> bool:
-    lowered = text.casefold()
-    return any(re.search(rf"(?<!\w){re.escape(p.casefold())}(?!\w)", lowered)
-               for p in phrases if p)

@@ -267,7 +267,7 @@ def _keyphrase(state: TenantState, lexicons: list[str], slot_name: str, text: st
             extra = entry.body.get("keyphrases")
             phrases = [main] + [str(k["value"]) for k in (extra if isinstance(extra, list)
                                                           else []) if isinstance(k, dict)]
-            if nlu.keyphrase_hit(text, phrases):
+            if extraction.lexicon_hit(text, phrases):
                 return main
     return None
 
