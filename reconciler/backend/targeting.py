@@ -196,6 +196,7 @@ async def _connect_ai(
     async with ai_embedded.open_embedded(
         fixture=fixture, state_path=state_dir / ai_embedded.STATE_FILE,
         bots=settings.ai_bots(), observers=observers, env=env, manifests=manifests,
+        limit_per_minute=settings.rateLimitPerMinute,
     ) as (local, description):
         yield Target(name, local, description, True, settings)
 

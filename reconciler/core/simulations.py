@@ -100,10 +100,13 @@ def _turn_json(turn: lt.SimulationTurn) -> dict[str, lt.Json]:
 
 @dataclass(frozen=True)
 class Coverage:
-    """Which expected flows the cases reached, and how often each flow was hit at all."""
+    """Which expected flows the cases reached, and how often each flow was hit at all.
+    ``measured`` is False when turns ran but none reported its flow (an API that does not
+    say, as Cognigy.AI's playbook runs do not): then nothing is known to be missing."""
 
     expected: tuple[str, ...]
     hits: Mapping[str, int] = field(default_factory=dict)
+    measured: bool = True
 
     @property
     def reached(self) -> tuple[str, ...]:
@@ -111,6 +114,8 @@ class Coverage:
 
     @property
     def missing(self) -> tuple[str, ...]:
+        if not self.measured:
+            return ()
         return tuple(flow for flow in self.expected if self.hits.get(flow, 0) == 0)
 
     @property
@@ -125,6 +130,7 @@ class Coverage:
             "missing": list(self.missing),
             "share": round(self.share, 4),
             "hits": dict(sorted(self.hits.items())),
+            "measured": self.measured,
         }
 
 
@@ -243,12 +249,14 @@ def measure_coverage(
     """Hits per flow over every turn of every case that ran, judged against the expected flows.
 
     A turn hits its flow when the flow ran: a turn answered ``FLOW_NOT_DEPLOYED`` names the
-    flow it would have entered, but did not reach it.
+    flow it would have entered, but did not reach it. Turns that ran without any naming its
+    flow leave the coverage unmeasured.
     """
+    turns = [turn for result in results for turn in result.turns]
     hits: Counter[str] = Counter(
         flow
-        for result in results
-        for turn in result.turns
+        for turn in turns
         if (flow := turn.get("flowId")) and turn.get("errorCode") != FLOW_NOT_DEPLOYED
     )
-    return Coverage(expected=tuple(expected_flows), hits=dict(hits))
+    measured = not turns or any(turn.get("flowId") for turn in turns)
+    return Coverage(expected=tuple(expected_flows), hits=dict(hits), measured=measured)

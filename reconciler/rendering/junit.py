@@ -56,6 +56,7 @@ def _suite(
         ("passed", str(report.passed).lower()),
         ("coverage.share", f"{coverage.share:.4f}"),
         ("coverage.missing", ",".join(coverage.missing)),
+        ("coverage.measured", str(coverage.measured).lower()),
     ):
         ET.SubElement(properties, "property", {"name": name, "value": value})
     for case in report.cases:

@@ -73,13 +73,18 @@ def suites_text(reports: Sequence[simulations.SuiteReport]) -> str:
                 for c in report.cases]
         lines += tables.table(("", "CASE", "TIME", "DETAIL"), rows, indent="  ")
         coverage = report.coverage
-        lines.append(
-            f"  coverage: {len(coverage.reached)}/{len(coverage.expected)} expected flows "
-            f"reached ({coverage.share:.0%})"
-            + (f"; missing: {', '.join(coverage.missing)}" if coverage.missing else "")
-        )
+        if coverage.measured:
+            lines.append(
+                f"  coverage: {len(coverage.reached)}/{len(coverage.expected)} expected flows "
+                f"reached ({coverage.share:.0%})"
+                + (f"; missing: {', '.join(coverage.missing)}" if coverage.missing else "")
+            )
+        else:
+            lines.append(f"  coverage: not measured ({len(coverage.expected)} expected flows): "
+                         "no turn reported the flow it ran in")
         hits = ", ".join(f"{flow} {n}" for flow, n in sorted(coverage.hits.items()))
-        lines.append(f"  hits per flow: {hits or 'none'}")
+        if coverage.measured:
+            lines.append(f"  hits per flow: {hits or 'none'}")
         misconfigured = report.counts()["misconfigured"]
         if misconfigured:
             lines.append(f"  {misconfigured} misconfigured cases: the suite or the bot's setup "

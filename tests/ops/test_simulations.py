@@ -96,6 +96,21 @@ def test_a_flow_that_is_not_deployed_is_not_reached() -> None:
     assert coverage.missing == ("flow_a",)
 
 
+@pytest.mark.parametrize(("flows", "measured", "missing"), [
+    ([None, None], False, ()),  # turns ran, none said its flow: nothing known missing
+    ([None, "flow_a"], True, ("flow_b",)),
+    ([], True, ("flow_a", "flow_b")),  # nothing ran: every expected flow is missing
+])
+def test_coverage_is_unmeasured_when_no_turn_reports_its_flow(
+        flows: list[str | None], measured: bool, missing: tuple[str, ...]) -> None:
+    result = simulations.CaseResult(
+        id="test_m", status=simulations.CaseStatus.PASSED, reasons=(),
+        turns=tuple(turn(flowId=flow) for flow in flows))
+    coverage = simulations.measure_coverage(["flow_a", "flow_b"], [result])
+    assert (coverage.measured, coverage.missing) == (measured, missing)
+    assert coverage.to_json()["measured"] is measured
+
+
 def test_coverage_counts_reached_missing_and_hits() -> None:
     report = _report(
         _result("test_a", simulations.CaseStatus.PASSED, ["flow_a", "flow_a"]),

@@ -61,6 +61,11 @@ def make_app(service: Service) -> Starlette:
         return JSONResponse({"data": [{"name": "Ann Lee", "tier": "gold", "open_tickets": 2,
                                        "echo": entry["query"]}]})
 
+    async def search(request: Request) -> Response:
+        entry = await record(request)
+        return JSONResponse({"name": "Ann Lee", "tier": "gold", "openTickets": 2,
+                             "echo": entry["body"]})
+
     async def quotes(request: Request) -> Response:
         entry = await record(request)
         return JSONResponse({"quotes": [{"carrierName": "dhl", "price": 4.5,
@@ -83,6 +88,7 @@ def make_app(service: Service) -> Starlette:
 
     return Starlette(routes=[
         Route("/v1/customers", customers, methods=["GET"]),
+        Route("/v1/customers/search", search, methods=["POST"]),
         Route("/v1/quotes", quotes, methods=["POST"]),
         Route("/flaky", flaky, methods=["GET", "POST"]),
         Route("/moved", moved, methods=["GET"]),

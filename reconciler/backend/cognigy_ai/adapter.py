@@ -553,7 +553,6 @@ class CognigyAiBackend:
             raise errors.NotFoundError(f"simulation {simulation_id} was not started by this "
                                        "run", method="GET", path="/tasks", status=404)
         task = await self._playbooks.task(found.task_id, found.bot.project.project_id)
-        flow = str(self._flow_of(found.bot).get("name"))
         result: dict[str, Any] = {"simulationId": simulation_id, "testId": found.case.id,
                                   "status": "running", "turns": []}
         status = task.get("status")
@@ -562,12 +561,12 @@ class CognigyAiBackend:
         elif status in ("error", "cancelled"):
             reason = str(task.get("failReason") or status)
             result.update(status="failed", turns=[playbooks.failed_turn(
-                flow, f"PLAYBOOK_{str(status).upper()}", reason)])
+                f"PLAYBOOK_{str(status).upper()}", reason)])
         elif status == "done":
             run = await self._playbooks.take_run(found.playbook_id, task)
             if run is not None:
                 result.update(status="completed",
-                              turns=[playbooks.turn_of(found.case, run, flow)])
+                              turns=[playbooks.turn_of(found.case, run)])
         return cast(lt.Simulation, result)
 
     # --- verification: a slot's labelled examples as a playbook ---------------------------

@@ -3,8 +3,11 @@ an in-process ASGI transport, as ``backend.embedded`` does for the Platform emul
 
 State is read from ``state_path`` if present, else seeded from the fixture, and saved
 atomically when the block ends, failed or not, since writes happened. The key is
-``COGNIGY_API_KEY`` when set, else the fixture's first key. The emulator is imported only
-here and only when a command opens it.
+``COGNIGY_API_KEY`` when set, else the fixture's first key. Requests are paced to the
+emulator's own quota (its fixture's ``settings.rateLimitRequests`` per
+``rateLimitWindowSeconds``), or to the environment's ``rateLimitPerMinute`` when set: the
+documented 1,000 per 5 minutes is a real tenant's. The emulator is imported only here and
+only when a command opens it.
 """
 
 from __future__ import annotations
@@ -48,6 +51,12 @@ def _key(state: emulator_state.TenantState, env: Mapping[str, str]) -> str:
     return state.fixture.apiKeys[0].key
 
 
+def quota_per_minute(state: emulator_state.TenantState) -> int:
+    """The emulator's quota as a pace per minute (at least one)."""
+    window = state.settings.rateLimitWindowSeconds
+    return max(1, int(state.settings.rateLimitRequests * 60 // window))
+
+
 @contextlib.asynccontextmanager
 async def open_embedded(
     *,
@@ -57,6 +66,7 @@ async def open_embedded(
     observers: Sequence[base.RequestObserver] = (),
     env: Mapping[str, str],
     manifests: Sequence[object] = (),
+    limit_per_minute: int | None = None,
 ) -> AsyncIterator[tuple[adapter.CognigyAiBackend, str]]:
     """A backend on the in-process v2 emulator and the line that describes it."""
     from reconciler.emulator import cognigy_ai as emulator
@@ -65,7 +75,8 @@ async def open_embedded(
     app = emulator.create_app(state)
     backend = adapter.CognigyAiBackend(
         base_url=BASE_URL, api_key=_key(state, env), bots=bots,
-        transport=sending.asgi_transport(app), observers=observers, manifests=manifests)
+        transport=sending.asgi_transport(app), observers=observers, manifests=manifests,
+        limit_per_minute=limit_per_minute or quota_per_minute(state))
     try:
         yield backend, "Cognigy.AI " + platform_embedded.describe(fixture, state_path)
     finally:

@@ -154,8 +154,9 @@ def _actual(item: Mapping[str, Any], key: str) -> Any:
     return actual.get(key) if isinstance(actual, dict) else None
 
 
-def turn_of(case: models.SimulationCase, run: Mapping[str, Any], flow: str) -> lt.SimulationTurn:
-    """The run's one step as the turn the core judges (see the module docstring)."""
+def turn_of(case: models.SimulationCase, run: Mapping[str, Any]) -> lt.SimulationTurn:
+    """The run's one step as the turn the core judges (see the module docstring). A run does
+    not say which flow the turn ended in: ``flowId`` is None, so coverage reads unmeasured."""
     steps = step_results(run)
     asserts = _asserts_of(steps[0]) if steps else []
     intent: Any = None
@@ -178,14 +179,15 @@ def turn_of(case: models.SimulationCase, run: Mapping[str, Any], flow: str) -> l
                 context.update(seen)
     entities = {name: context[name] for name in case.expect.entities
                 if name in slots_found and name in context}
-    turn = {"turnIndex": 0, "flowId": flow, "intent": intent if isinstance(intent, str) else None,
+    turn = {"turnIndex": 0, "flowId": None,
+            "intent": intent if isinstance(intent, str) else None,
             "entities": entities, "response": response if isinstance(response, str) else None,
             "errorCode": None, "errorMessage": None}
     return cast(lt.SimulationTurn, turn)
 
 
-def failed_turn(flow: str, code: str, message: str) -> lt.SimulationTurn:
-    return {"turnIndex": 0, "flowId": flow, "intent": None, "entities": {}, "response": None,
+def failed_turn(code: str, message: str) -> lt.SimulationTurn:
+    return {"turnIndex": 0, "flowId": None, "intent": None, "entities": {}, "response": None,
             "errorCode": code, "errorMessage": message}
 
 
