@@ -104,7 +104,7 @@ def test_unknown_environment_from_the_environment_variable() -> None:
     assert result.returncode == 1
     assert result.stdout.startswith(
         "manifests/cogctl.yaml:5:1: unknown environment 'prod' from COGCTL_ENV "
-        "(defined: local, staging)"
+        "(defined: local, local-ai, staging)"
     )
 
 

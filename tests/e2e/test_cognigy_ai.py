@@ -4,6 +4,7 @@ emulator served over real uvicorn on 127.0.0.1, pointed at it by ``baseUrl``."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from reconciler.emulator.cognigy_ai import TenantState, create_app
 from reconciler.emulator.platform import serving
@@ -85,7 +87,7 @@ def cli(tmp_path: Path, tenant: Tenant) -> Any:
     (project / "bot.yaml").write_text(SLOTS)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("COGNIGY_", "COGCTL_"))},
            "COGNIGY_API_KEY": KEY, "COGCTL_STATE_DIR": str(tmp_path / ".cogctl"),
-           "NO_COLOR": "1"}
+           "CRM_API_TOKEN": "e2e-crm-token", "NO_COLOR": "1"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([sys.executable, "-m", "reconciler", *args], cwd=project,
@@ -147,3 +149,42 @@ def test_an_out_of_band_patch_is_drift_and_a_stale_saved_plan_is_refused(
     assert stale.returncode == 1, stale.stdout + stale.stderr
     assert "stale" in stale.stderr
     assert tenant.writes() == []
+
+
+@pytest.fixture
+def example(cli: Any, tenant: Tenant) -> Any:
+    """``cli`` in a copy of ``manifests/`` whose ``local-ai`` is this served emulator: the
+    example project as ``make demo`` runs it there, over HTTP."""
+    project = cli.project
+    for name in ("support", "orders"):
+        shutil.copytree(ROOT / "manifests" / name, project / name)
+    (project / "bot.yaml").unlink()
+    config = yaml.safe_load((ROOT / "manifests" / "cogctl.yaml").read_text())
+    ai = config["environments"]["local-ai"]
+    del ai["emulator"]
+    # the fixture allows 10,000 requests per 5 minutes: pace well under it, not at a tenant's
+    ai.update(baseUrl=tenant.url, rateLimitPerMinute=1800)
+    config.update(environments={"local-ai": ai}, defaultEnvironment="local-ai")
+    (project / "cogctl.yaml").write_text(yaml.safe_dump(config))
+    return cli
+
+
+def test_the_example_project_converges_and_verifies_as_predicted(
+        example: Any, tenant: Tenant) -> None:
+    assert example("validate", ".").returncode == 0
+    planned = example("plan", ".")
+    assert "Plan: 13 to add, 2 to change, 0 to destroy." in planned.stdout, planned.stderr
+    applied = example("apply", ".", "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "Apply complete: 15 applied." in applied.stdout
+    tenant.clear()
+    again = example("plan", ".", "--detailed-exitcode")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "No changes" in again.stdout
+    assert tenant.writes() == []
+    verified = example("verify", ".")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    rates = [line.split() for line in verified.stdout.splitlines()
+             if line.strip().startswith("Slot/")]
+    assert len(rates) == 10, verified.stdout
+    assert all(row[1] == row[2] == "1.000" for row in rates), verified.stdout  # rate == pred

@@ -204,7 +204,7 @@ def test_check_plan_refuses_without_a_reviewed_plan(
 
 @pytest.mark.parametrize(
     ("args", "expected"),
-    [((), ["local", "staging"]), (("--skip-emulator",), ["staging"])],
+    [((), ["local", "local-ai", "staging"]), (("--skip-emulator",), ["staging"])],
 )
 def test_environments_list_cogctl_yaml(tmp_path: Path, args: tuple[str, ...],
                                        expected: list[str]) -> None:
