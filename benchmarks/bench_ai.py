@@ -48,7 +48,7 @@ def _project(folder: Path, url: str, slots: int) -> None:
         docs = [
             "apiVersion: cogctl/v1\nkind: Slot\n"
             f"metadata: {{name: s{n:03d}, bot: {bot}}}\n"
-            f"spec:\n  patterns: ['\\bK{n:03d}-\\d{{4}}\\b']\n"
+            f"spec:\n  patterns: ['\\bK{n:03d}-\\d{{4}}\\b']\n  fillStrategy: firstMatch\n"
             for n in range(slots)
         ]
         variables = "".join(f"    key_{k}: {{value: {k}, scope: conversation}}\n"

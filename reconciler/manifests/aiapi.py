@@ -91,6 +91,45 @@ def filler_regex(patterns: Sequence[str], fill_strategy: str | None = None) -> s
     return "/" + body + "/" + (FUZZY_FLAGS if fill_strategy == "fuzzy" else "g")
 
 
+def read_filler_regex(literal: str) -> tuple[list[str], str] | None:
+    """``filler_regex`` undone: the patterns (in the manifests' dialect) and the strategy a
+    literal of cogctl's shape was written from, or None for any other literal."""
+    end = literal.rfind("/")
+    if not literal.startswith("/") or end <= 0 or literal[end + 1:] not in ("g", FUZZY_FLAGS):
+        return None
+    body, flags = literal[1:end], literal[end + 1:]
+    readings = [(body, "fuzzy" if flags == FUZZY_FLAGS else "firstMatch")]
+    if body.startswith(STRICT_START) and body.endswith(STRICT_END) and flags == "g":
+        inner = body[len(STRICT_START):len(body) - len(STRICT_END)]
+        # one pattern (?:p), or several in one more group (?:(?:p1)|(?:p2))
+        readings = [(_unwrap(inner) or inner, "strict"), (inner, "strict"), *readings]
+    for candidate, strategy in readings:
+        patterns = _alternatives(candidate)
+        if patterns is not None and filler_regex(patterns, strategy) == literal:
+            return patterns, strategy
+    return None
+
+
+def _alternatives(body: str) -> list[str] | None:
+    """The patterns of a firstMatch-shaped body ``(?:p1)|G(?:p2)|...``, or None."""
+    patterns = []
+    for alternative in regexes.top_level_alternatives(body):
+        if alternative.startswith("(?<!"):  # a later pattern's guard
+            alternative = alternative[regexes.group_end(alternative, 0) or 0:]
+        pattern = _unwrap(alternative)
+        if pattern is None:
+            return None
+        patterns.append(regexes.from_javascript(pattern))
+    return patterns
+
+
+def _unwrap(text: str) -> str | None:
+    """``X`` of ``(?:X)`` when that group spans all of ``text``, else None."""
+    if text.startswith("(?:") and regexes.group_end(text, 0) == len(text):
+        return text[3:-1]
+    return None
+
+
 def native_auth(auth_type: str, header_name: str | None) -> tuple[str, str] | None:
     """``(node authType, connection type)`` for an auth, or None when the node has none."""
     choices = _NATIVE_AUTH.get(auth_type, {})

@@ -36,6 +36,7 @@ final newline in Python. Refusing them would refuse nearly every pattern.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import warnings
 from collections.abc import Iterator
@@ -354,3 +355,31 @@ def without_captures(pattern: str) -> str:
         out.append(pattern[copied:start] + "(?:")
         copied = end
     return "".join(out) + pattern[copied:]
+
+
+def group_end(pattern: str, start: int) -> int | None:
+    """The index just past the group opened at ``pattern[start]`` (a ``(`` outside classes),
+    or None when it is not closed."""
+    depth = 0
+    for at in _outside_classes(pattern):
+        if at < start:
+            continue
+        if pattern[at] == "(":
+            depth += 1
+        elif pattern[at] == ")":
+            depth -= 1
+            if depth == 0:
+                return at + 1
+    return None
+
+
+def top_level_alternatives(pattern: str) -> list[str]:
+    """``pattern`` split at its ``|`` outside every group and class."""
+    cuts, depth = [], 0
+    for at in _outside_classes(pattern):
+        char = pattern[at]
+        depth += (char == "(") - (char == ")")
+        if char == "|" and depth == 0:
+            cuts.append(at)
+    bounds = [-1, *cuts, len(pattern)]
+    return [pattern[a + 1:b] for a, b in itertools.pairwise(bounds)]

@@ -58,7 +58,8 @@ def test_the_filler_literal_extracts_what_the_platform_extracts(
 
 
 @pytest.mark.parametrize(("regex", "recorded", "shown"), [
-    ("/(?:x)/g", ["y"], ["(?:x)"]),  # edited outside cogctl: the body, never the record
+    ("/(?:x)/g", ["y"], ["x"]),  # edited outside cogctl: what the literal says, never the record
+    ("/(?:a)|(?:b)/g", ["a", "b"], ["(?:a)|(?:b)"]),  # not cogctl's shape: its body
     ("/abc/gi", None, ["abc"]),
     ("abc", None, ["abc"]),
     (None, ["a"], []),
@@ -159,6 +160,22 @@ def test_a_fuzzy_slot_matches_regardless_of_case_on_this_api() -> None:
         "TCK-12345"
     assert mapping.patterns_of(written["regex"], body["patterns"], "fuzzy") == body["patterns"]
     assert mapping.patterns_of(written["regex"], body["patterns"], "bestMatch") == [
-        r"(?:\btck-\d{5}\b)"]  # not the recorded join any more: read from the literal
+        r"\btck-\d{5}\b"]  # not the recorded join any more: read from the literal
     assert mapping.export_refusal({"type": "regex", "regex": written["regex"]}) is None
     assert "flag(s) m" in str(mapping.export_refusal({"type": "regex", "regex": "/a/gm"}))
+
+
+@given(patterns=st.lists(st.sampled_from([*POOL, "b|c", "[|(]x", r"\(y\)"]), min_size=1,
+                         max_size=3, unique=True),
+       strategy=st.sampled_from(["firstMatch", "fuzzy", "strict"]))
+@settings(max_examples=300, deadline=None)
+def test_a_literal_of_cogctls_shape_reads_back_as_a_slot_that_writes_it_again(
+        patterns: list[str], strategy: str) -> None:
+    """Without cogctl's state (lost, or the filler edited), the live slot still says what
+    its filler does: ``read_filler_regex`` gives patterns and a strategy whose literal is
+    the very one live."""
+    literal = aiapi.filler_regex(patterns, strategy)
+    read = aiapi.read_filler_regex(literal)
+    assert read is not None, literal
+    assert aiapi.filler_regex(*read) == literal
+    assert mapping.strategy_of(literal, None) == strategy

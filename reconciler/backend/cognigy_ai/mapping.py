@@ -53,9 +53,13 @@ FUZZY_FLAGS = aiapi.FUZZY_FLAGS
 
 
 def strategy_of(regex: str | None, recorded: str | None) -> str:
-    """The slot's fill strategy as live says it: the recorded one while the literal's ``i``
-    flag agrees with it; ``fuzzy`` for a literal with ``i``; else the recorded one (or
-    ``firstMatch``) without ``fuzzy``."""
+    """The slot's fill strategy as live says it: the recorded one while the literal's shape
+    (``aiapi.read_filler_regex``) or, for another literal, its ``i`` flag agrees with it;
+    else what the literal says (``fuzzy`` for one with ``i``, else ``firstMatch``)."""
+    read = aiapi.read_filler_regex(regex) if regex is not None else None
+    if read is not None:
+        shape = {"bestMatch": "firstMatch"}.get(recorded or "", recorded)
+        return recorded if recorded is not None and shape == read[1] else read[1]
     flags = regex_flags(regex) if regex is not None else None
     fuzzy_live = flags is not None and "i" in flags
     if recorded is not None and (recorded == "fuzzy") == fuzzy_live:
@@ -111,11 +115,15 @@ def export_refusal(filler: Mapping[str, Any]) -> str | None:
 
 def patterns_of(regex: str | None, recorded: Sequence[str] | None,
                 fill_strategy: str | None = None) -> list[str]:
-    """The slot's patterns: the recorded ones while the regex is still their join."""
+    """The slot's patterns: the recorded ones while the regex is still their join; else
+    those a literal of cogctl's shape was written from; else its body as one pattern."""
     if regex is None:
         return []
     if recorded is not None and join_patterns(recorded, fill_strategy) == regex:
         return list(recorded)
+    read = aiapi.read_filler_regex(regex)
+    if read is not None:
+        return read[0]
     return [regexes.from_javascript(regex_body(regex))]
 
 
