@@ -21,7 +21,9 @@ from reconciler.ops import scaffolding
 def init(directory: Path, api: str, workflow_repo: str, force: bool) -> None:
     """Write a working project into DIR (default: here): cogctl.yaml, an example manifest per
     kind, an emulator fixture, the JSON Schemas, .pre-commit-config.yaml and the GitHub
-    workflows (plan on pull requests, apply on merge, daily drift).
+    workflows (plan on pull requests, apply on merge, daily drift). --api sets what
+    cogctl.yaml and the fixture are for (the Platform API, or Cognigy.AI's v2.0 API: a project,
+    flow and locale per bot, the key from COGNIGY_API_KEY); the manifests are the same.
 
     Exit codes: 0 written; 1 error (nothing written, e.g. a file exists: --force).
     """

@@ -2,10 +2,13 @@
 
 What it writes under the project folder (``DIR``, default the working directory):
 
-- ``cogctl.yaml``: a ``local`` environment on the embedded emulator and a ``staging`` one;
-- ``manifests/example/``: one example manifest per kind, each document with its own
+- ``cogctl.yaml``: a ``local`` environment on the embedded emulator and a ``staging`` one,
+  both on the API ``--api`` names (the Platform API, or Cognigy.AI's v2.0 API);
+- ``manifests/example/``: one example manifest per kind, the same for either API (nothing in
+  them that ``api: cognigy-ai`` refuses), each document with its own
   ``# yaml-language-server: $schema=`` comment (the editor checks every document);
-- ``fixtures/local-tenant.yaml``: the emulator tenant the ``local`` environment runs against;
+- ``fixtures/local-tenant.yaml``: the emulator tenant the ``local`` environment runs against,
+  in the fixture format of that API's emulator;
 - ``schemas/``: the JSON Schemas of this cogctl version, for editors and the schema hook;
 - ``.pre-commit-config.yaml``: the ``cogctl-validate`` and ``cogctl-schema`` hooks;
 - ``.github/workflows/cogctl-{plan,apply,drift}.yml``: callers of the reusable workflow
@@ -24,11 +27,10 @@ from importlib import resources
 from pathlib import Path
 
 from reconciler import __version__, errors
-from reconciler.manifests import models, schemagen
+from reconciler.manifests import schemagen
 from reconciler.ops import exporting
 
 DEFAULT_WORKFLOW_REPO = "cognigy-reconciler/cognigy-reconciler"
-APIS = ("platform", "cognigy-ai")
 _TEMPLATES = "data/init"
 
 # template -> where it goes in the project
@@ -45,6 +47,14 @@ _FILES: dict[str, str] = {
     "cogctl-drift.yml": ".github/workflows/cogctl-drift.yml",
 }
 _OPTIONAL = {"gitignore": ".gitignore"}  # written only where none exists
+# api -> {template in _FILES -> the template that replaces it}: only the environments and
+# the emulator fixture differ; the manifests are one set valid on either API.
+_API_TEMPLATES: dict[str, dict[str, str]] = {
+    "platform": {},
+    "cognigy-ai": {"cogctl.yaml": "cognigy-ai.cogctl.yaml",
+                   "local-tenant.yaml": "cognigy-ai.local-tenant.yaml"},
+}
+APIS = tuple(_API_TEMPLATES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,11 +72,6 @@ def _check(options: InitOptions) -> None:
     if options.api not in APIS:
         raise errors.ConfigError(f"unknown api {options.api!r}", hint=f"use one of: "
                                  f"{', '.join(APIS)}")
-    if options.api != "platform" and "api" not in models.Environment.model_fields:
-        raise errors.ConfigError(
-            f"this cogctl {__version__} cannot target api {options.api!r} yet",
-            hint="scaffold with --api platform",
-        )
     owner, _, name = options.workflow_repo.partition("/")
     if not owner or not name or "/" in name or any(c.isspace() for c in options.workflow_repo):
         raise errors.ConfigError(
@@ -85,8 +90,9 @@ def build(options: InitOptions = InitOptions()) -> dict[str, str]:
         "@@PATHS_GLOB@@": "manifests/**",
     }
     files: dict[str, str] = {}
+    overrides = _API_TEMPLATES[options.api]
     for template, target in {**_FILES, **_OPTIONAL}.items():
-        text = _template(template)
+        text = _template(overrides.get(template, template))
         for placeholder, value in values.items():
             text = text.replace(placeholder, value)
         files[target] = text

@@ -76,16 +76,23 @@ def test_unknown_environment_is_one_line_with_did_you_mean(project: Path) -> Non
         "defined: local, staging)"]
 
 
+def _misspelt_strategy(slots: str) -> str:
+    """The scaffold's slots with the email slot's fillStrategy in the wrong case."""
+    email = slots.index("name: email")
+    return slots[:email] + slots[email:].replace("fillStrategy: firstMatch",
+                                                 "fillStrategy: firstmatch", 1)
+
+
 def test_enum_values_get_did_you_mean(tmp_path: Path, project: Path) -> None:
     slots = project / "manifests/example/slots.yaml"
     original = slots.read_text()
     try:
-        slots.write_text(original.replace("fillStrategy: bestMatch", "fillStrategy: bestmatch"))
+        slots.write_text(_misspelt_strategy(original))
         result = cogctl(project, "validate")
     finally:
         slots.write_text(original)
     assert result.returncode == 1
-    assert "got 'bestmatch' (did you mean 'bestMatch'?)" in result.stdout
+    assert "got 'firstmatch' (did you mean 'firstMatch'?)" in result.stdout
 
 
 def test_github_actions_annotations_and_summary_on_failure(project: Path, tmp_path: Path) -> None:
@@ -94,21 +101,21 @@ def test_github_actions_annotations_and_summary_on_failure(project: Path, tmp_pa
     slots = project / "manifests/example/slots.yaml"
     original = slots.read_text()
     try:
-        slots.write_text(original.replace("fillStrategy: bestMatch", "fillStrategy: bestmatch"))
+        slots.write_text(_misspelt_strategy(original))
         validated = cogctl(project, "validate", env=env)
         planned = cogctl(project, "plan", env=env)
     finally:
         slots.write_text(original)
     assert validated.returncode == 1
     assert planned.returncode == 1
-    expected = ("::error file=manifests/example/slots.yaml,line=25,col=17,title=cogctl::"
+    expected = ("::error file=manifests/example/slots.yaml,line=31,col=17,title=cogctl::"
                 "Slot/example/email: spec.fillStrategy: Input should be")
     assert expected in validated.stdout
     assert expected in planned.stdout
     text = summary.read_text()
     assert "### :x: cogctl validate failed (exit 1)" in text
     assert "### :x: cogctl plan failed (exit 1)" in text
-    assert text.count("slots.yaml:25:17") == 2
+    assert text.count("slots.yaml:31:17") == 2
     ok = cogctl(project, "validate", env=env)
     assert ok.returncode == 0
     assert "### :white_check_mark: cogctl validate succeeded (exit 0)" in summary.read_text()

@@ -1,5 +1,6 @@
 """Install as an adopter does: build a wheel from this checkout, install it into a fresh venv
-with the lock's runtime requirements, and run ``cogctl --version`` and ``cogctl init``."""
+with the lock's runtime requirements, and run ``cogctl --version`` and ``cogctl init`` (for
+either api)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ def test_wheel_installs_into_a_fresh_venv(tmp_path: Path) -> None:
     cogctl = python.parent / "cogctl"
     assert _run(cogctl, "--version").stdout.strip() == f"cogctl, version {__version__}"
     # The templates and schemas are package data: init works from the installed wheel.
-    _run(cogctl, "init", tmp_path / "project")
-    validated = _run(cogctl, "validate", cwd=tmp_path / "project")
-    assert validated.stdout.startswith("valid: 5 manifests")
+    for api in ("platform", "cognigy-ai"):
+        _run(cogctl, "init", tmp_path / api, "--api", api)
+        validated = _run(cogctl, "validate", cwd=tmp_path / api)
+        assert validated.stdout.startswith("valid: 5 manifests")
