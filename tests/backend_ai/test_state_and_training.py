@@ -87,6 +87,30 @@ def test_a_concurrent_writer_is_a_conflict_and_its_state_is_kept(world: World) -
     assert sorted(objects) == ["Slot/support/first", "Slot/support/theirs"]
 
 
+def test_concurrent_writes_share_state_saves_and_each_returns_only_once_saved(
+        world: World) -> None:
+    run(world, lambda b: b.put_slot("p0", body("first", ["a"]), create_only=True))
+    [state_flow] = [d.body["_id"] for d in world.state.docs.values()
+                    if d.kind == "flow" and d.body["name"] == "cogctl-state"]
+    world.admin("DELETE", "/_emulator/requests")
+    names = [f"s{i}" for i in range(8)]
+    saved_when_returned: list[bool] = []
+
+    async def work(b: adapter.CognigyAiBackend) -> None:
+        async def one(name: str) -> None:
+            await b.put_slot("p1", body(name, [name]), create_only=True)
+            objects = state_flows(world)["cogctl-state"]["context"]["objects"]
+            saved_when_returned.append(f"Slot/support/{name}" in objects)
+        await asyncio.gather(*(one(n) for n in names))
+
+    run(world, work)
+    saves = [w for w in world.writes() if w == ("PATCH", f"/new/v2.0/flows/{state_flow}")]
+    assert 1 <= len(saves) < len(names), saves  # a group commit, not one save per object
+    assert saved_when_returned == [True] * len(names)  # no write returned before its record
+    objects = state_flows(world)["cogctl-state"]["context"]["objects"]
+    assert sorted(objects) == sorted(["Slot/support/first", *(f"Slot/support/{n}" for n in names)])
+
+
 @pytest.mark.parametrize(("limit", "records", "shards"), [
     (statestore.SHARD_BYTES, 0, 1), (statestore.SHARD_BYTES, 3, 1), (2000, 12, 4),
 ])

@@ -79,6 +79,8 @@ class _Project:
     stored: statestore.Stored
     state: dict[str, Any]
     lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+    changes: int = 0  # changes made to ``state`` so far
+    saved: int = 0  # of those, how many a save has written
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,14 +185,14 @@ class CognigyAiBackend:
         bot = await self._bot(logical)
         project = bot.project
 
-        async def save() -> None:
-            await self._save_state(project)
+        async def commit(change: Callable[[], bool]) -> None:
+            await self._commit(project, change)
 
         return sites.Site(
             logical=logical, project_id=project.project_id, flow_id=bot.flow_id,
             locale_id=bot.locale_id, flows=project.flows,
             integrations_flow=self._mapping[logical].integrationsFlow,
-            records=self._records(bot), lock=project.lock, save=save, create=self._create)
+            records=self._records(bot), commit=commit, create=self._create)
 
     async def _resolve(self, logical: str) -> _Bot:
         where = self._mapping.get(logical)
@@ -223,9 +225,22 @@ class CognigyAiBackend:
         stored, state = await self._store.load(project_id, flows)
         return _Project(project_id, flows, locales, stored, state)
 
-    async def _save_state(self, project: _Project) -> None:
-        """Write the project's state (caller holds ``project.lock``)."""
-        await self._store.save(project.stored, project.state)
+    async def _commit(self, project: _Project, change: Callable[[], bool]) -> None:
+        """Make ``change`` to the project's state (it says whether it changed anything) and
+        return once a save holds it. Changes that concurrent writers make while a save is
+        under way go out together in the next one (a group commit): one state re-read and
+        write for several objects, and still no write returns before its record is saved."""
+        async with project.lock:  # never while a save is under way: it copies what it wrote
+            if not change():
+                return
+            project.changes += 1
+            wanted = project.changes
+        async with project.lock:
+            if project.saved >= wanted:
+                return  # a save that started after the change held it
+            covered = project.changes
+            await self._store.save(project.stored, project.state)
+            project.saved = covered
 
     async def _create(self, path: str, body: dict[str, Any],
                       find: Callable[[], Awaitable[dict[str, Any] | None]]) -> dict[str, Any]:
@@ -364,9 +379,11 @@ class CognigyAiBackend:
             filler = await self._patch_filler(bot, current, body)
         dependencies = self._dependency_names(bot, body["dependencies"])
         record = {**mapping.slot_record(filler, body, dependencies), **extra}
-        async with bot.project.lock:
+        def change() -> bool:
             self._records(bot)[key] = record
-            await self._save_state(bot.project)
+            return True
+
+        await self._commit(bot.project, change)
         self._slot_bot[str(filler["_id"])] = bot.logical
         return await self._surface(bot, filler), None
 
@@ -429,9 +446,7 @@ class CognigyAiBackend:
         record = self._records(bot).get(key)
         if isinstance(record, dict) and record.get("lexiconId"):
             await self._keyphrases.remove(await self._site(bot.logical), record)
-        async with bot.project.lock:
-            if self._records(bot).pop(key, None) is not None:
-                await self._save_state(bot.project)
+        await self._commit(bot.project, lambda: self._records(bot).pop(key, None) is not None)
 
     # --- context defaults -----------------------------------------------------------------
 
@@ -461,9 +476,11 @@ class CognigyAiBackend:
             await self.http.request("PATCH", path, json={"context": values})
             flow = await self._flow(bot)
         if new_record != record:
-            async with bot.project.lock:
+            def change() -> bool:
                 bot.project.state["contexts"][bot.logical] = new_record
-                await self._save_state(bot.project)
+                return True
+
+            await self._commit(bot.project, change)
         return mapping.live_context(flow, new_record, bot=bot.logical)
 
     # --- retraining -----------------------------------------------------------------------

@@ -2,14 +2,14 @@
 
 ``CognigyAiBackend`` resolves a logical bot once (project, entry flow, locale) and keeps each
 project's cogctl state; it hands the writers a ``Site``: the ids, the project's state records
-(``objects``), a lock that serialises state writes per project, and how to save the state
-and to create an object under the adopt-after-lost-POST rule. The writers never see the
+(``objects``), how to change them and have the change saved (``commit``: the adapter's
+group commit, one save for the changes of concurrent writers), and how to create an object
+under the adopt-after-lost-POST rule. The writers never see the
 adapter itself, so they stay small and testable on their own.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,18 +29,17 @@ class Site:
     flows: list[dict[str, Any]]
     integrations_flow: str
     records: dict[str, Any]
-    lock: asyncio.Lock
-    save: Callable[[], Awaitable[None]]  # call with ``lock`` held
+    commit: Callable[[Callable[[], bool]], Awaitable[None]]  # a change, made and saved
     create: Creator
 
     async def record(self, key: str, value: dict[str, Any] | None) -> None:
-        """Set (or with None drop) the state record at ``key`` and save when it changed."""
-        async with self.lock:
+        """Set (or with None drop) the state record at ``key``; saved when it changed."""
+        def change() -> bool:
             if value is None:
-                if self.records.pop(key, None) is None:
-                    return
-            elif self.records.get(key) == value:
-                return
-            else:
-                self.records[key] = value
-            await self.save()
+                return self.records.pop(key, None) is not None
+            if self.records.get(key) == value:
+                return False
+            self.records[key] = value
+            return True
+
+        await self.commit(change)
