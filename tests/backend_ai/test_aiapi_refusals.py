@@ -47,7 +47,12 @@ SECRET = {"secret": {"fromEnv": "API_TOKEN"}}
 ])
 def test_what_an_http_request_node_cannot_express_is_refused_where_it_is_written(
         fields: dict[str, Any], where: tuple[str | int, ...] | None, words: str | None) -> None:
-    found = aiapi.integration_problems(spec(**fields))
+    assert_one_problem(aiapi.integration_problems(spec(**fields)), where, words)
+
+
+def assert_one_problem(found: list[aiapi.Problem], where: tuple[str | int, ...] | None,
+                       words: str | None) -> None:
+    """None of ``found`` when ``where`` is None; else just one, at ``where``, saying ``words``."""
     if where is None:
         assert found == []
     else:
@@ -135,14 +140,7 @@ def slot_spec(**fields: Any) -> models.SlotSpec:
 ])
 def test_what_one_slot_filler_cannot_honour_is_refused(
         fields: dict[str, Any], where: tuple[str | int, ...] | None, words: str | None) -> None:
-    found = aiapi.slot_problems(slot_spec(**fields))
-    if where is None:
-        assert found == []
-    else:
-        [(path, message)] = found
-        assert path == where
-        assert words is not None
-        assert words in message
+    assert_one_problem(aiapi.slot_problems(slot_spec(**fields)), where, words)
 
 
 def test_an_example_a_lexicon_reads_otherwise_is_refused_at_its_text(tmp_path: Path) -> None:
