@@ -8,7 +8,9 @@ not map some of it yet; both are refused here rather than dropped at apply:
 - ``ContextDefaults`` variables whose scope has no native home (only ``session`` and
   ``conversation`` map to the flow's context; ``global``, ``bot`` and ``user`` do not);
 - slot patterns that JavaScript reads differently or not at all (a slot filler's regex is a
-  JavaScript literal; ``regexes.javascript_problem`` decides);
+  JavaScript literal; ``regexes.javascript_problem`` decides), or can backtrack
+  catastrophically on where the platform's engine does not (``regexes.javascript_backtracking``:
+  alternatives of one character each, which Python merges into one class);
 - fill strategies one slot filler cannot honour (``filler_regex`` says how the others are
   written): ``bestMatch`` (the longest match of any pattern: a filler fills from the first
   match of its regex), a keyphrase slot's strategy other than ``fuzzy`` (a lexicon matches
@@ -229,6 +231,8 @@ def slot_problems(spec: models.SlotSpec) -> list[Problem]:
         if problem is not None:
             found.append((("patterns", index), f"pattern is not a JavaScript regex with the "
                                                f"same meaning: {problem}"))
+        elif (slow := regexes.javascript_backtracking(pattern)) is not None:
+            found.append((("patterns", index), f"pattern {slow}"))
     capturing = [i for i, p in enumerate(spec.patterns) if regexes.captures(p)]
     if len(capturing) > 1:
         found.append((("patterns", capturing[1]),

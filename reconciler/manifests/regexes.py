@@ -312,6 +312,69 @@ def javascript_problem(pattern: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=65536)
+def javascript_backtracking(pattern: str) -> str | None:
+    """Why JavaScript's matcher can backtrack catastrophically on ``pattern`` (in the
+    manifests' dialect, safe by ``check_pattern``) though the platform's does not, or None;
+    it reads after "pattern ". Python's parser merges alternatives of one character each
+    into one class (``(\\w|\\d)`` is ``[\\w\\d]``: one way to match a digit); JavaScript
+    tries them as alternatives (two ways). The analyses run again on the pattern with those
+    alternatives kept apart."""
+    unmerged = _unmerged(pattern)
+    if unmerged == pattern:
+        return None
+    tree, error = _parse(unmerged)
+    found = None if error else (_ambiguity_error(tree, unmerged) or _redos_error(tree))
+    if found is None or not found.startswith("can backtrack"):
+        return None  # "too complex" of the rewritten form is no finding about the pattern
+    return found.replace("on the platform's matcher", "in JavaScript (alternatives of one "
+                         "character each are tried one by one there)")
+
+
+def _single_atom(branch: str) -> bool:
+    """Whether ``branch`` is one literal, escape or class: what Python merges into a set."""
+    if not branch:
+        return False
+    tree, error = _parse(branch)
+    return error is None and len(tree) == 1 and tree[0][0] in (
+        sre_parse.LITERAL, sre_parse.IN)
+
+
+def _unmerged(pattern: str) -> str:
+    """``pattern`` with ``{1}`` after each branch of an alternation whose branches are all one
+    atom each (inside groups too): what Python's parser merges into one class, kept apart;
+    same matches."""
+    branches = top_level_alternatives(pattern)
+    if len(branches) > 1:
+        merged = all(_single_atom(b) for b in branches)
+        return "|".join(_unmerged(b) + ("{1}" if merged else "") for b in branches)
+    out: list[str] = []
+    copied = 0
+    for at in _outside_classes(pattern):
+        if at < copied or pattern[at] != "(":
+            continue
+        end = group_end(pattern, at)
+        if end is None:
+            return pattern
+        opener = _group_opener(pattern, at)
+        out.append(pattern[copied:at + len(opener)] + _unmerged(pattern[at + len(opener):end - 1])
+                   + ")")
+        copied = end
+    return "".join(out) + pattern[copied:]
+
+
+def _group_opener(pattern: str, at: int) -> str:
+    """``(``, ``(?:``, ``(?P<name>``, ``(?<name>`` or a lookaround opener at ``at``."""
+    for rule in (_NAMED_GROUP, _JS_NAMED_GROUP):
+        found = rule.match(pattern, at)
+        if found:
+            return found.group(0)
+    for opener in ("(?:", "(?=", "(?!", "(?<=", "(?<!"):
+        if pattern.startswith(opener, at):
+            return opener
+    return "("
+
+
 
 def _group_openers(pattern: str) -> Iterator[tuple[int, int]]:
     """(start, end) of the opener of each capturing group of ``pattern``, in order: ``(``,

@@ -158,3 +158,27 @@ def test_an_example_a_lexicon_reads_otherwise_is_refused_at_its_text(tmp_path: P
     assert "whole words" in problem.message
     assert '"codeSPRING10"' in problem.message
     assert "nothing" in problem.message
+
+
+@pytest.mark.parametrize(("pattern", "exponential"), [
+    (r"(\w|\d)+x", True),  # Python reads [\w\d]+x; JavaScript tries \w, then \d, per digit
+    (r"(?P<v>\d|\w)+!", True),
+    (r"(?:x|(?:\w|\d))+!", True),  # nested alternations too
+    (r"(?:a|[ab])*c", True),
+    (r"(x|y)+z", False),  # disjoint characters: one way to match either way
+    (r"(a|aa)*", False),  # not merged by Python either, and nothing after it can fail
+    (r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", False),
+    (r"\b(?:[01]?\d|2[0-3]):[0-5]\d\b", False),
+    (r"[|(]a|b", False),  # | and ( inside a class are characters
+])
+def test_alternatives_python_merges_but_javascript_tries_one_by_one(
+        pattern: str, exponential: bool) -> None:
+    assert regexes.check_pattern(pattern) is None  # safe on the platform's engine
+    found = regexes.javascript_backtracking(pattern)
+    assert (found is not None) is exponential, found
+    if found is not None:
+        assert "in JavaScript" in found
+        [(path, message)] = aiapi.slot_problems(slot_spec(patterns=[pattern],
+                                                          fillStrategy="firstMatch"))
+        assert path == ("patterns", 0)
+        assert message.startswith("pattern can backtrack catastrophically in JavaScript")
