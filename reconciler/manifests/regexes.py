@@ -331,22 +331,31 @@ def javascript_backtracking(pattern: str) -> str | None:
                          "character each are tried one by one there)")
 
 
-def _single_atom(branch: str) -> bool:
-    """Whether ``branch`` is one literal, escape or class: what Python merges into a set."""
-    if not branch:
-        return False
-    tree, error = _parse(branch)
-    return error is None and len(tree) == 1 and tree[0][0] in (
-        sre_parse.LITERAL, sre_parse.IN)
+def _merged_by_python(branches: list[str]) -> bool:
+    """Whether Python's parser turns these alternatives into one class: after their common
+    prefix (which it factors out) each is one literal or class, as ``(\\w|\\d)`` or
+    ``(a\\w|a\\d)``."""
+    items = []
+    for branch in branches:
+        tree, error = _parse(branch)
+        if error is not None or not branch:
+            return False
+        items.append(list(tree))
+    common = 0
+    while all(len(i) > common for i in items) and all(
+            i[common] == items[0][common] for i in items):
+        common += 1
+    return all(len(i) == common + 1 and i[common][0] in (sre_parse.LITERAL, sre_parse.IN)
+               for i in items)
 
 
 def _unmerged(pattern: str) -> str:
-    """``pattern`` with ``{1}`` after each branch of an alternation whose branches are all one
-    atom each (inside groups too): what Python's parser merges into one class, kept apart;
-    same matches."""
+    """``pattern`` with ``{1}`` after each branch of an alternation that Python's parser
+    merges into one class (``_merged_by_python``; inside groups too), so that the branches
+    stay apart as JavaScript tries them; same matches."""
     branches = top_level_alternatives(pattern)
     if len(branches) > 1:
-        merged = all(_single_atom(b) for b in branches)
+        merged = _merged_by_python(branches)
         return "|".join(_unmerged(b) + ("{1}" if merged else "") for b in branches)
     out: list[str] = []
     copied = 0

@@ -165,6 +165,8 @@ def test_an_example_a_lexicon_reads_otherwise_is_refused_at_its_text(tmp_path: P
     (r"(?P<v>\d|\w)+!", True),
     (r"(?:x|(?:\w|\d))+!", True),  # nested alternations too
     (r"(?:a|[ab])*c", True),
+    (r"(a\w|a\d)+x", True),  # Python factors out a, then merges the rest
+    (r"(ab|ac)+x", False),
     (r"(x|y)+z", False),  # disjoint characters: one way to match either way
     (r"(a|aa)*", False),  # not merged by Python either, and nothing after it can fail
     (r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", False),
