@@ -35,6 +35,7 @@ connection an auth maps to (``native_auth``), how a placeholder reads on the nod
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -93,9 +94,11 @@ def filler_regex(patterns: Sequence[str], fill_strategy: str | None = None) -> s
     return "/" + body + "/" + (FUZZY_FLAGS if fill_strategy == "fuzzy" else "g")
 
 
-def read_filler_regex(literal: str) -> tuple[list[str], str] | None:
+@functools.lru_cache(maxsize=4096)
+def read_filler_regex(literal: str) -> tuple[tuple[str, ...], str] | None:
     """``filler_regex`` undone: the patterns (in the manifests' dialect) and the strategy a
-    literal of cogctl's shape was written from, or None for any other literal."""
+    literal of cogctl's shape was written from, or None for any other literal. Cached: a
+    slot's strategy and patterns are both read from it, for every filler of every plan."""
     end = literal.rfind("/")
     if not literal.startswith("/") or end <= 0 or literal[end + 1:] not in ("g", FUZZY_FLAGS):
         return None
@@ -108,7 +111,7 @@ def read_filler_regex(literal: str) -> tuple[list[str], str] | None:
     for candidate, strategy in readings:
         patterns = _alternatives(candidate)
         if patterns is not None and filler_regex(patterns, strategy) == literal:
-            return patterns, strategy
+            return tuple(patterns), strategy
     return None
 
 

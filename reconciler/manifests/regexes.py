@@ -373,30 +373,25 @@ def _unmerged(pattern: str) -> str:
 
 
 def _group_opener(pattern: str, at: int) -> str:
-    """``(``, ``(?:``, ``(?P<name>``, ``(?<name>`` or a lookaround opener at ``at``."""
-    for rule in (_NAMED_GROUP, _JS_NAMED_GROUP):
-        found = rule.match(pattern, at)
-        if found:
-            return found.group(0)
+    """The opener of the group at ``pattern[at]``: ``(``, ``(?P<name>``, ``(?<name>``,
+    ``(?:``, a lookaround's, or ``(?`` for any other (inline flags and the like)."""
+    named = _NAMED_GROUP.match(pattern, at) or _JS_NAMED_GROUP.match(pattern, at)
+    if named:
+        return named.group(0)
     for opener in ("(?:", "(?=", "(?!", "(?<=", "(?<!"):
         if pattern.startswith(opener, at):
             return opener
-    return "("
-
+    return "(?" if pattern.startswith("?", at + 1) else "("
 
 
 def _group_openers(pattern: str) -> Iterator[tuple[int, int]]:
     """(start, end) of the opener of each capturing group of ``pattern``, in order: ``(``,
     ``(?P<name>`` or ``(?<name>`` (never a lookaround ``(?<=``/``(?<!``)."""
     for at in _outside_classes(pattern):
-        if pattern[at] != "(":
-            continue
-        if not pattern.startswith("?", at + 1):
-            yield at, at + 1
-            continue
-        named = _NAMED_GROUP.match(pattern, at) or _JS_NAMED_GROUP.match(pattern, at)
-        if named:
-            yield at, named.end()
+        if pattern[at] == "(":
+            opener = _group_opener(pattern, at)
+            if opener == "(" or opener.endswith(">"):
+                yield at, at + len(opener)
 
 
 def captures(pattern: str) -> bool:

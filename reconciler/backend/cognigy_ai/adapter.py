@@ -614,9 +614,9 @@ class CognigyAiBackend:
             within=lambda n: n == base or n.startswith(base + "#"))
         results = await asyncio.gather(*(self._run_playbook(bot, n, c)
                                          for n, c in zip(names, chunks, strict=True)))
-        key = str(filler.get("contextKey") or name)
+        key, fold = str(filler.get("contextKey") or name), mapping.folds_case(filler)
         ran = [s for run in results for s in playbooks.step_results(run)]
-        outcomes = [playbooks.example_passed(s, e.value, key, fold=mapping.folds_case(filler))
+        outcomes = [playbooks.example_passed(s, e.value, key, fold=fold)
                     for s, e in zip(ran, examples, strict=False)]
         rate = sum(outcomes) / len(outcomes) if outcomes else 0.0
         return {"slotId": slot_id, "successRate": round(rate, 6), "sampleSize": len(outcomes),

@@ -123,7 +123,7 @@ def patterns_of(regex: str | None, recorded: Sequence[str] | None,
         return list(recorded)
     read = aiapi.read_filler_regex(regex)
     if read is not None:
-        return read[0]
+        return list(read[0])
     return [regexes.from_javascript(regex_body(regex))]
 
 

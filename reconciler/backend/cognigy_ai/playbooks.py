@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import quote
 
-from reconciler import errors
+from reconciler import errors, extraction
 from reconciler.backend.cognigy_ai import http
 from reconciler.core import livetypes as lt
 from reconciler.manifests import models
@@ -120,6 +120,9 @@ def passed(step: Mapping[str, Any]) -> bool:
     return step.get("status") == "successful"
 
 
+_FOLDED = extraction.Matcher((), "fuzzy")  # how extraction compares a fuzzy slot's values
+
+
 def example_passed(step: Mapping[str, Any], expected: str | None, context_key: str, *,
                    fold: bool) -> bool:
     """Whether a verification step extracted its example's value. A filler that matches in
@@ -135,7 +138,7 @@ def example_passed(step: Mapping[str, Any], expected: str | None, context_key: s
         if item.get("type") == "assertContext":
             seen = _actual(item, "context")
             value = seen.get(context_key) if isinstance(seen, dict) else None
-            return isinstance(value, str) and value.casefold() == expected.casefold()
+            return isinstance(value, str) and extraction.meets(_FOLDED, value, expected)
     return False
 
 
